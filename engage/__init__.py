@@ -1,0 +1,27 @@
+"""Engage: loyalty points, tiers and rewards with two-way SMS and email lifecycle flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from engage.config import Config
+from engage.db import Database
+from engage.state import Clock, close_session, utc_now
+
+
+def create_app(config: Config | None = None, *, clock: Clock | None = None) -> Flask:
+    """The web app: API, webhooks and pages. Never starts a scheduler (see engage.worker)."""
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    config = config or Config.from_env(instance_path=Path(app.instance_path))
+    app.config["ENGAGE"] = config
+    app.extensions["engage.config"] = config
+    app.extensions["engage.db"] = Database(config.database_url)
+    app.extensions["engage.clock"] = clock or utc_now
+    app.teardown_appcontext(close_session)
+
+    from engage import api
+
+    api.init_app(app)
+    return app

@@ -1,0 +1,40 @@
+"""The REST API under /api/v1, its OpenAPI document at /api/openapi.json and docs at /api/docs."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from engage.api.errors import error_body, register_error_handlers
+
+
+class EngageApi(Api):
+    """flask-smorest's Api with our error shape: {"message", "errors"?}."""
+
+    def handle_http_exception(self, error):
+        return error_body(error)
+
+
+def init_app(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="Engage API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Loyalty points, tiers, rewards and lifecycle messaging. "
+                                    "Authenticate with `Authorization: Bearer <key>`."},
+            "security": [{"bearerAuth": []}],
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    api = EngageApi(app)
+    from engage.api import catalog, events, members, program
+
+    for module in (members, events, catalog, program):
+        api.register_blueprint(module.blp)
+    register_error_handlers(app)
+    return api

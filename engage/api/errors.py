@@ -1,0 +1,64 @@
+"""Every error is JSON with a human-readable `message`; 422 adds per-field `errors`."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from engage.errors import EngageError
+
+log = logging.getLogger(__name__)
+
+
+def _flatten(messages: dict) -> dict:
+    """webargs nests errors by location ({"json": {...}}); integrators want the fields."""
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+def _summary(errors: dict) -> str:
+    parts = []
+    for field, problems in errors.items():
+        text = problems[0] if isinstance(problems, list) and problems else problems
+        parts.append(f"{field}: {text}")
+    return "invalid input: " + "; ".join(str(p) for p in parts) if parts else "invalid input"
+
+
+def error_body(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    body: dict = {"message": error.description or error.name}
+    if "messages" in data:
+        body["errors"] = _flatten(data["messages"])
+        body["message"] = _summary(body["errors"])
+    elif "message" in data:
+        body["message"] = data["message"]
+    response = jsonify(body)
+    response.status_code = error.code or 500
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(EngageError)
+    def _domain_error(error: EngageError):
+        body = {"message": error.message}
+        if error.errors:
+            body["errors"] = error.errors
+        response = jsonify(body)
+        response.status_code = error.status
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return error_body(error)
+        log.exception("unhandled error")
+        return error_body(InternalServerError("internal error; it has been logged"))

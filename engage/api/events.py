@@ -1,0 +1,53 @@
+"""Events (purchases, actions) and redemptions for a member, with Idempotency-Key."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint, abort
+
+from engage import state
+from engage.api.auth import requires
+from engage.api.schemas import EventCreateSchema, EventResultSchema, RedemptionCreateSchema, RedemptionSchema
+from engage.services import earning, redemption
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1/members", description="Earning and redeeming")
+
+IDEMPOTENCY_HEADER = {
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},
+    "description": "Replaying the same key returns the first answer; another body with it → 409.",
+}
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 255:
+        abort(400, message="Idempotency-Key must be 1 to 255 characters")
+    return key
+
+
+@blp.route("/<int:member_id>/events", methods=["POST"])
+@requires("integration")
+@blp.arguments(EventCreateSchema)
+@blp.response(201, EventResultSchema)
+@blp.doc(parameters=[IDEMPOTENCY_HEADER])
+@blp.alt_response(409, description="Idempotency-Key reused with another body")
+@blp.alt_response(422, description="invalid event (amount, currency, occurred_at …)")
+def create_event(data, member_id):
+    """Report a purchase or action; awards its points and returns the new balance and tier."""
+    key = idempotency_key()
+    data = {k: v for k, v in data.items() if v is not None}
+    return earning.record_event(state.session(), member_id, data, key, state.now())
+
+
+@blp.route("/<int:member_id>/redemptions", methods=["POST"])
+@requires("integration")
+@blp.arguments(RedemptionCreateSchema)
+@blp.response(201, RedemptionSchema)
+@blp.doc(parameters=[IDEMPOTENCY_HEADER])
+@blp.alt_response(422, description="not enough points, or tier too low")
+def create_redemption(data, member_id):
+    """Redeem a reward: points are taken oldest first; a coupon code comes back (not for donations)."""
+    return redemption.redeem(state.session(), member_id, data["reward_id"], idempotency_key(), state.now())

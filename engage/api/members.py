@@ -1,0 +1,94 @@
+"""Members: enrol, read, change, erase; their ledger."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from engage import state
+from engage.api import pagination
+from engage.api.auth import requires
+from engage.api.schemas import (LedgerPageSchema, MemberCreateSchema, MemberListQuery, MemberPageSchema,
+                                MemberPatchSchema, MemberSchema, PageQuery)
+from engage.models import LedgerEntry, Member
+from engage.services import members
+
+blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Loyalty members")
+
+
+def member_json(member: Member, view=None) -> dict:
+    """The member as the API shows it: contact, consent, points, tier and what comes next."""
+    session = state.session()
+    body = {
+        "id": member.id, "external_id": member.external_id, "first_name": member.first_name,
+        "last_name": member.last_name, "email": member.email, "phone": member.phone,
+        "locale": member.locale, "timezone": member.timezone,
+        "consent": {"sms": member.sms_consent, "email": member.email_consent},
+        "opted_out": {"sms": member.sms_opted_out, "email": member.email_opted_out},
+        "referral_code": member.referral_code, "created_at": member.created_at,
+    }
+    body.update(members.summary(session, member, state.now(), view))
+    return body
+
+
+@blp.route("")
+class MemberCollection(MethodView):
+    @requires("integration")
+    @blp.arguments(MemberCreateSchema)
+    @blp.response(201, MemberSchema)
+    @blp.alt_response(409, description="external_id already enrolled")
+    def post(self, data):
+        """Enrol a member (signup bonus, referral reward, welcome flow)."""
+        member = members.enrol(state.session(), data, state.now())
+        return member_json(member)
+
+    @requires("integration")
+    @blp.arguments(MemberListQuery, location="query")
+    @blp.response(200, MemberSchema)
+    @blp.alt_response(200, schema=MemberPageSchema, description="without external_id: a page of members")
+    def get(self, query):
+        """Find a member by external_id (→ the member), or list members (→ a page)."""
+        session = state.session()
+        if "external_id" in query:
+            return member_json(members.by_external_id(session, query["external_id"]))
+        stmt = select(Member).where(Member.erased_at.is_(None))
+        rows, cursor = pagination.page(session, stmt, Member.id, query["limit"], query.get("cursor"))
+        return MemberPageSchema().dump({"items": [member_json(m) for m in rows], "next": cursor})
+
+
+@blp.route("/<int:member_id>")
+class MemberItem(MethodView):
+    @requires("integration")
+    @blp.response(200, MemberSchema)
+    def get(self, member_id):
+        """Read a member with points, tier, next tier and next expiry."""
+        return member_json(members.get(state.session(), member_id))
+
+    @requires("integration")
+    @blp.arguments(MemberPatchSchema)
+    @blp.response(200, MemberSchema)
+    def patch(self, data, member_id):
+        """Change contact details, consent, locale or time zone."""
+        member = members.update_member(state.session(), member_id, data, state.now())
+        return member_json(member)
+
+    @requires("integration")
+    @blp.response(204)
+    def delete(self, member_id):
+        """Erase personal data (GDPR); the anonymised ledger stays."""
+        members.erase(state.session(), member_id, state.now())
+
+
+@blp.route("/<int:member_id>/ledger")
+class MemberLedger(MethodView):
+    @requires("integration")
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, LedgerPageSchema)
+    def get(self, query, member_id):
+        """The member's ledger entries, newest first."""
+        session = state.session()
+        members.get(session, member_id)
+        stmt = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
+        rows, cursor = pagination.page(session, stmt, LedgerEntry.id, query["limit"], query.get("cursor"))
+        return {"items": rows, "next": cursor}

@@ -1,0 +1,154 @@
+"""Request and response shapes (marshmallow); they also make the OpenAPI document."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+EVENT_TYPES = ("purchase", "review", "newsletter_signup", "social_follow", "feedback")
+
+
+def _check_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("Not an IANA time zone (e.g. Europe/Amsterdam).") from None
+
+
+def _check_locale(value: str) -> None:
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValidationError("Not a known locale (e.g. en, nl, de, ro).") from None
+
+
+class ConsentSchema(Schema):
+    sms = fields.Boolean(load_default=False)
+    email = fields.Boolean(load_default=False)
+
+
+class ConsentPatchSchema(Schema):
+    sms = fields.Boolean()
+    email = fields.Boolean()
+
+
+class ContactFields(Schema):
+    last_name = fields.String(allow_none=True, validate=validate.Length(max=100))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=32),
+                          metadata={"description": "E.164, e.g. +31612345678"})
+    locale = fields.String(allow_none=True, validate=[validate.Length(max=10), _check_locale])
+    timezone = fields.String(allow_none=True, validate=[validate.Length(max=64), _check_timezone])
+
+
+class MemberCreateSchema(ContactFields):
+    external_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    consent = fields.Nested(ConsentSchema, load_default=lambda: {"sms": False, "email": False})
+    referral_code = fields.String(allow_none=True, validate=validate.Length(max=16))
+
+
+class MemberPatchSchema(ContactFields):
+    first_name = fields.String(validate=validate.Length(min=1, max=100))
+    consent = fields.Nested(ConsentPatchSchema)
+
+
+class NextTierSchema(Schema):
+    name = fields.String()
+    points_needed = fields.Integer()
+
+
+class ExpiringSchema(Schema):
+    points = fields.Integer()
+    date = fields.String(metadata={"description": "ISO date, program time zone"})
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    external_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    locale = fields.String(allow_none=True)
+    timezone = fields.String(allow_none=True)
+    consent = fields.Nested(ConsentSchema)
+    opted_out = fields.Nested(ConsentSchema)
+    points = fields.Integer()
+    tier = fields.String()
+    qualifying_points = fields.Integer()
+    next_tier = fields.Nested(NextTierSchema, allow_none=True)
+    expiring = fields.Nested(ExpiringSchema, allow_none=True)
+    referral_code = fields.String()
+    created_at = fields.DateTime()
+
+
+class MemberListQuery(Schema):
+    external_id = fields.String(validate=validate.Length(min=1, max=128))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String()
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String()
+
+
+class EventCreateSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    amount = fields.Decimal(allow_none=True, as_string=True, places=None,
+                            metadata={"description": "Decimal string, purchases only, e.g. \"25.90\""})
+    currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Za-z]{3}$",
+                             error="Must be an ISO 4217 code such as EUR."))
+    occurred_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
+
+    @validates("amount")
+    def _finite(self, value, **_kwargs):
+        if value is not None and not value.is_finite():
+            raise ValidationError("Must be a finite number.")
+
+
+class EventResultSchema(Schema):
+    id = fields.Integer()
+    points_awarded = fields.Integer()
+    points = fields.Integer()
+    tier = fields.String()
+    message = fields.String()
+
+
+class RedemptionCreateSchema(Schema):
+    reward_id = fields.Integer(required=True, strict=True)
+
+
+class RedemptionSchema(Schema):
+    id = fields.Integer()
+    reward_id = fields.Integer()
+    reward = fields.String()
+    kind = fields.String()
+    coupon_code = fields.String(allow_none=True)
+    points_spent = fields.Integer()
+    value = fields.String(allow_none=True)
+    points = fields.Integer()
+    created_at = fields.String()
+
+
+class LedgerEntrySchema(Schema):
+    id = fields.Integer()
+    points = fields.Integer()
+    kind = fields.String()
+    reason = fields.String()
+    source = fields.String()
+    occurred_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+
+
+class LedgerPageSchema(Schema):
+    items = fields.List(fields.Nested(LedgerEntrySchema))
+    next = fields.String(allow_none=True)
+
+
+class MemberPageSchema(Schema):
+    items = fields.List(fields.Nested(MemberSchema))
+    next = fields.String(allow_none=True)

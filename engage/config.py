@@ -1,0 +1,142 @@
+"""Settings from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def _default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'engage.sqlite'}"
+
+
+def _url(name: str, value: str | None, *, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise ConfigError(f"{name} must be an absolute {'/'.join(schemes)} URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _number(name: str, value: str | None, default: float, *, minimum: float, kind=float):
+    if value is None or value == "":
+        return kind(default)
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value!r}")
+    return number
+
+
+def _timezone(name: str, value: str | None) -> str:
+    value = value or "UTC"
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone such as Europe/Amsterdam, got {value!r}") from None
+    return value
+
+
+def _database_url(value: str) -> str:
+    scheme = urlparse(value).scheme
+    if not scheme.startswith(("sqlite", "postgres")):
+        raise ConfigError(f"ENGAGE_DATABASE_URL must be a sqlite:// or postgresql:// URL, got {value!r}")
+    if scheme in ("postgresql", "postgres"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would pick psycopg2.
+        value = "postgresql+psycopg" + value[len(scheme):]
+    return value
+
+
+def _daily_time(name: str, value: str | None) -> str:
+    value = value or "00:05"
+    try:
+        hours, minutes = (int(part) for part in value.split(":"))
+        if not (0 <= hours < 24 and 0 <= minutes < 60):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{name} must be a local time HH:MM, got {value!r}") from None
+    return f"{hours:02d}:{minutes:02d}"
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    public_url: str = "http://127.0.0.1:5000"
+    timezone: str = "UTC"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str | None = None
+    sendgrid_api_key: str | None = None
+    sendgrid_from_email: str | None = None
+    sendgrid_api_host: str | None = None
+    sendgrid_webhook_public_key: str | None = None
+    inbound_email_secret: str | None = None
+    retry_base_seconds: float = 30.0
+    max_attempts: int = 8
+    provider_timeout_seconds: float = 10.0
+    send_rate_per_second: float = 10.0
+    unknown_after_seconds: float = 3600.0
+    sweep_time: str = "00:05"
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, instance_path: Path | None = None) -> "Config":
+        """Read and validate every setting; raise ConfigError naming the first bad one."""
+        if env is None:
+            load_dotenv(override=False)  # a .env file may hold settings; real env vars win
+        env = dict(os.environ if env is None else env)
+        get = lambda key: (env.get(key) or "").strip() or None  # noqa: E731
+        instance_path = instance_path or Path.cwd() / "instance"
+        sid, token = get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
+        if bool(sid) != bool(token):
+            missing = "TWILIO_AUTH_TOKEN" if sid else "TWILIO_ACCOUNT_SID"
+            raise ConfigError(f"{missing} is required when the other Twilio credential is set")
+        if sid and not (get("TWILIO_FROM_NUMBER") or get("TWILIO_MESSAGING_SERVICE_SID")):
+            raise ConfigError("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required with Twilio credentials")
+        if get("SENDGRID_API_KEY") and not get("SENDGRID_FROM_EMAIL"):
+            raise ConfigError("SENDGRID_FROM_EMAIL is required when SENDGRID_API_KEY is set")
+        return cls(
+            database_url=_database_url(get("ENGAGE_DATABASE_URL") or _default_database_url(instance_path)),
+            public_url=_url("ENGAGE_PUBLIC_URL", get("ENGAGE_PUBLIC_URL")) or "http://127.0.0.1:5000",
+            timezone=_timezone("ENGAGE_TIMEZONE", get("ENGAGE_TIMEZONE")),
+            twilio_account_sid=sid,
+            twilio_auth_token=token,
+            twilio_from_number=get("TWILIO_FROM_NUMBER"),
+            twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
+            twilio_api_base_url=_url("TWILIO_API_BASE_URL", get("TWILIO_API_BASE_URL")),
+            sendgrid_api_key=get("SENDGRID_API_KEY"),
+            sendgrid_from_email=get("SENDGRID_FROM_EMAIL"),
+            sendgrid_api_host=_url("SENDGRID_API_HOST", get("SENDGRID_API_HOST")),
+            sendgrid_webhook_public_key=get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+            inbound_email_secret=get("ENGAGE_INBOUND_EMAIL_SECRET"),
+            retry_base_seconds=_number("ENGAGE_RETRY_BASE_SECONDS", get("ENGAGE_RETRY_BASE_SECONDS"), 30, minimum=0),
+            max_attempts=_number("ENGAGE_MAX_ATTEMPTS", get("ENGAGE_MAX_ATTEMPTS"), 8, minimum=1, kind=int),
+            provider_timeout_seconds=_number(
+                "ENGAGE_PROVIDER_TIMEOUT_SECONDS", get("ENGAGE_PROVIDER_TIMEOUT_SECONDS"), 10, minimum=0.1
+            ),
+            send_rate_per_second=_number("ENGAGE_SEND_RATE", get("ENGAGE_SEND_RATE"), 10, minimum=0.1),
+            unknown_after_seconds=_number(
+                "ENGAGE_UNKNOWN_AFTER_SECONDS", get("ENGAGE_UNKNOWN_AFTER_SECONDS"), 3600, minimum=1
+            ),
+            sweep_time=_daily_time("ENGAGE_SWEEP_TIME", get("ENGAGE_SWEEP_TIME")),
+        )
+
+    def replace(self, **changes) -> "Config":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Config(**values)

@@ -1,0 +1,47 @@
+"""The default program from SPEC.md: inserted by the first migration, reused by tests."""
+
+from __future__ import annotations
+
+from engage.loyalty.settings import DEFAULT_SETTINGS
+
+PROGRAM = {
+    "id": 1,
+    "name": "Engage Rewards",
+    "currency": "EUR",
+    "default_locale": "en",
+    "timezone": "Europe/Amsterdam",
+    "help_text": "Engage Rewards: reply POINTS for your balance, REDEEM for a reward, STOP to opt out.",
+    "charity_name": "the program's charity",
+    "settings": DEFAULT_SETTINGS,
+}
+
+TIERS = [
+    {"id": 1, "name": "Bronze", "threshold": 0, "multiplier": "1.0",
+     "benefits": ["Earn 1 point per euro"]},
+    {"id": 2, "name": "Silver", "threshold": 500, "multiplier": "1.25",
+     "benefits": ["Earn 1.25 points per euro", "Free shipping on orders over EUR 50"]},
+    {"id": 3, "name": "Gold", "threshold": 1500, "multiplier": "1.5",
+     "benefits": ["Earn 1.5 points per euro", "Free shipping on every order", "Early access to sales"]},
+]
+
+REWARDS = [
+    {"id": 1, "name": "EUR 10 off", "kind": "discount", "cost": 100, "min_tier_id": None, "value": "10.00"},
+    {"id": 2, "name": "Free shipping", "kind": "free_shipping", "cost": 150, "min_tier_id": None,
+     "value": None},
+    {"id": 3, "name": "EUR 25 off", "kind": "discount", "cost": 250, "min_tier_id": None, "value": "25.00"},
+    {"id": 4, "name": "Donate EUR 5 to charity", "kind": "donation", "cost": 50, "min_tier_id": None,
+     "value": "5.00"},
+    {"id": 5, "name": "Early access to sales", "kind": "early_access", "cost": 0, "min_tier_id": 3,
+     "value": None},
+]
+
+FLOWS = {
+    "welcome": {"channels": ["sms", "email"], "delay_seconds": 0, "params": {}},
+    "redemption_reminder": {"channels": ["sms", "email"], "delay_seconds": 0,
+                            "params": {"repeat_days": 30}},
+    "expiry_warning": {"channels": ["email", "sms"], "delay_seconds": 0,
+                       "params": {"offsets_days": [30, 7]}},
+    "tier_congratulations": {"channels": ["sms", "email"], "delay_seconds": 0, "params": {}},
+    "feedback_request": {"channels": ["sms", "email"], "delay_seconds": 3 * 86400,
+                         "params": {"min_days_between": 30}},
+}

@@ -1,0 +1,32 @@
+"""Lifecycle flows: they decide what to queue in the outbox, never send.
+
+`react` is called by services with the domain events of one transaction, before it commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable, Iterable
+
+from sqlalchemy.orm import Session
+
+Reaction = Callable[[Session, object, datetime], None]
+_reactions: list[tuple[type, Reaction]] = []
+
+
+def on(event_type: type) -> Callable[[Reaction], Reaction]:
+    """Register a flow's reaction to one kind of domain event."""
+
+    def register(fn: Reaction) -> Reaction:
+        _reactions.append((event_type, fn))
+        return fn
+
+    return register
+
+
+def react(session: Session, events: Iterable[object], now: datetime) -> None:
+    """Let every registered flow queue its messages for these events."""
+    for event in events:
+        for event_type, fn in _reactions:
+            if isinstance(event, event_type):
+                fn(session, event, now)

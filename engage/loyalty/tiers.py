@@ -1,0 +1,49 @@
+"""Tiers from qualifying points: up at once when earning, down only in the daily sweep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class TierRule:
+    id: int
+    name: str
+    threshold: int
+    multiplier: Decimal
+
+
+def ordered(tiers: list[TierRule]) -> list[TierRule]:
+    return sorted(tiers, key=lambda tier: tier.threshold)
+
+
+def tier_for(qualifying: int, tiers: list[TierRule]) -> TierRule:
+    """The highest tier whose threshold the qualifying points reach (the lowest tier at least)."""
+    ladder = ordered(tiers)
+    reached = [tier for tier in ladder if tier.threshold <= qualifying]
+    return reached[-1] if reached else ladder[0]
+
+
+def next_tier(qualifying: int, tiers: list[TierRule]) -> tuple[TierRule, int] | None:
+    """The next tier up and the points still needed, or None at the top."""
+    for tier in ordered(tiers):
+        if tier.threshold > qualifying:
+            return tier, tier.threshold - qualifying
+    return None
+
+
+def after_earning(current: TierRule, qualifying: int, tiers: list[TierRule]) -> TierRule:
+    """Earning can only lift a tier; a lower computed tier waits for the daily sweep."""
+    reached = tier_for(qualifying, tiers)
+    return reached if reached.threshold > current.threshold else current
+
+
+def rank(tier: TierRule, tiers: list[TierRule]) -> int:
+    return [t.id for t in ordered(tiers)].index(tier.id)
+
+
+def qualifying_since(now: datetime, window_days: int) -> datetime:
+    """Credits earned at or after this instant count toward the tier."""
+    return now - timedelta(days=window_days)

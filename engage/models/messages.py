@@ -1,0 +1,84 @@
+"""The message outbox/inbox, provider webhook dedupe, and feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engage.db import Base, UTCDateTime
+from engage.models.ledger import BigId
+
+
+class Message(Base):
+    """One SMS or email, in or out. Outbound rows are the outbox the dispatcher drains."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_due", "send_after", postgresql_where=text("status = 'queued'"),
+              sqlite_where=text("status = 'queued'")),
+        Index("ix_messages_member", "member_id", "id"),
+        Index("ix_messages_status_flow", "status", "flow"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # out | in
+    flow: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(5))  # sms | email
+    status: Mapped[str] = mapped_column(String(12))
+    to_address: Mapped[str | None] = mapped_column(String(254))
+    from_address: Mapped[str | None] = mapped_column(String(254))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str | None] = mapped_column(Text)
+    segments: Mapped[int | None]
+    encoding: Mapped[str | None] = mapped_column(String(6))
+    priority: Mapped[int] = mapped_column(default=9)
+    # Answers to the member's own text and marketer test sends skip quiet hours and caps.
+    exempt: Mapped[bool] = mapped_column(default=False)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    # One row per flow occurrence: the unique key is what makes "fires once" hold under races.
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    action: Mapped[str | None] = mapped_column(String(40))  # inbound: what the reply did
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookEvent(Base):
+    """Provider event ids already handled (Twilio MessageSid, SendGrid sg_event_id)."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(120))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Feedback(Base):
+    """A rating or words about a purchase; one per feedback request."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    request_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), unique=True)
+    inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    rating: Mapped[int | None]
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,19 @@
+"""Use cases. Each public function runs in one transaction of its own (`transaction`)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy.orm import Session
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """Begin the service's transaction, first ending any read-only one the caller autobegan."""
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("unsaved changes on the session before a service call")
+        session.commit()  # nothing to write; with expire_on_commit=False objects stay loaded
+    with session.begin():
+        yield session

@@ -1,0 +1,103 @@
+"""Rewards and tiers as an admin edits them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engage.services import transaction
+from engage.errors import Conflict, NotFound, Unprocessable
+from engage.models import Reward, Tier
+
+
+def tier_json(tier: Tier) -> dict:
+    return {"id": tier.id, "name": tier.name, "threshold": tier.threshold,
+            "multiplier": f"{Decimal(tier.multiplier):.2f}", "benefits": list(tier.benefits)}
+
+
+def reward_json(reward: Reward) -> dict:
+    return {"id": reward.id, "name": reward.name, "kind": reward.kind, "cost": reward.cost,
+            "min_tier": reward.min_tier.name if reward.min_tier else None,
+            "value": f"{Decimal(reward.value):.2f}" if reward.value is not None else None,
+            "active": reward.active}
+
+
+def list_tiers(session: Session) -> list[dict]:
+    return [tier_json(t) for t in session.scalars(select(Tier).order_by(Tier.threshold))]
+
+
+def list_rewards(session: Session) -> list[dict]:
+    rows = session.scalars(select(Reward).order_by(Reward.cost, Reward.id))
+    return [reward_json(r) for r in rows]
+
+
+def get_reward(session: Session, reward_id: int) -> Reward:
+    reward = session.get(Reward, reward_id)
+    if reward is None:
+        raise NotFound(f"reward {reward_id} not found")
+    return reward
+
+
+def _tier_id(session: Session, name: str | None) -> int | None:
+    if name is None:
+        return None
+    tier = session.scalar(select(Tier).where(Tier.name == name))
+    if tier is None:
+        raise Unprocessable(f"no tier named {name!r}", {"min_tier": ["Unknown tier."]})
+    return tier.id
+
+
+def _apply_reward(session: Session, reward: Reward, data: dict) -> None:
+    for field in ("name", "kind", "cost", "value", "active"):
+        if field in data:
+            setattr(reward, field, data[field])
+    if "min_tier" in data:
+        reward.min_tier_id = _tier_id(session, data["min_tier"])
+
+
+def create_reward(session: Session, data: dict) -> dict:
+    """Add a reward to the catalog."""
+    try:
+        with transaction(session):
+            reward = Reward(active=True)
+            _apply_reward(session, reward, data)
+            session.add(reward)
+            session.flush()
+            session.refresh(reward)
+            return reward_json(reward)
+    except IntegrityError:
+        raise Conflict(f"a reward named {data['name']!r} already exists") from None
+
+
+def update_reward(session: Session, reward_id: int, data: dict) -> dict:
+    """Change a reward; past redemptions keep what they cost."""
+    try:
+        with transaction(session):
+            reward = get_reward(session, reward_id)
+            _apply_reward(session, reward, data)
+            session.flush()
+            session.refresh(reward)
+            return reward_json(reward)
+    except IntegrityError:
+        raise Conflict("another reward already has that name") from None
+
+
+def update_tier(session: Session, tier_id: int, data: dict) -> dict:
+    """Change a tier; the lowest tier must keep threshold 0 so every member has a tier."""
+    try:
+        with transaction(session):
+            tier = session.get(Tier, tier_id)
+            if tier is None:
+                raise NotFound(f"tier {tier_id} not found")
+            lowest = session.scalar(select(Tier.id).order_by(Tier.threshold).limit(1))
+            if tier.id == lowest and data.get("threshold", 0) != 0:
+                raise Unprocessable("the lowest tier's threshold must stay 0", {"threshold": ["Must be 0."]})
+            for field, value in data.items():
+                setattr(tier, field, value)
+            session.flush()
+            return tier_json(tier)
+    except IntegrityError:
+        raise Conflict("another tier already has that name or threshold") from None

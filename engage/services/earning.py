@@ -1,0 +1,123 @@
+"""Earning points: purchases and actions reported by the shop, and the shared award step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from sqlalchemy.orm import Session
+
+from engage.services import transaction
+from engage import flows
+from engage.errors import Unprocessable
+from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
+from engage.loyalty import earning, tiers
+from engage.models import Event, Member
+from engage.services import feedback, idempotent, ledger, members
+from engage.services.program import ProgramView, load
+
+# Clocks drift; a POS a few minutes ahead must not be refused.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Award:
+    points: int
+    events: list
+
+
+def award(session: Session, view: ProgramView, member: Member, points: int, *, reason: str,
+          source: str, occurred_at: datetime, now: datetime) -> Award:
+    """Credit points (with their lot) and lift the tier at once if they qualify for a higher one.
+
+    The caller holds the member's row lock. A zero award writes nothing.
+    """
+    if points <= 0:
+        return Award(0, [])
+    before = ledger.balance(session, member.id)
+    ledger.credit(session, member.id, points, reason=reason, source=source,
+                  occurred_at=occurred_at, now=now, rules=view.rules)
+    events: list = [PointsEarned(member.id, points, before, before + points, source)]
+    since = tiers.qualifying_since(now, view.rules.qualifying_window_days)
+    qualifying = ledger.qualifying_points(session, member.id, since)
+    current = view.tier(member.tier_id)
+    lifted = tiers.after_earning(current, qualifying, view.tiers)
+    if lifted.id != current.id:
+        member.tier_id = lifted.id
+        events.append(TierUpgraded(member.id, current.id, lifted.id))
+    return Award(points, events)
+
+
+def _check_amount(view: ProgramView, amount: Decimal | None, currency: str | None) -> tuple[Decimal, str]:
+    program = view.program
+    if amount is None:
+        raise Unprocessable("a purchase needs an amount", {"amount": ["Required for purchases."]})
+    if amount < 0:
+        raise Unprocessable("amount must not be negative", {"amount": ["Must not be negative."]})
+    if amount > view.rules.max_purchase_amount:
+        raise Unprocessable(f"amount is above the program's limit of {view.rules.max_purchase_amount}",
+                            {"amount": ["Too large."]})
+    currency = (currency or program.currency).upper()
+    if currency != program.currency:
+        raise Unprocessable(f"this program earns points in {program.currency}, not {currency}",
+                            {"currency": [f"Must be {program.currency}."]})
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_FLOOR), currency
+
+
+def _check_time(view: ProgramView, occurred_at: datetime | None, now: datetime) -> datetime:
+    occurred_at = occurred_at or now
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise Unprocessable("occurred_at is in the future", {"occurred_at": ["Must not be in the future."]})
+    if occurred_at <= now - timedelta(days=view.rules.lot_lifetime_days):
+        raise Unprocessable("occurred_at is so long ago that its points would already have expired",
+                            {"occurred_at": ["Too old to earn points."]})
+    return min(occurred_at, now)
+
+
+def _points_for(session, view, member, event) -> tuple[int, str, str]:
+    if event.type == "purchase":
+        multiplier = view.tier(member.tier_id).multiplier
+        points = earning.purchase_points(event.amount, multiplier, view.rules)
+        return points, f"purchase {event.currency} {event.amount}", f"event:{event.id}"
+    request_id = feedback.open_request(session, member.id, event.occurred_at) \
+        if event.type == "feedback" else None
+    if event.type == "feedback" and request_id is None:
+        return 0, "feedback", f"event:{event.id}"
+    source = earning.action_source(event.type, event.id, request_id)
+    if ledger.has_source(session, member.id, source):
+        return 0, event.type.replace("_", " "), source
+    return earning.action_points(event.type, view.rules), event.type.replace("_", " "), source
+
+
+def record_event(session: Session, member_id: int, data: dict, key: str | None, now: datetime) -> dict:
+    """Record a purchase or action and award its points; replay-safe with an Idempotency-Key."""
+    with transaction(session):
+        request_body = {name: str(value) for name, value in data.items()}
+        replay = idempotent.claim(session, "events", key, member_id, request_body, now)
+        if replay is not None:
+            return replay
+        member = members.lock(session, member_id)
+        view = load(session)
+        amount = currency = None
+        if data["type"] == "purchase":
+            amount, currency = _check_amount(view, data.get("amount"), data.get("currency"))
+        occurred_at = _check_time(view, data.get("occurred_at"), now)
+        event = Event(member_id=member.id, type=data["type"], amount=amount, currency=currency,
+                      occurred_at=occurred_at, created_at=now, points_awarded=0)
+        session.add(event)
+        session.flush()
+        points, reason, source = _points_for(session, view, member, event)
+        result = award(session, view, member, points, reason=reason, source=source,
+                       occurred_at=occurred_at, now=now)
+        event.points_awarded = result.points
+        domain_events = list(result.events)
+        if event.type == "purchase":
+            domain_events.append(PurchaseRecorded(member.id, event.id, amount, currency, occurred_at))
+        flows.react(session, domain_events, now)
+        answer = {"id": event.id, "points_awarded": result.points,
+                  "points": ledger.balance(session, member.id), "tier": view.tier(member.tier_id).name}
+        if result.points == 0 and event.type != "purchase":
+            answer["message"] = f"no points: {event.type.replace('_', ' ')} already rewarded or not eligible"
+        idempotent.store(session, "events", key, answer, 201)
+        return answer

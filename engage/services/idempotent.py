@@ -1,0 +1,58 @@
+"""Idempotency-Key handling inside a service's transaction.
+
+The key row is inserted first: a concurrent request with the same key blocks on the unique
+index (PostgreSQL) or on the write lock (SQLite) until the first one commits, then replays its
+answer. A request that fails rolls its key row back with it, so a retry runs again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from engage.errors import Conflict
+from engage.loyalty.idempotency import decide, fingerprint
+from engage.models import IdempotencyRecord
+
+PENDING = 0
+
+
+def _insert_ignoring_conflict(session: Session, values: dict) -> bool:
+    dialect = session.get_bind().dialect.name
+    builder = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect, insert)
+    stmt = builder(IdempotencyRecord).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["scope", "key"]).returning(IdempotencyRecord.id)
+    return session.execute(stmt).scalar() is not None
+
+
+def claim(session: Session, scope: str, key: str | None, member_id: int, body: dict,
+          now: datetime) -> dict | None:
+    """None if this request is new (and now owns the key); the stored answer if it is a replay.
+
+    Raises Conflict when the key was used for a different request.
+    """
+    if key is None:
+        return None
+    wanted = fingerprint(scope, member_id, body)
+    values = dict(scope=scope, key=key, fingerprint=wanted, status_code=PENDING, response={},
+                  created_at=now)
+    if _insert_ignoring_conflict(session, values):
+        return None
+    record = session.scalars(select(IdempotencyRecord).where(
+        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).one()
+    if decide(record.fingerprint, wanted) == "conflict":
+        raise Conflict("this Idempotency-Key was already used with a different request")
+    return record.response
+
+
+def store(session: Session, scope: str, key: str | None, response: dict, status_code: int) -> None:
+    """Remember the answer for the key claimed in this transaction."""
+    if key is None:
+        return
+    session.execute(update(IdempotencyRecord)
+                    .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+                    .values(response=response, status_code=status_code))

@@ -1,0 +1,80 @@
+"""Writing ledger entries and lots; reading balances. Callers own the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engage.loyalty import lots as lot_rules
+from engage.loyalty.settings import EarningRules
+from engage.models import LedgerEntry, Lot
+
+
+def credit(session: Session, member_id: int, points: int, *, reason: str, source: str,
+           occurred_at: datetime, now: datetime, rules: EarningRules) -> LedgerEntry:
+    """An earning entry and its lot, which expires a fixed time after `occurred_at`."""
+    expiry = lot_rules.expires_at(occurred_at, rules.lot_lifetime_days)
+    entry = LedgerEntry(member_id=member_id, points=points, kind="earn", reason=reason, source=source,
+                        occurred_at=occurred_at, expires_at=expiry, created_at=now)
+    session.add(entry)
+    session.flush()
+    session.add(Lot(member_id=member_id, ledger_entry_id=entry.id, points=points, remaining=points,
+                    earned_at=occurred_at, expires_at=expiry))
+    return entry
+
+
+def open_lots(session: Session, member_id: int) -> list[lot_rules.OpenLot]:
+    rows = session.execute(
+        select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at)
+        .where(Lot.member_id == member_id, Lot.remaining > 0)
+    )
+    return [lot_rules.OpenLot(*row) for row in rows]
+
+
+def debit_fifo(session: Session, member_id: int, points: int, *, kind: str, reason: str,
+               source: str, now: datetime) -> LedgerEntry:
+    """Take `points` from the oldest usable lots and write one debit entry.
+
+    Raises InsufficientPoints. The caller must hold the member's row lock.
+    """
+    plan = lot_rules.plan_fifo(open_lots(session, member_id), points, now)
+    for lot_id, taken in plan:
+        session.execute(update(Lot).where(Lot.id == lot_id).values(remaining=Lot.remaining - taken))
+    entry = LedgerEntry(member_id=member_id, points=-points, kind=kind, reason=reason, source=source,
+                        occurred_at=now, expires_at=None, created_at=now)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def balance(session: Session, member_id: int) -> int:
+    """The sum of the member's ledger entries: the one truth about their points."""
+    total = session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0))
+                           .where(LedgerEntry.member_id == member_id))
+    return int(total)
+
+
+def qualifying_points(session: Session, member_id: int, since: datetime) -> int:
+    """Points credited by earning since `since` (spending and expiry don't lower them)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.kind == "earn",
+            LedgerEntry.occurred_at >= since)
+    )
+    return int(total)
+
+
+def earned_today(session: Session, member_id: int, source_prefix: str, since: datetime) -> int:
+    """How many credits with this source prefix were written since `since` (daily caps)."""
+    return int(session.scalar(
+        select(func.count(LedgerEntry.id)).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.source.startswith(source_prefix),
+            LedgerEntry.created_at >= since)
+    ))
+
+
+def has_source(session: Session, member_id: int, source: str) -> bool:
+    return session.scalar(select(LedgerEntry.id).where(
+        LedgerEntry.member_id == member_id, LedgerEntry.source == source)) is not None

@@ -1,0 +1,79 @@
+"""Reading the program's rules (tiers, rewards, settings) as plain values for the pure rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engage.errors import NotFound
+from engage.loyalty.rewards import RewardRule
+from engage.loyalty.settings import EarningRules, merged_settings
+from engage.loyalty.tiers import TierRule
+from engage.models import Program, Redemption, Reward, Tier
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    program: Program
+    settings: dict
+    rules: EarningRules
+    tiers: list[TierRule]
+    rewards: list[RewardRule]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.program.timezone)
+
+    def tier(self, tier_id: int) -> TierRule:
+        return next(t for t in self.tiers if t.id == tier_id)
+
+    def reward(self, reward_id: int) -> RewardRule:
+        return next(r for r in self.rewards if r.id == reward_id)
+
+
+def get_program(session: Session) -> Program:
+    program = session.get(Program, 1)
+    if program is None:
+        raise NotFound("the program is not set up; run `engage db upgrade`")
+    return program
+
+
+def tier_rules(session: Session) -> list[TierRule]:
+    rows = session.scalars(select(Tier).order_by(Tier.threshold))
+    return [TierRule(t.id, t.name, t.threshold, Decimal(t.multiplier)) for t in rows]
+
+
+def reward_rules(session: Session) -> list[RewardRule]:
+    rows = session.scalars(select(Reward).order_by(Reward.cost, Reward.id))
+    return [
+        RewardRule(r.id, r.name, r.kind, r.cost,
+                   r.min_tier.threshold if r.min_tier else None,
+                   r.min_tier.name if r.min_tier else None, r.active)
+        for r in rows
+    ]
+
+
+def load(session: Session) -> ProgramView:
+    """The program with its rules, read inside the caller's transaction."""
+    program = get_program(session)
+    settings = merged_settings(program.settings)
+    return ProgramView(program, settings, EarningRules.from_settings(settings),
+                       tier_rules(session), reward_rules(session))
+
+
+def donation_totals(session: Session) -> dict:
+    """How many donations, the points they took and the money they are worth."""
+    count, points, value = session.execute(
+        select(func.count(Redemption.id), func.coalesce(func.sum(Redemption.points), 0),
+               func.coalesce(func.sum(Redemption.value), 0)).where(Redemption.kind == "donation")
+    ).one()
+    return {"count": count, "points": int(points), "value": f"{Decimal(value):.2f}"}
+
+
+def touch(program: Program, now: datetime) -> None:
+    program.updated_at = now

@@ -1,0 +1,46 @@
+"""Reading and changing the program's settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from engage.services import transaction
+from engage.loyalty.settings import DEFAULT_SETTINGS, merged_settings
+from engage.services.program import donation_totals, get_program
+
+COLUMNS = ("name", "currency", "default_locale", "timezone", "help_text", "charity_name")
+
+
+def read(session: Session) -> dict:
+    """Every setting (defaults filled in) and the donation totals."""
+    program = get_program(session)
+    body = {column: getattr(program, column) for column in COLUMNS}
+    body.update(merged_settings(program.settings))
+    body["donations"] = donation_totals(session)
+    return body
+
+
+def update(session: Session, data: dict, now: datetime) -> dict:
+    """Change the given settings; the rest keep their value."""
+    with transaction(session):
+        program = get_program(session)
+        for column in COLUMNS:
+            if column in data:
+                setattr(program, column, data[column])
+        settings = merged_settings(program.settings)
+        for key in DEFAULT_SETTINGS:
+            if key not in data:
+                continue
+            value = data[key]
+            if isinstance(value, Decimal):
+                value = str(value)
+            if isinstance(value, dict):
+                settings[key] = {**settings[key], **value}
+            else:
+                settings[key] = value
+        program.settings = settings
+        program.updated_at = now
+    return read(session)

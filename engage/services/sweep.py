@@ -1,0 +1,91 @@
+"""The daily sweep's ledger work: expire lots past their date, re-evaluate tiers.
+
+Both are set-based SQL so a million members take one pass, not a million round trips, and
+both are idempotent for a date: expired lots have nothing left, and tiers are recomputed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from engage.services import transaction
+from engage.db import UTCDateTime
+from engage.services.program import load
+
+_TIMES = (bindparam("cutoff", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime()))
+
+
+def cutoff(as_of: date, zone: ZoneInfo) -> datetime:
+    """The sweep for a date expires what expired before that date began, in program time."""
+    return datetime.combine(as_of, time(0), tzinfo=zone)
+
+
+EXPIRE_POSTGRES = text("""
+WITH gone AS (
+    SELECT id, member_id, remaining FROM lots
+    WHERE remaining > 0 AND expires_at < :cutoff
+    FOR UPDATE
+), emptied AS (
+    UPDATE lots SET remaining = 0 FROM gone WHERE lots.id = gone.id
+    RETURNING gone.member_id, gone.remaining
+)
+INSERT INTO ledger_entries (member_id, points, kind, reason, source, occurred_at, created_at)
+SELECT member_id, -SUM(remaining), 'expire', :reason, :source, :cutoff, :now
+FROM emptied GROUP BY member_id
+ON CONFLICT (member_id, source) DO NOTHING
+""").bindparams(*_TIMES)
+
+EXPIRE_DEBITS = text("""
+INSERT INTO ledger_entries (member_id, points, kind, reason, source, occurred_at, created_at)
+SELECT member_id, -SUM(remaining), 'expire', :reason, :source, :cutoff, :now
+FROM lots WHERE remaining > 0 AND expires_at < :cutoff
+GROUP BY member_id
+ON CONFLICT (member_id, source) DO NOTHING
+""").bindparams(*_TIMES)
+
+EXPIRE_LOTS = text("UPDATE lots SET remaining = 0 WHERE remaining > 0 AND expires_at < :cutoff").bindparams(
+    _TIMES[0])
+
+
+def expire_points(session: Session, as_of: date, now: datetime) -> int:
+    """Expire what is left of lots past their date: one debit per member. Returns members hit."""
+    with transaction(session):
+        view = load(session)
+        params = {"cutoff": cutoff(as_of, view.zone), "now": now, "source": f"expiry:{as_of.isoformat()}",
+                  "reason": f"points expired (sweep of {as_of.isoformat()})"}
+        if session.get_bind().dialect.name == "sqlite":
+            hit = session.execute(EXPIRE_DEBITS, params).rowcount
+            session.execute(EXPIRE_LOTS, params)
+            return hit
+        return session.execute(EXPIRE_POSTGRES, params).rowcount
+
+
+TIER_FOR_MEMBER = """
+SELECT t.id FROM tiers t
+WHERE t.threshold <= COALESCE((
+    SELECT SUM(l.points) FROM ledger_entries l
+    WHERE l.member_id = members.id AND l.kind = 'earn' AND l.occurred_at >= :since), 0)
+ORDER BY t.threshold DESC LIMIT 1
+"""
+
+
+def reevaluate_tiers(session: Session, as_of: date, now: datetime) -> list[tuple[int, int, int]]:
+    """Move every member to the tier their qualifying points earn (downgrades happen only here).
+
+    Returns (member id, old tier id, new tier id) for each change.
+    """
+    with transaction(session):
+        view = load(session)
+        since = cutoff(as_of, view.zone) - timedelta(days=view.rules.qualifying_window_days)
+        query = text(f"SELECT id, tier_id, ({TIER_FOR_MEMBER}) FROM members WHERE erased_at IS NULL")
+        rows = session.execute(query.bindparams(bindparam("since", type_=UTCDateTime())),
+                               {"since": since}).all()
+        changes = [(member_id, old, new) for member_id, old, new in rows if new is not None and new != old]
+        for member_id, _old, new in changes:
+            session.execute(text("UPDATE members SET tier_id = :tier WHERE id = :id"),
+                            {"tier": new, "id": member_id})
+        return changes

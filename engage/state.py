@@ -1,0 +1,43 @@
+"""Per-app state reached from edges: the database, the clock, the channels."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+from engage.config import Config
+from engage.db import Database
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def database() -> Database:
+    return current_app.extensions["engage.db"]
+
+
+def config() -> Config:
+    return current_app.extensions["engage.config"]
+
+
+def now() -> datetime:
+    return current_app.extensions["engage.clock"]()
+
+
+def session() -> Session:
+    """One session per request, closed at teardown; services open its transactions."""
+    if "db_session" not in g:
+        g.db_session = database().session()
+    return g.db_session
+
+
+def close_session(_error=None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
