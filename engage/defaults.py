@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import sqlalchemy as sa
+
 from engage.loyalty.settings import DEFAULT_SETTINGS
 
 PROGRAM = {
@@ -45,3 +50,26 @@ FLOWS = {
     "feedback_request": {"channels": ["sms", "email"], "delay_seconds": 3 * 86400,
                          "params": {"min_days_between": 30}},
 }
+
+
+def insert_defaults(connection: sa.Connection) -> None:
+    """Insert the default program, tiers, rewards and flow settings (tables reflected, so the
+    first migration stays valid however the models change later)."""
+    now = datetime.now(timezone.utc)
+    meta = sa.MetaData()
+    meta.reflect(connection, only=("program", "tiers", "rewards", "flow_settings"))
+    rows = {
+        "program": [{**PROGRAM, "updated_at": now}],
+        "tiers": [{**t, "multiplier": Decimal(t["multiplier"])} for t in TIERS],
+        "rewards": [{**r, "value": Decimal(r["value"]) if r["value"] else None, "active": True}
+                    for r in REWARDS],
+        "flow_settings": [{"key": key, "enabled": True, "updated_at": now, **flow}
+                          for key, flow in FLOWS.items()],
+    }
+    for table, values in rows.items():
+        connection.execute(meta.tables[table].insert(), values)
+    if connection.dialect.name == "postgresql":
+        # Explicit ids don't advance PostgreSQL sequences; the next admin insert would collide.
+        for table in ("program", "tiers", "rewards"):
+            connection.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from engage import state
 from engage.api.auth import requires
 from engage.api.program_schemas import (RewardListSchema, RewardPatchSchema, RewardSchema, TierListSchema,
-                                        TierPatchSchema, TierSchema)
+                                        TierSchema)
 from engage.services import catalog
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Rewards and tiers")
@@ -58,7 +58,7 @@ class Tiers(MethodView):
 @blp.route("/tiers/<int:tier_id>")
 class TierItem(MethodView):
     @requires("admin")
-    @blp.arguments(TierPatchSchema)
+    @blp.arguments(TierSchema)
     @blp.response(200, TierSchema)
     def patch(self, data, tier_id):
         """Change a tier's name, threshold, multiplier or benefits."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -54,7 +55,8 @@ class MemberCollection(MethodView):
             return member_json(members.by_external_id(session, query["external_id"]))
         stmt = select(Member).where(Member.erased_at.is_(None))
         rows, cursor = pagination.page(session, stmt, Member.id, query["limit"], query.get("cursor"))
-        return MemberPageSchema().dump({"items": [member_json(m) for m in rows], "next": cursor})
+        # A Response passes flask-smorest's serialisation, which is for the single-member answer.
+        return jsonify(MemberPageSchema().dump({"items": [member_json(m) for m in rows], "next": cursor}))
 
 
 @blp.route("/<int:member_id>")

@@ -20,24 +20,22 @@ class TierSchema(Schema):
     benefits = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=20))
 
 
-class RewardSchema(Schema):
+class RewardPatchSchema(Schema):
+    """Every field optional: change only what is sent."""
+
     id = fields.Integer(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    kind = fields.String(validate=validate.OneOf(REWARD_KINDS))
+    cost = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+    min_tier = fields.String(allow_none=True, metadata={"description": "tier name, or null"})
+    value = fields.Decimal(allow_none=True, as_string=True, validate=validate.Range(min=0, max=1_000_000))
+    active = fields.Boolean()
+
+
+class RewardSchema(RewardPatchSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     kind = fields.String(required=True, validate=validate.OneOf(REWARD_KINDS))
     cost = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
-    min_tier = fields.String(allow_none=True, metadata={"description": "tier name, or null"})
-    value = fields.Decimal(allow_none=True, as_string=True, validate=validate.Range(min=0, max=1_000_000))
-    active = fields.Boolean(load_default=True)
-
-
-class TierPatchSchema(TierSchema):
-    class Meta:
-        partial = True
-
-
-class RewardPatchSchema(RewardSchema):
-    class Meta:
-        partial = True
 
 
 class RewardListSchema(Schema):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
-from engage.models.program import Tier
+import engage.models.program  # noqa: F401  (tiers table for the foreign key)
 
 
 class Member(Base):
@@ -34,8 +34,6 @@ class Member(Base):
     unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    tier: Mapped[Tier] = relationship(lazy="joined")
 
 
 class ConsentEvent(Base):

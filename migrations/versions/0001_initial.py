@@ -293,32 +293,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_lots_open_expiry', ['expires_at'], unique=False, postgresql_where=sa.text('remaining > 0'), sqlite_where=sa.text('remaining > 0'))
 
     # ### end Alembic commands ###
-    _insert_default_program()
+    # The program SPEC.md describes, so a fresh database can enrol members at once.
+    from engage.defaults import insert_defaults
 
-
-def _insert_default_program() -> None:
-    """The program SPEC.md describes, so a fresh database can enrol members at once."""
-    from datetime import datetime, timezone
-    from decimal import Decimal
-
-    from engage import defaults
-
-    now = datetime.now(timezone.utc)
-    meta = sa.MetaData()
-    program = sa.Table("program", meta, autoload_with=op.get_bind())
-    tiers = sa.Table("tiers", meta, autoload_with=op.get_bind())
-    rewards = sa.Table("rewards", meta, autoload_with=op.get_bind())
-    flows = sa.Table("flow_settings", meta, autoload_with=op.get_bind())
-    op.bulk_insert(program, [{**defaults.PROGRAM, "updated_at": now}])
-    op.bulk_insert(tiers, [{**t, "multiplier": Decimal(t["multiplier"])} for t in defaults.TIERS])
-    op.bulk_insert(rewards, [{**r, "value": Decimal(r["value"]) if r["value"] else None, "active": True}
-                             for r in defaults.REWARDS])
-    op.bulk_insert(flows, [{"key": key, "enabled": True, "updated_at": now, **flow}
-                           for key, flow in defaults.FLOWS.items()])
-    if op.get_bind().dialect.name == "postgresql":
-        # Explicit ids don't advance PostgreSQL sequences; the next admin insert would collide.
-        for table in ("program", "tiers", "rewards"):
-            op.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+    insert_defaults(op.get_bind())
 
 
 def downgrade() -> None:

@@ -1,0 +1,134 @@
+"""SMS through Twilio's official SDK."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from engage.channels.base import (
+    PERMANENT,
+    TRANSIENT,
+    OutboundMessage,
+    SendResult,
+    network_failure,
+)
+
+# Twilio error codes that mean "try again later" despite a 4xx status.
+TRANSIENT_CODES = frozenset({20429, 30001, 63017})
+OPTED_OUT_CODE = 21610
+INVALID_TO_CODE = 21211
+# Requests' default pool keeps 10 connections per host; dispatcher threads beyond that
+# would each open a fresh TCP (and TLS) connection per message.
+POOL_SIZE = 32
+
+
+class TwilioSmsChannel:
+    """Sends SMS with the Twilio Messages API; one pooled client per instance."""
+
+    name = "sms"
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str | None = None,
+        messaging_service_sid: str | None = None,
+        api_base_url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if not (from_number or messaging_service_sid):
+            raise ValueError("Twilio needs from_number or messaging_service_sid")
+        self.from_number = from_number
+        self.messaging_service_sid = messaging_service_sid
+        self.client = Client(account_sid, auth_token, http_client=_pooled_http_client(timeout))
+        if api_base_url:
+            self._point_at(api_base_url)
+        # Resolve the lazy SDK objects once, so concurrent senders share them.
+        self._messages = self.client.messages
+
+    def _point_at(self, api_base_url: str) -> None:
+        """Send to another host (a fake or a proxy) instead of api.twilio.com."""
+        # Edge/region (even from TWILIO_EDGE/TWILIO_REGION) make the SDK rebuild the
+        # host by splitting on dots, which mangles "127.0.0.1:PORT".
+        self.client.edge = None
+        self.client.region = None
+        self.client.api.base_url = api_base_url.rstrip("/")
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Create the Twilio message; classify any failure instead of raising."""
+        try:
+            created = self._messages.create(**self._create_params(message))
+        except TwilioException as exc:
+            return classify_twilio_error(exc)
+        except requests.Timeout as exc:
+            return network_failure(exc, timed_out=True)
+        except (requests.RequestException, OSError) as exc:
+            return network_failure(exc)
+        return SendResult.sent(created.sid, _segments(created.num_segments))
+
+    def _create_params(self, message: OutboundMessage) -> dict[str, Any]:
+        """Keyword arguments for messages.create; the service SID wins over a number."""
+        params: dict[str, Any] = {"to": message.to, "body": message.body}
+        if self.messaging_service_sid:
+            params["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            params["from_"] = self.from_number
+        if message.status_callback_url:
+            params["status_callback"] = message.status_callback_url
+        return params
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        session = getattr(self.client.http_client, "session", None)
+        if session is not None:
+            session.close()
+
+
+def _pooled_http_client(timeout: float) -> TwilioHttpClient:
+    """A TwilioHttpClient whose session keeps enough keep-alive connections."""
+    http_client = TwilioHttpClient(timeout=timeout)
+    assert http_client.session is not None  # pool_connections defaults to True
+    for prefix in ("https://", "http://"):
+        http_client.session.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
+    return http_client
+
+
+def classify_twilio_error(exc: TwilioException) -> SendResult:
+    """Map a Twilio REST/service error to transient or permanent."""
+    status = _as_int(getattr(exc, "status", None))
+    code = _as_int(getattr(exc, "code", None)) or status
+    transient = status is not None and (status >= 500 or status == 429)
+    kind = TRANSIENT if transient or code in TRANSIENT_CODES else PERMANENT
+    return SendResult.failed(
+        kind,
+        str(code) if code is not None else "twilio",
+        _twilio_message(exc),
+        opted_out=code == OPTED_OUT_CODE,
+        invalid_address=code == INVALID_TO_CODE,
+    )
+
+
+def _twilio_message(exc: TwilioException) -> str:
+    """The provider's own text, without the SDK's multi-line decoration."""
+    text = getattr(exc, "msg", None) or getattr(exc, "detail", None)
+    text = text or getattr(exc, "title", None) or str(exc)
+    return str(text)[:500]
+
+
+def _segments(value: object) -> int | None:
+    """Twilio sends num_segments as a string; "0" means no sender assigned yet."""
+    segments = _as_int(value)
+    return segments if segments else None
+
+
+def _as_int(value: object) -> int | None:
+    """int(value), or None when it is missing or not a number."""
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None

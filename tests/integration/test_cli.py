@@ -1,0 +1,50 @@
+"""The `engage` command line as an operator runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(args, tmp_path, **env):
+    environment = {**os.environ, "ENGAGE_DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite", **env}
+    return subprocess.run([sys.executable, "-m", "engage.cli", *args], capture_output=True, text=True,
+                          env=environment, cwd=tmp_path, timeout=120)
+
+
+@pytest.fixture
+def migrated(tmp_path):
+    result = run(["db", "upgrade"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    return tmp_path
+
+
+def test_keys_create_prints_only_the_key(migrated):
+    result = run(["keys", "create", "--role", "admin", "--name", "ops"], migrated)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1 and result.stdout.startswith("egk_")
+    bad = run(["keys", "create", "--role", "root", "--name", "x"], migrated)
+    assert bad.returncode != 0
+
+
+def test_seed_demo_is_idempotent(migrated):
+    assert "members added" in run(["seed-demo"], migrated).stderr
+    assert "already seeded" in run(["seed-demo"], migrated).stderr
+
+
+@pytest.mark.parametrize("name,value", [("ENGAGE_TIMEZONE", "Mars/Base"), ("ENGAGE_PUBLIC_URL", "not a url"),
+                                        ("ENGAGE_MAX_ATTEMPTS", "many"), ("ENGAGE_DATABASE_URL", "mysql://x")])
+def test_bad_setting_is_one_line_naming_it(tmp_path, name, value):
+    result = run(["db", "upgrade"], tmp_path, **{name: value})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and "Traceback" not in result.stderr
+
+
+def test_help_lists_commands(tmp_path):
+    result = run(["--help"], tmp_path)
+    for command in ("db", "keys", "seed-demo", "serve"):
+        assert command in result.stdout

@@ -1,0 +1,52 @@
+"""Races on real PostgreSQL: no double redemption, no double credit."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from engage import create_app
+from engage.config import Config
+from engage.models import LedgerEntry, Lot
+from tests.support.api import ApiClient
+
+
+@pytest.fixture
+def pg_api(postgres_only_url, clock):
+    app = create_app(Config(database_url=postgres_only_url, testing=True), clock=clock)
+    yield ApiClient(app, app.test_client())
+    app.extensions["engage.db"].dispose()
+
+
+def _race(calls):
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def test_twenty_redemptions_racing_for_three(pg_api):
+    member = pg_api.enrol("race-1")
+    pg_api.purchase(member["id"], "200")  # 300 points: three EUR 10 off
+    path = f"/members/{member['id']}/redemptions"
+    calls = [lambda: pg_api.app.test_client().post(
+        "/api/v1" + path, json={"reward_id": 1}, headers=pg_api.headers()) for _ in range(20)]
+    statuses = sorted(r.status_code for r in _race(calls))
+    assert statuses == [201] * 3 + [422] * 17
+    db = pg_api.app.extensions["engage.db"]
+    with db.session() as session:
+        balance = session.scalar(select(func.sum(LedgerEntry.points)).where(LedgerEntry.member_id == member["id"]))
+        negative = session.scalar(select(func.count()).where(Lot.remaining < 0))
+    assert balance == 0 and negative == 0
+
+
+def test_twenty_events_with_one_key_credit_once(pg_api):
+    member = pg_api.enrol("race-2")
+    path = f"/api/v1/members/{member['id']}/events"
+    headers = {**pg_api.headers(), "Idempotency-Key": "order-77"}
+    calls = [lambda: pg_api.app.test_client().post(path, json={"type": "purchase", "amount": "42.00"},
+                                                    headers=headers) for _ in range(20)]
+    responses = _race(calls)
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.get_data() for r in responses}) == 1
+    assert pg_api.get(f"/members/{member['id']}").get_json()["points"] == 142

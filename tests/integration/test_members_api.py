@@ -1,0 +1,110 @@
+"""Members through the API: enrolment, lookup, changes, erasure, validation."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_enrol_gives_signup_bonus_and_full_member_shape(api):
+    member = api.enrol("shop-1", last_name="Pop", locale="ro", timezone="Europe/Bucharest")
+    assert member["points"] == 100
+    assert member["tier"] == "Bronze"
+    assert member["qualifying_points"] == 100
+    assert member["next_tier"] == {"name": "Silver", "points_needed": 400}
+    assert member["expiring"] == {"points": 100, "date": "2027-03-02"}
+    assert member["consent"] == {"sms": True, "email": True}
+    assert member["phone"] == "+31612345678"
+    assert len(member["referral_code"]) == 8
+    for field in ("id", "external_id", "first_name", "last_name", "email", "locale", "timezone"):
+        assert field in member
+
+
+def test_lookup_by_id_and_external_id(api):
+    created = api.enrol("shop-2")
+    assert api.get(f"/members/{created['id']}").get_json()["external_id"] == "shop-2"
+    assert api.get("/members?external_id=shop-2").get_json()["id"] == created["id"]
+    missing = api.get("/members?external_id=nobody")
+    assert missing.status_code == 404 and "nobody" in missing.get_json()["message"]
+    assert api.get("/members/999999").status_code == 404
+
+
+def test_duplicate_external_id_is_409(api):
+    api.enrol("dup")
+    response = api.post("/members", {"external_id": "dup", "first_name": "B"})
+    assert response.status_code == 409
+    assert "dup" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("field,value", [
+    ("phone", "12345"), ("phone", "+3161234"), ("phone", "call me"), ("email", "not-an-email"),
+    ("timezone", "Mars/Olympus"), ("locale", "xx-invalid"), ("first_name", ""), ("consent", "yes"),
+    ("external_id", 12),
+])
+def test_invalid_fields_are_422_with_field_errors(api, field, value):
+    body = {"external_id": "bad", "first_name": "X", field: value}
+    response = api.post("/members", body)
+    assert response.status_code == 422, response.get_json()
+    payload = response.get_json()
+    assert field in payload["errors"] and payload["message"]
+    assert api.get("/members?external_id=bad").status_code == 404
+
+
+def test_phone_is_stored_in_e164(api):
+    member = api.enrol("e164", phone="+31 6 1234 5678")
+    assert member["phone"] == "+31612345678"
+
+
+def test_referral_rewards_the_referrer(api):
+    referrer = api.enrol("ref-a")
+    api.enrol("ref-b", referral_code=referrer["referral_code"].lower())
+    assert api.get(f"/members/{referrer['id']}").get_json()["points"] == 300
+    unknown = api.post("/members", {"external_id": "ref-c", "first_name": "C", "referral_code": "NOPE1234"})
+    assert unknown.status_code == 422 and "referral_code" in unknown.get_json()["errors"]
+
+
+def test_patch_changes_contact_and_consent(api):
+    member = api.enrol("patch-1")
+    response = api.patch(f"/members/{member['id']}", {"phone": "+4915123456789", "consent": {"sms": False},
+                                                      "locale": "de"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["phone"] == "+4915123456789" and body["consent"] == {"sms": False, "email": True}
+    assert api.patch(f"/members/{member['id']}", {"phone": "nope"}).status_code == 422
+    assert api.patch(f"/members/{member['id']}", {"points": 5}).status_code == 422
+
+
+def test_delete_erases_personal_data_but_keeps_ledger(api, db):
+    from sqlalchemy import func, select
+
+    from engage.models import LedgerEntry, Member
+
+    member = api.enrol("gdpr-1")
+    assert api.delete(f"/members/{member['id']}").status_code == 204
+    assert api.get(f"/members/{member['id']}").status_code == 404
+    with db.session() as session:
+        row = session.get(Member, member["id"])
+        assert row.email is None and row.phone is None and row.first_name == "" and row.external_id is None
+        assert session.scalar(select(func.sum(LedgerEntry.points)).where(LedgerEntry.member_id == member["id"])) == 100
+    api.enrol("gdpr-1")  # the external id is free again
+
+
+def test_ledger_is_paginated_newest_first(api):
+    member = api.enrol("ledger-1")
+    for i in range(5):
+        api.purchase(member["id"], f"{10 + i}.00")
+    first = api.get(f"/members/{member['id']}/ledger?limit=4").get_json()
+    assert [e["points"] for e in first["items"]] == [14, 13, 12, 11]
+    assert first["next"]
+    second = api.get(f"/members/{member['id']}/ledger?limit=4&cursor={first['next']}").get_json()
+    assert [e["points"] for e in second["items"]] == [10, 100]
+    assert second["next"] is None
+    entry = second["items"][-1]
+    assert entry["kind"] == "earn" and entry["reason"] == "signup bonus" and entry["expires_at"]
+    assert api.get(f"/members/{member['id']}/ledger?cursor=%%%").status_code == 400
+
+
+def test_member_list_pages(api):
+    for i in range(3):
+        api.enrol(f"list-{i}")
+    page = api.get("/members?limit=2").get_json()
+    assert len(page["items"]) == 2 and page["next"]

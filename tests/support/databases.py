@@ -1,0 +1,70 @@
+"""Test databases: a migrated SQLite template copied per test, and a PostgreSQL database per
+xdist worker, migrated once and emptied between tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from engage import migrate
+from engage.db import Base, make_engine
+from engage.defaults import insert_defaults
+
+PG_SERVER = os.environ.get("ENGAGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_answers() -> str | None:
+    """None if PostgreSQL answers, else why not."""
+    engine = sa.create_engine(PG_SERVER, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means "not available"
+        return str(error).splitlines()[0]
+    finally:
+        engine.dispose()
+
+
+def sqlite_template(directory: Path) -> Path:
+    path = directory / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def sqlite_copy(template: Path, directory: Path) -> str:
+    target = directory / "engage.sqlite"
+    shutil.copy(template, target)
+    return f"sqlite:///{target}"
+
+
+def postgres_database(worker: str) -> str:
+    """A fresh, migrated database for this worker."""
+    name = f"engage_test_{worker}"
+    admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name})
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def empty_postgres(url: str) -> None:
+    """Back to a just-migrated state: no rows but the default program."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        insert_defaults(connection)
+    engine.dispose()
