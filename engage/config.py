@@ -35,7 +35,7 @@ def _number(name: str, value: str | None, default: float, *, minimum: float, kin
         number = kind(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if number < minimum:
+    if number != number or number in (float("inf"), float("-inf")) or number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value!r}")
     return number
 
@@ -51,11 +51,11 @@ def _timezone(name: str, value: str | None) -> str:
 
 def _database_url(value: str) -> str:
     scheme = urlparse(value).scheme
-    if not scheme.startswith(("sqlite", "postgres")):
-        raise ConfigError(f"ENGAGE_DATABASE_URL must be a sqlite:// or postgresql:// URL, got {value!r}")
-    if scheme in ("postgresql", "postgres"):
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg2"):
         # psycopg 3 is the driver we ship; plain postgresql:// would pick psycopg2.
-        value = "postgresql+psycopg" + value[len(scheme):]
+        return "postgresql+psycopg" + value[len(scheme):]
+    if scheme not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise ConfigError(f"ENGAGE_DATABASE_URL must be a sqlite:// or postgresql:// URL, got {value!r}")
     return value
 
 

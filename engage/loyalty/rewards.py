@@ -47,6 +47,6 @@ def newly_affordable(rewards: list[RewardRule], tier: TierRule, before: int, aft
     """A paid reward the member can afford now and could not afford before, if any."""
     old = {r.id for r in affordable(rewards, tier, before)}
     for reward in affordable(rewards, tier, after):
-        if reward.cost > 0 and reward.id not in old:
+        if reward.cost > 0 and reward.kind != "donation" and reward.id not in old:
             return reward
     return None
