@@ -21,7 +21,10 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
     app.extensions["engage.clock"] = clock or utc_now
     app.teardown_appcontext(close_session)
 
-    from engage import api
+    from engage import api, webhooks
+    from engage.channels import build_channels
 
+    app.extensions["engage.channels"] = build_channels(config)
     api.init_app(app)
+    webhooks.init_app(app)
     return app

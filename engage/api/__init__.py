@@ -32,9 +32,9 @@ def init_app(app: Flask) -> Api:
         },
     )
     api = EngageApi(app)
-    from engage.api import catalog, events, members, program
+    from engage.api import catalog, events, members, messages, program
 
-    for module in (members, events, catalog, program):
+    for module in (members, events, catalog, program, messages):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return api

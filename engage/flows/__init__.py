@@ -30,3 +30,23 @@ def react(session: Session, events: Iterable[object], now: datetime) -> None:
         for event_type, fn in _reactions:
             if isinstance(event, event_type):
                 fn(session, event, now)
+
+
+Relevance = Callable[[Session, object, object, datetime], "str | None"]
+_relevance: dict[str, Relevance] = {}
+
+
+def relevance(flow: str) -> Callable[[Relevance], Relevance]:
+    """Register a check run just before sending: a reason string means the message lost its point."""
+
+    def register(fn: Relevance) -> Relevance:
+        _relevance[flow] = fn
+        return fn
+
+    return register
+
+
+def lost_point(session: Session, message, member, now: datetime) -> str | None:
+    """Why a waiting flow message should be skipped now, or None to send it."""
+    check = _relevance.get(message.flow or "")
+    return check(session, message, member, now) if check else None

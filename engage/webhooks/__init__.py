@@ -1,0 +1,12 @@
+"""Provider webhooks (no API key; the provider's signature instead) and the unsubscribe link."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from engage.webhooks import sendgrid, twilio, unsubscribe
+
+    for module in (twilio, sendgrid, unsubscribe):
+        app.register_blueprint(module.blp)

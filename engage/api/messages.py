@@ -1,0 +1,95 @@
+"""Messages, in and out: the outbox, delivery state and each member's conversation."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from engage import state
+from engage.api import pagination
+from engage.api.auth import requires
+from engage.models import Message
+from engage.services import members
+
+blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Messages (SMS and email)")
+
+STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "failed", "suppressed", "skipped", "unknown")
+
+
+class MessageSchema(Schema):
+    id = fields.Integer()
+    member_id = fields.Integer(allow_none=True)
+    direction = fields.String(metadata={"description": "out | in"})
+    flow = fields.String(allow_none=True)
+    channel = fields.String(metadata={"description": "sms | email"})
+    status = fields.String()
+    to = fields.String(attribute="to_address", allow_none=True)
+    subject = fields.String(allow_none=True)
+    body = fields.String()
+    html = fields.String(allow_none=True)
+    locale = fields.String(allow_none=True)
+    send_after = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    segments = fields.Integer(allow_none=True)
+    encoding = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    error = fields.String(allow_none=True)
+    error_code = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    action = fields.String(allow_none=True, metadata={"description": "inbound: what the reply did"})
+    in_reply_to_id = fields.Integer(allow_none=True)
+    is_test = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class MessagePageSchema(Schema):
+    items = fields.List(fields.Nested(MessageSchema))
+    next = fields.String(allow_none=True)
+
+
+class MessageQuery(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    flow = fields.String(validate=validate.Length(max=40))
+    member_id = fields.Integer()
+    channel = fields.String(validate=validate.OneOf(("sms", "email")))
+    direction = fields.String(validate=validate.OneOf(("in", "out")))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String()
+
+
+def _filtered(query: dict):
+    stmt = select(Message)
+    for field in ("status", "flow", "member_id", "channel", "direction"):
+        if field in query:
+            stmt = stmt.where(getattr(Message, field) == query[field])
+    return stmt
+
+
+@blp.route("/messages")
+class Messages(MethodView):
+    @requires("marketer")
+    @blp.arguments(MessageQuery, location="query")
+    @blp.response(200, MessagePageSchema)
+    def get(self, query):
+        """Messages, newest first, filtered by status, flow, member, channel or direction."""
+        rows, cursor = pagination.page(state.session(), _filtered(query), Message.id, query["limit"],
+                                       query.get("cursor"))
+        return {"items": rows, "next": cursor}
+
+
+@blp.route("/members/<int:member_id>/messages")
+class MemberMessages(MethodView):
+    @requires("integration")
+    @blp.arguments(MessageQuery, location="query")
+    @blp.response(200, MessagePageSchema)
+    def get(self, query, member_id):
+        """One member's conversation: outbound and inbound messages in one thread, newest first."""
+        session = state.session()
+        members.get(session, member_id)
+        query = {**query, "member_id": member_id}
+        rows, cursor = pagination.page(session, _filtered(query), Message.id, query["limit"], query.get("cursor"))
+        return {"items": rows, "next": cursor}

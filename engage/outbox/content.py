@@ -1,0 +1,13 @@
+"""Rendered message content, as flows and replies hand it to the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Content:
+    body: str
+    subject: str | None = None
+    html: str | None = None
+    locale: str | None = None

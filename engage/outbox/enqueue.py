@@ -1,0 +1,122 @@
+"""Writing outbound messages: pick the channel, then place SMS around quiet hours and caps.
+
+Called inside the transaction of the change that caused the message; never calls a provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engage.messaging import PRIORITY, Pending, choose_channel, count_segments, flow_priority, plan_sms_slots
+from engage.models import Member, Message
+from engage.outbox.content import Content
+from engage.outbox.contacts import state_of
+from engage.services.program import ProgramView, load
+
+WAITING = ("scheduled", "queued")
+BOOKED = ("sending", "sent", "delivered", "unknown")
+
+
+def member_zone(member: Member, view: ProgramView) -> ZoneInfo:
+    return ZoneInfo(member.timezone or view.program.timezone)
+
+
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _new_message(member: Member, channel: str | None, flow: str | None, content: Content | None,
+                 now: datetime, **fields) -> Message:
+    content = content or Content(body="")
+    message = Message(
+        member_id=member.id, direction="out", flow=flow, channel=channel or "sms", status="queued",
+        to_address=(member.phone if channel == "sms" else member.email) if channel else None,
+        subject=content.subject, body=content.body, html=content.html, locale=content.locale,
+        priority=flow_priority(flow) if flow in PRIORITY else len(PRIORITY), send_after=now, attempts=0,
+        created_at=now, updated_at=now, data={}, **fields)
+    if channel == "sms":
+        segments = count_segments(content.body)
+        message.segments, message.encoding = segments.segments, segments.encoding
+    return message
+
+
+def _insert_once(session: Session, message: Message) -> Message | None:
+    """Insert unless a message with the same dedupe key exists (the unique index decides)."""
+    if message.dedupe_key is None:
+        session.add(message)
+        session.flush()
+        return message
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        return None
+    return message
+
+
+def queue_message(session: Session, member: Member, *, flow: str | None, channels: Sequence[str],
+                  render: Callable[[str], Content], now: datetime, not_before: datetime | None = None,
+                  dedupe_key: str | None = None, exempt: bool = False, is_test: bool = False,
+                  in_reply_to_id: int | None = None, data: dict | None = None,
+                  view: ProgramView | None = None) -> Message | None:
+    """Write one outbound message on the first channel the member can receive.
+
+    Returns None when `dedupe_key` was already used (the flow fired before). If no channel can
+    be used the message is stored as `suppressed` with the reason, and never sent.
+    """
+    view = view or load(session)
+    choice = choose_channel(channels, state_of(session, member))
+    content = render(choice.channel) if choice.channel else None
+    message = _new_message(member, choice.channel, flow, content, now, dedupe_key=dedupe_key,
+                           exempt=exempt, is_test=is_test, in_reply_to_id=in_reply_to_id)
+    message.data = dict(data or {})
+    if choice.channel is None:
+        message.channel = channels[0] if channels else "sms"
+        message.status, message.reason = "suppressed", choice.reason
+        return _insert_once(session, message)
+    message.send_after = max(now, not_before or now)
+    message.data["not_before_at"] = message.send_after.isoformat()  # planning never goes earlier
+    if message.send_after > now:
+        message.status = "scheduled"
+    inserted = _insert_once(session, message)
+    if inserted is not None and choice.channel == "sms" and not exempt:
+        plan_member_sms(session, member, now, view)
+    return inserted
+
+
+def plan_member_sms(session: Session, member: Member, now: datetime, view: ProgramView) -> None:
+    """(Re)place every waiting flow SMS of a member: quiet hours, daily/weekly caps, priority."""
+    settings = view.settings
+    window_start = now - timedelta(days=7)
+    rows = session.execute(select(Message).where(
+        Message.member_id == member.id, Message.direction == "out", Message.channel == "sms",
+        Message.exempt.is_(False), Message.flow.is_not(None),
+        Message.status.in_(WAITING + BOOKED),
+    ).where((Message.status.in_(WAITING)) | (Message.sent_at >= window_start))).scalars().all()
+    waiting = [m for m in rows if m.status in WAITING]
+    booked = [m.sent_at or m.claimed_at or m.send_after for m in rows if m.status in BOOKED]
+    pending = [Pending(str(m.id), m.flow, m.created_at, _earliest(m)) for m in waiting]
+    quiet = (_hhmm(settings["quiet_hours"]["start"]), _hhmm(settings["quiet_hours"]["end"]))
+    plan = plan_sms_slots(pending, booked, member_zone(member, view), int(settings["sms_daily_cap"]),
+                          int(settings["sms_weekly_cap"]), quiet, now=now)
+    by_id = {str(m.id): m for m in waiting}
+    for item, slot in plan:
+        message = by_id[item.key]
+        message.send_after = slot
+        message.status = "queued" if slot <= now else "scheduled"
+        message.updated_at = now
+        if slot > _earliest(message):
+            message.reason = "held for quiet hours or the frequency cap"
+
+
+def _earliest(message: Message) -> datetime:
+    stored = message.data.get("not_before_at")
+    return datetime.fromisoformat(stored) if stored else message.send_after

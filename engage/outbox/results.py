@@ -1,0 +1,92 @@
+"""Recording what the provider said: sent, retry later, or failed (with its consequences)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engage.channels import SendResult
+from engage.models import ConsentEvent, Member, Message
+from engage.outbox import retry
+from engage.outbox.claims import Claimed
+from engage.outbox.contacts import INVALID, suppress
+from engage.services import transaction
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claimed: Claimed
+    result: SendResult
+
+
+def opt_out(session: Session, member_id: int, channel: str, source: str, now: datetime) -> bool:
+    """Opt the member out of a channel at once; True if that changed anything."""
+    column = Member.sms_opted_out if channel == "sms" else Member.email_opted_out
+    changed = session.execute(update(Member).where(Member.id == member_id, column.is_(False))
+                              .values({column.key: True})).rowcount
+    if changed:
+        session.add(ConsentEvent(member_id=member_id, channel=channel, change="opt_out", source=source, at=now))
+    return bool(changed)
+
+
+def _failed(session: Session, outcome: Outcome, now: datetime) -> dict:
+    result, claimed = outcome.result, outcome.claimed
+    if result.opted_out and claimed.member_id:
+        opt_out(session, claimed.member_id, "sms", f"provider:{result.error_code}", now)
+        suppress(session, "sms", claimed.message.to, f"provider {result.error_code}: recipient opted out", now)
+    elif result.invalid_address:
+        suppress(session, claimed.message.channel, claimed.message.to,
+                 f"{INVALID}: provider {result.error_code}", now)
+    return {"status": "failed"}
+
+
+def _values(session: Session, outcome: Outcome, now: datetime, max_attempts: int, base: float,
+            rng: random.Random | None) -> dict:
+    result = outcome.result
+    if result.ok:
+        values = {"status": "sent", "sent_at": now, "provider_id": result.provider_id, "error": None,
+                  "error_code": None}
+        if result.segments:
+            values["segments"] = result.segments
+        return values
+    errors = {"error_code": result.error_code, "error": result.error_message}
+    step, when = retry.next_step(outcome.claimed.attempts, max_attempts, result.transient, now, base, rng)
+    if step == "retry":
+        return {"status": "queued", "send_after": when, **errors}
+    return {**_failed(session, outcome, now), **errors}
+
+
+def record(session: Session, outcomes: list[Outcome], now: datetime, max_attempts: int,
+           base_seconds: float, rng: random.Random | None = None) -> None:
+    """Store every result of a batch in one transaction.
+
+    Only rows still `sending` are touched: a status callback that arrived first has the last word.
+    """
+    if not outcomes:
+        return
+    with transaction(session):
+        for outcome in outcomes:
+            values = _values(session, outcome, now, max_attempts, base_seconds, rng)
+            session.execute(update(Message).where(Message.id == outcome.claimed.message.id,
+                                                  Message.status == "sending")
+                            .values(updated_at=now, **values))
+
+
+def settle_stale(session: Session, now: datetime, older_than_seconds: float) -> int:
+    """Messages stuck in `sending` (a crash between the provider call and the commit) become
+    `unknown` for a person to decide: resending could reach the member twice."""
+    from datetime import timedelta
+
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    with transaction(session):
+        ids = list(session.scalars(select(Message.id).where(Message.status == "sending",
+                                                            Message.claimed_at < cutoff)))
+        if ids:
+            session.execute(update(Message).where(Message.id.in_(ids), Message.status == "sending").values(
+                status="unknown", updated_at=now,
+                reason="no result recorded and no provider callback; check the provider before resending"))
+        return len(ids)

@@ -1,0 +1,101 @@
+"""Delivery reports from providers: move message statuses on, suppress bad addresses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from engage.messaging import delivery
+from engage.models import Member, Message, WebhookEvent
+from engage.outbox.contacts import INVALID, suppress
+from engage.outbox.results import opt_out
+from engage.services import transaction
+
+
+def first_time(session: Session, provider: str, event_id: str | None, now: datetime) -> bool:
+    """Record a provider event id; False if it was seen before (provider retries)."""
+    if not event_id:
+        return True
+    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (builder(WebhookEvent).values(provider=provider, event_id=event_id[:120], received_at=now)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"]).returning(WebhookEvent.id))
+    return session.execute(stmt).scalar() is not None
+
+
+def _apply(message: Message, status: str, now: datetime, provider_id: str | None = None,
+           error_code: str | None = None, error: str | None = None) -> None:
+    if not delivery.moves_forward(message.status, status):
+        return
+    message.status, message.updated_at = status, now
+    if provider_id and not message.provider_id:
+        message.provider_id = provider_id
+    if status in ("sent", "delivered") and message.sent_at is None:
+        message.sent_at = now
+    if status == "delivered":
+        message.delivered_at = now
+    if error_code:
+        message.error_code, message.error = error_code, error or message.error
+
+
+def twilio_status(session: Session, message_id: int | None, sid: str | None, reported: str,
+                  error_code: str | None, now: datetime) -> bool:
+    """Apply a Twilio status callback. False if no message matches."""
+    with transaction(session):
+        message = session.get(Message, message_id) if message_id else None
+        if message is None and sid:
+            message = session.scalar(select(Message).where(Message.provider_id == sid))
+        if message is None:
+            return False
+        status = delivery.twilio_status(reported)
+        if status:
+            _apply(message, status, now, sid, error_code or None, f"Twilio status {reported}")
+        if error_code in delivery.TWILIO_OPT_OUT_CODES and message.member_id:
+            opt_out(session, message.member_id, "sms", f"twilio:{error_code}", now)
+            suppress(session, "sms", message.to_address, f"twilio {error_code}: recipient opted out", now)
+        elif error_code in delivery.TWILIO_INVALID_CODES:
+            suppress(session, "sms", message.to_address, f"{INVALID}: twilio {error_code}", now)
+        return True
+
+
+def _message_for(session: Session, event: dict) -> Message | None:
+    ours = str(event.get("engage_message_id") or "")
+    if ours.isdigit():
+        return session.get(Message, int(ours))
+    sg_id = str(event.get("sg_message_id") or "").split(".")[0]
+    return session.scalar(select(Message).where(Message.provider_id == sg_id)) if sg_id else None
+
+
+def sendgrid_events(session: Session, events: list[dict], now: datetime) -> int:
+    """Apply a batch of SendGrid events; each `sg_event_id` only once. Returns events applied."""
+    applied = 0
+    with transaction(session):
+        for event in events:
+            if not isinstance(event, dict) or not first_time(session, "sendgrid", event.get("sg_event_id"), now):
+                continue
+            applied += 1
+            status, suppress_it, unsubscribe = delivery.sendgrid_effect(str(event.get("event", "")))
+            message = _message_for(session, event)
+            if message is not None and status:
+                _apply(message, status, now, error_code=event.get("type") or event.get("event"),
+                       error=event.get("reason"))
+            address = str(event.get("email") or "").lower()
+            if suppress_it and address:
+                suppress(session, "email", address, f"sendgrid {event.get('event')}: {event.get('reason', '')}", now)
+            if unsubscribe and address:
+                for member_id in session.scalars(select(Member.id).where(func.lower(Member.email) == address)):
+                    opt_out(session, member_id, "email", f"sendgrid:{event.get('event')}", now)
+    return applied
+
+
+def unsubscribe(session: Session, token: str, now: datetime) -> bool:
+    """One-click email unsubscribe (RFC 8058). False for an unknown token."""
+    with transaction(session):
+        member_id = session.scalar(select(Member.id).where(Member.unsubscribe_token == token))
+        if member_id is None:
+            return False
+        opt_out(session, member_id, "email", "unsubscribe_link", now)
+        return True
