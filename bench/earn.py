@@ -1,0 +1,114 @@
+"""Earning throughput: purchase events per second through the HTTP API (gunicorn, PostgreSQL),
+against a bare Flask endpoint doing one INSERT in the same database, same server and load settings.
+
+Target: the app reaches at least 0.6x the bare endpoint's requests per second.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from bench import BenchError, Row
+from bench.harness import LoadSettings, fresh_database, gunicorn, log, run_load
+
+TARGET_RATIO = 0.6
+MEMBERS = 500
+AMOUNT = "25.90"
+
+
+@dataclass(frozen=True)
+class PurchaseRequests:
+    """POST /api/v1/members/{random id}/events with a fresh Idempotency-Key each time."""
+
+    member_ids: tuple[int, ...]
+    api_key: str
+
+    def __call__(self, rng: random.Random, seq: int):
+        member_id = rng.choice(self.member_ids)
+        body = json.dumps({"type": "purchase", "amount": AMOUNT}).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}",
+                   "Idempotency-Key": uuid.uuid4().hex}
+        return "POST", f"/api/v1/members/{member_id}/events", body, headers
+
+
+@dataclass(frozen=True)
+class BareRequests:
+    """POST /bare with the same body size and headers as a purchase."""
+
+    member_ids: tuple[int, ...]
+    api_key: str
+
+    def __call__(self, rng: random.Random, seq: int):
+        member_id = rng.choice(self.member_ids)
+        body = json.dumps({"type": "purchase", "amount": AMOUNT, "member_id": member_id}).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}",
+                   "Idempotency-Key": uuid.uuid4().hex}
+        return "POST", "/bare", body, headers
+
+
+def create_bare_table(url: str) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS bench_bare"))
+        connection.execute(sa.text(
+            "CREATE TABLE bench_bare (id BIGSERIAL PRIMARY KEY, member_id BIGINT NOT NULL, "
+            "kind VARCHAR(32) NOT NULL, amount NUMERIC(12, 2), idempotency_key VARCHAR(255), "
+            "created_at TIMESTAMPTZ NOT NULL DEFAULT now())"))
+    engine.dispose()
+
+
+def seed(url: str, members: int = MEMBERS) -> tuple[str, tuple[int, ...]]:
+    """An integration key and `members` enrolled members; returns (key, member ids)."""
+    from engage.db import Database
+    from engage.services import keys
+    from engage.services import members as member_service
+
+    database = Database(url)
+    now = datetime.now(timezone.utc)
+    try:
+        with database.session() as session:
+            api_key = keys.create(session, "integration", "bench", now)
+        ids = []
+        with database.session() as session:
+            for n in range(members):
+                member = member_service.enrol(session, {
+                    "external_id": f"bench-{n}", "first_name": f"Bench{n}",
+                    "consent": {"sms": False, "email": False}}, now)
+                ids.append(member.id)
+    finally:
+        database.dispose()
+    return api_key, tuple(ids)
+
+
+def count_rows(url: str, sql: str) -> int:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        count = connection.execute(sa.text(sql)).scalar_one()
+    engine.dispose()
+    return count
+
+
+def run() -> list[Row]:
+    settings = LoadSettings.from_env()
+    url = fresh_database("engage_bench")
+    log(f"earn: database {url} migrated; enrolling {MEMBERS} members")
+    api_key, member_ids = seed(url)
+    create_bare_table(url)
+
+    with gunicorn("bench.bare_app:app", {"BENCH_DATABASE_URL": url}, name="bare", probe="/ready") as port:
+        bare = run_load(port, BareRequests(member_ids, api_key), settings, label="bare INSERT")
+
+    before = count_rows(url, "SELECT count(*) FROM events")
+    with gunicorn("wsgi:app", {"ENGAGE_DATABASE_URL": url}, name="engage", probe="/api/v1/rewards") as port:
+        app = run_load(port, PurchaseRequests(member_ids, api_key), settings, label="engage purchases")
+    recorded = count_rows(url, "SELECT count(*) FROM events") - before
+    if recorded < app.ok:
+        raise BenchError(f"earn: {app.ok} requests answered 2xx but only {recorded} events were stored")
+
+    return [Row("earn", "purchase events/s", app.rps, baseline=bare.rps, target=TARGET_RATIO)]

@@ -1,0 +1,310 @@
+"""Shared bench machinery: a fresh PostgreSQL database, gunicorn servers that are always
+stopped (also on Ctrl-C / SIGTERM), and an HTTP load generator (processes x threads, keep-alive).
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import multiprocessing
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import sqlalchemy as sa
+
+from bench import BenchError
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# --- database -------------------------------------------------------------------------------
+
+def fresh_database(name: str = "engage_bench") -> str:
+    """Drop and create `name` on the bench PostgreSQL server, migrate it; return its URL."""
+    from engage import migrate
+    from engage.db import make_engine
+
+    admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        raise BenchError(f"PostgreSQL at {PG_SERVER} is not usable: {str(error).splitlines()[0]}") from None
+    finally:
+        admin.dispose()
+    url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+# --- servers --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServerSettings:
+    workers: int = 2
+    worker_class: str = "gthread"
+    threads: int = 4
+
+
+_LIVE: set[subprocess.Popen] = set()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a gunicorn we started (its own session/process group: master and its workers)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+    _LIVE.discard(proc)
+
+
+def _stop_all() -> None:
+    for proc in list(_LIVE):
+        _stop(proc)
+
+
+def _sigterm(_signum, _frame):
+    raise SystemExit(143)  # unwinds through the `finally` blocks that stop servers
+
+
+atexit.register(_stop_all)
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGTERM, _sigterm)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], *, name: str, probe: str,
+             settings: ServerSettings = ServerSettings()) -> Iterator[int]:
+    """Run `gunicorn app` from the project root with `env` added; yield its port once it answers."""
+    port = free_port()
+    log_path = Path(tempfile.gettempdir()) / f"engage-bench-{name}-{os.getpid()}.log"
+    command = [sys.executable, "-m", "gunicorn", "-w", str(settings.workers), "-k", settings.worker_class,
+               "--threads", str(settings.threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+               app]
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log_file,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    _LIVE.add(proc)
+    try:
+        _wait_until_answering(proc, port, probe, log_path)
+        yield port
+    finally:
+        _stop(proc)
+    if proc.returncode not in (0, -signal.SIGTERM):
+        log(f"{name}: gunicorn exited with {proc.returncode}; log {log_path}")
+
+
+def _wait_until_answering(proc: subprocess.Popen, port: int, probe: str, log_path: Path,
+                          timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"gunicorn exited with {proc.returncode} at start-up:\n{_tail(log_path)}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", probe)
+            status = connection.getresponse().status
+            connection.close()
+            if status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise BenchError(f"gunicorn did not answer on port {port} within {timeout:.0f} s:\n{_tail(log_path)}")
+
+
+# --- load -----------------------------------------------------------------------------------
+
+# A request maker is a picklable callable: maker(rng, seq) -> (method, path, body, headers).
+RequestMaker = Callable[[random.Random, int], tuple[str, str, bytes, dict]]
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    processes: int = 2
+    threads: int = 4
+    warmup: float = 2.0
+    duration: float = 8.0
+    max_error_rate: float = 0.01
+
+    @classmethod
+    def from_env(cls) -> "LoadSettings":
+        get = os.environ.get
+        return cls(processes=int(get("BENCH_PROCESSES", 2)), threads=int(get("BENCH_THREADS", 4)),
+                   warmup=float(get("BENCH_WARMUP", 2)), duration=float(get("BENCH_DURATION", 8)))
+
+
+@dataclass
+class LoadResult:
+    ok: int = 0
+    errors: int = 0
+    duration: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.duration if self.duration else 0.0
+
+    @property
+    def error_rate(self) -> float:
+        total = self.ok + self.errors
+        return self.errors / total if total else 1.0
+
+    def latency_ms(self, quantile: float) -> float:
+        if len(self.latencies) < 2:
+            return float("nan")
+        return statistics.quantiles(self.latencies, n=100)[int(quantile * 100) - 1] * 1000
+
+    def summary(self) -> str:
+        return (f"{self.rps:.0f} req/s ({self.ok} ok, {self.errors} errors in {self.duration:.0f} s; "
+                f"p50 {self.latency_ms(0.5):.1f} ms, p99 {self.latency_ms(0.99):.1f} ms)")
+
+
+def _thread_loop(port, maker, seed, start, measure_from, end, counts, lock):
+    rng = random.Random(seed)
+    ok = errors = 0
+    latencies: list[float] = []
+    samples: list[str] = []
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    seq = 0
+    while True:
+        now = time.monotonic()
+        if now < start:
+            time.sleep(start - now)
+        if now >= end:
+            break
+        method, path, body, headers = maker(rng, seq)
+        seq += 1
+        began = time.monotonic()
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            status = response.status
+            if response.will_close:
+                connection.close()
+        except (OSError, http.client.HTTPException) as error:
+            status, payload = 0, repr(error).encode()
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        done = time.monotonic()
+        if measure_from <= done < end:
+            if 200 <= status < 300:
+                ok += 1
+                latencies.append(done - began)
+            else:
+                errors += 1
+                if len(samples) < 5:
+                    samples.append(f"{status} {payload[:300].decode(errors='replace')}")
+    connection.close()
+    with lock:
+        counts["ok"] += ok
+        counts["errors"] += errors
+        counts["latencies"].extend(latencies)
+        counts["samples"].extend(samples)
+
+
+def _process_main(port, maker, threads, seed, go, start_value, warmup, duration, results):
+    try:
+        go.wait()
+        start = start_value.value
+        measure_from, end = start + warmup, start + warmup + duration
+        counts = {"ok": 0, "errors": 0, "latencies": [], "samples": []}
+        lock = threading.Lock()
+        workers = [threading.Thread(target=_thread_loop, daemon=True,
+                                    args=(port, maker, seed * 1000 + i, start, measure_from, end, counts, lock))
+                   for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        results.put(counts)
+    except KeyboardInterrupt:
+        pass
+
+
+def run_load(port: int, maker: RequestMaker, settings: LoadSettings, *, label: str) -> LoadResult:
+    """Drive `port` with processes x threads keep-alive clients; count 2xx in the measured window.
+
+    Raises BenchError when more than settings.max_error_rate of the measured requests failed.
+    """
+    context = multiprocessing.get_context("spawn")
+    go = context.Event()
+    start_value = context.Value("d", 0.0)
+    results = context.Queue()
+    processes = [context.Process(target=_process_main, daemon=True, name=f"bench-load-{i}",
+                                 args=(port, maker, settings.threads, i + 1, go, start_value,
+                                       settings.warmup, settings.duration, results))
+                 for i in range(settings.processes)]
+    try:
+        for process in processes:
+            process.start()
+        time.sleep(0.5)  # let the children import before the clock starts (warm-up absorbs the rest)
+        # CLOCK_MONOTONIC is system-wide on Linux, so every process shares this start time.
+        start_value.value = time.monotonic() + 0.5
+        go.set()
+        log(f"{label}: {settings.processes} processes x {settings.threads} threads, "
+            f"{settings.warmup:.0f} s warm-up + {settings.duration:.0f} s measured")
+        result = LoadResult(duration=settings.duration)
+        for _ in processes:
+            counts = results.get(timeout=settings.warmup + settings.duration + 120)
+            result.ok += counts["ok"]
+            result.errors += counts["errors"]
+            result.latencies.extend(counts["latencies"])
+            result.error_samples.extend(counts["samples"])
+        for process in processes:
+            process.join(timeout=10)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+    log(f"{label}: {result.summary()}")
+    if result.ok + result.errors == 0 or result.error_rate > settings.max_error_rate:
+        samples = "\n  ".join(result.error_samples[:5]) or "(none)"
+        raise BenchError(f"{label}: {result.errors} of {result.ok + result.errors} requests failed "
+                         f"({result.error_rate:.1%} > {settings.max_error_rate:.0%}); samples:\n  {samples}")
+    return result

@@ -1,0 +1,99 @@
+"""Default templates shipped in engage/templates, and the locale fallback that picks one.
+
+Layout: flows/<flow>/<locale>/{sms.txt,email_subject.txt,email.html,email.txt} and
+replies/<locale>/<key>.txt.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+SUPPORTED_LOCALES = ("en", "nl", "de", "ro")
+FALLBACK_LOCALE = "en"
+FLOW_KEYS = (
+    "welcome",
+    "redemption_reminder",
+    "expiry_warning",
+    "tier_congratulations",
+    "feedback_request",
+)
+CHANNELS = ("sms", "email")
+REPLY_KEYS = (
+    "opt_out",
+    "opt_in",
+    "help",
+    "balance",
+    "redeem_ok",
+    "redeem_none",
+    "feedback_thanks",
+    "reply_ack",
+    "not_member",
+)
+CHANNEL_FILES: dict[str, dict[str, str]] = {
+    "sms": {"body": "sms.txt"},
+    "email": {"subject": "email_subject.txt", "html": "email.html", "text": "email.txt"},
+}
+_LOCALE_TAG = re.compile(r"[a-z]{2,3}(?:_[A-Za-z0-9]{2,8})*")
+
+
+class UnknownTemplateError(LookupError):
+    """No default template exists for that flow, channel or reply key."""
+
+
+def normalize_locale(locale: str | None) -> str:
+    """'nl-be' → 'nl_BE'; anything that is not a locale tag → '' (it also names a folder)."""
+    parts = (locale or "").strip().replace("-", "_").split("_")
+    language = parts[0].lower()
+    rest = [part.upper() if len(part) == 2 else part for part in parts[1:]]
+    tag = "_".join([language, *rest])
+    return tag if _LOCALE_TAG.fullmatch(tag) else ""
+
+
+def locale_chain(locale: str | None, program_locale: str | None = None) -> tuple[str, ...]:
+    """Locales to try in order: exact, its language, the program's default (same), English."""
+    chain: list[str] = []
+    for tag in (locale, program_locale):
+        exact = normalize_locale(tag)
+        chain += [exact, exact.split("_")[0]]
+    chain.append(FALLBACK_LOCALE)
+    return tuple(dict.fromkeys(tag for tag in chain if tag))
+
+
+def resolve_locale(locale: str | None, program_locale: str | None = None) -> str:
+    """The first locale in the chain that has default templates."""
+    return next(tag for tag in locale_chain(locale, program_locale) if _has_locale(tag))
+
+
+def default_template(
+    flow: str, channel: str, locale: str | None, *, program_locale: str | None = None
+) -> dict[str, str]:
+    """Default parts of a flow template: sms → {"body"}, email → {"subject", "html", "text"}."""
+    if flow not in FLOW_KEYS or channel not in CHANNEL_FILES:
+        raise UnknownTemplateError(f"no default template for {flow!r} over {channel!r}")
+    folder = _root() / "flows" / flow / resolve_locale(locale, program_locale)
+    return {part: _read(folder / name) for part, name in CHANNEL_FILES[channel].items()}
+
+
+def reply_text(key: str, locale: str | None, *, program_locale: str | None = None) -> str:
+    """Template source of the reply to an inbound SMS keyword (see REPLY_KEYS)."""
+    if key not in REPLY_KEYS:
+        raise UnknownTemplateError(f"no reply template {key!r}")
+    return _read(_root() / "replies" / resolve_locale(locale, program_locale) / f"{key}.txt")
+
+
+def _root() -> Traversable:
+    return resources.files("engage") / "templates"
+
+
+@functools.lru_cache(maxsize=32)
+def _has_locale(locale: str) -> bool:
+    return (_root() / "replies" / locale).is_dir()
+
+
+@functools.lru_cache(maxsize=256)
+def _read(path: Traversable) -> str:
+    # Files end with a newline for editors' sake; the message should not.
+    return path.read_text(encoding="utf-8").rstrip("\n")

@@ -1,0 +1,81 @@
+"""Which variables templates may use, and how a caller's context is turned into them.
+
+The render context is projected onto plain dicts, lists and scalars: templates never see the
+caller's objects (an ORM row would expose relationships and methods), and a template that
+validates against this schema sees exactly these names at render time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+Fields = frozenset[str] | None  # None: a scalar variable
+
+FLOW_VARIABLES: Mapping[str, Fields] = {
+    "member": frozenset({"first_name", "last_name", "points", "tier", "locale"}),
+    "program": frozenset({"name", "help_text"}),
+    "next_tier": frozenset({"name", "points_needed"}),
+    "expiring": frozenset({"points", "date"}),
+    "reward": frozenset({"name", "cost"}),
+    "tier": frozenset({"name", "benefits"}),
+    "purchase": frozenset({"amount", "currency", "date"}),
+}
+EMAIL_VARIABLES: Mapping[str, Fields] = {"unsubscribe_url": None}
+# Replies to inbound SMS. `redeemed` is the reward just redeemed (redeem_ok) or the cheapest
+# one the member is saving for (redeem_none); `shortfall` is the points still missing.
+REPLY_VARIABLES: Mapping[str, Fields] = {
+    "coupon_code": None,
+    "redeemed": frozenset({"name", "cost", "kind"}),
+    "shortfall": None,
+}
+
+
+def variables_for(channel: str, *, reply: bool = False) -> dict[str, Fields]:
+    """The variables a template for `channel` ("sms" or "email") may use."""
+    allowed = dict(FLOW_VARIABLES)
+    if channel == "email":
+        allowed.update(EMAIL_VARIABLES)
+    if reply:
+        allowed.update(REPLY_VARIABLES)
+    return allowed
+
+
+def project_context(
+    context: Mapping[str, Any], allowed: Mapping[str, Fields], locale: str
+) -> dict[str, Any]:
+    """Plain-data copy of `context` with every allowed name present (None when absent)."""
+    projected: dict[str, Any] = {}
+    for name, fields in allowed.items():
+        raw = context.get(name)
+        if fields is None or raw is None:
+            projected[name] = _plain(raw)
+        else:
+            projected[name] = {field: _plain(_field(raw, field)) for field in sorted(fields)}
+    member = projected.get("member")
+    if isinstance(member, dict) and member.get("locale") is None:
+        member["locale"] = locale
+    return projected
+
+
+def _field(raw: Any, field: str) -> Any:
+    if isinstance(raw, Mapping):
+        return raw.get(field)
+    return getattr(raw, field, None)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, Decimal, date)):
+        return value
+    if isinstance(value, str):
+        return str(value)  # drops str subclasses such as Markup: data is never pre-escaped
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(item) for item in value]
+    if isinstance(value, Enum):
+        return _plain(value.value)
+    # A tier or reward object where a name is expected ("member.tier" may be a relationship).
+    name = getattr(value, "name", None)
+    return str(name) if isinstance(name, str) else str(value)
