@@ -17,7 +17,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
     config = config or Config.from_env(instance_path=Path(app.instance_path))
     app.config["ENGAGE"] = config
     app.extensions["engage.config"] = config
-    app.extensions["engage.db"] = Database(config.database_url)
+    app.extensions["engage.db"] = Database(config.database_url, info={"public_url": config.public_url})
     app.extensions["engage.clock"] = clock or utc_now
     app.teardown_appcontext(close_session)
 

@@ -85,10 +85,12 @@ def make_engine(url: str, **kwargs) -> Engine:
 class Database:
     """One engine and session factory; services get a Session and own its transaction."""
 
-    def __init__(self, url: str, **engine_kwargs):
+    def __init__(self, url: str, info: dict | None = None, **engine_kwargs):
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # `info` travels with every session: deployment facts (the public URL) that flows need
+        # deep inside a service, without services knowing about Flask or the config.
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=dict(info or {}))
 
     @property
     def is_postgres(self) -> bool:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from engage.outbox.dispatcher import Dispatcher
+from engage.flows import due, timed
 from engage.services import sweep
 
 
@@ -32,13 +33,27 @@ def _sweep(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
     database = app.extensions["engage.db"]
     with database.session() as session:
         expired = sweep.expire_points(session, as_of, now)
-    with database.session() as session:
         changes = sweep.reevaluate_tiers(session, as_of, now)
-    return {"members_with_expired_points": expired, "tier_changes": len(changes)}
+        warnings = timed.send_expiry_warnings(session, as_of, now, progress)
+        reminders = timed.send_reminders(session, as_of, now)
+    return {"members_with_expired_points": expired, "tier_changes": len(changes),
+            "expiry_warnings": warnings, "redemption_reminders": reminders}
+
+
+def _flows(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
+    totals = {"queued": 0, "skipped": 0}
+    with app.extensions["engage.db"].session() as session:
+        while True:
+            counts = due.promote_due(session, now)
+            totals = {k: totals[k] + counts[k] for k in totals}
+            if sum(counts.values()) == 0:
+                return totals
 
 
 JOBS: dict[str, Job] = {
     "sweep": Job("sweep", "daily: expire points, re-evaluate tiers, time-driven flows", _sweep),
+    "flows": Job("flows", "due flows: scheduled messages whose time has come (or that lost their point)",
+                 _flows),
     "outbox": Job("outbox", "send every message that is due now", _outbox),
 }
 

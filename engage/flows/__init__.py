@@ -1,52 +1,15 @@
 """Lifecycle flows: they decide what to queue in the outbox, never send.
 
-`react` is called by services with the domain events of one transaction, before it commits.
+Services call `react` with the domain events of their transaction, before it commits, so a
+flow's messages are written with the change that caused them. Time-driven flows run in the
+daily sweep (`engage.flows.timed`).
 """
 
-from __future__ import annotations
+from engage.flows.registry import lost_point, on, react, relevance
 
-from datetime import datetime
-from typing import Callable, Iterable
+# Importing the flow modules registers their reactions.
+from engage.flows import (  # noqa: E402,F401  isort: skip
+    expiry_warning, feedback_request, redemption_reminder, tier_congratulations, welcome,
+)
 
-from sqlalchemy.orm import Session
-
-Reaction = Callable[[Session, object, datetime], None]
-_reactions: list[tuple[type, Reaction]] = []
-
-
-def on(event_type: type) -> Callable[[Reaction], Reaction]:
-    """Register a flow's reaction to one kind of domain event."""
-
-    def register(fn: Reaction) -> Reaction:
-        _reactions.append((event_type, fn))
-        return fn
-
-    return register
-
-
-def react(session: Session, events: Iterable[object], now: datetime) -> None:
-    """Let every registered flow queue its messages for these events."""
-    for event in events:
-        for event_type, fn in _reactions:
-            if isinstance(event, event_type):
-                fn(session, event, now)
-
-
-Relevance = Callable[[Session, object, object, datetime], "str | None"]
-_relevance: dict[str, Relevance] = {}
-
-
-def relevance(flow: str) -> Callable[[Relevance], Relevance]:
-    """Register a check run just before sending: a reason string means the message lost its point."""
-
-    def register(fn: Relevance) -> Relevance:
-        _relevance[flow] = fn
-        return fn
-
-    return register
-
-
-def lost_point(session: Session, message, member, now: datetime) -> str | None:
-    """Why a waiting flow message should be skipped now, or None to send it."""
-    check = _relevance.get(message.flow or "")
-    return check(session, message, member, now) if check else None
+__all__ = ["lost_point", "on", "react", "relevance"]

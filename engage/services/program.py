@@ -24,6 +24,7 @@ class ProgramView:
     rules: EarningRules
     tiers: list[TierRule]
     rewards: list[RewardRule]
+    benefits: dict[int, list[str]]
 
     @property
     def zone(self) -> ZoneInfo:
@@ -43,9 +44,10 @@ def get_program(session: Session) -> Program:
     return program
 
 
-def tier_rules(session: Session) -> list[TierRule]:
-    rows = session.scalars(select(Tier).order_by(Tier.threshold))
-    return [TierRule(t.id, t.name, t.threshold, Decimal(t.multiplier)) for t in rows]
+def tier_rules(session: Session) -> tuple[list[TierRule], dict[int, list[str]]]:
+    rows = list(session.scalars(select(Tier).order_by(Tier.threshold)))
+    return ([TierRule(t.id, t.name, t.threshold, Decimal(t.multiplier)) for t in rows],
+            {t.id: list(t.benefits or []) for t in rows})
 
 
 def reward_rules(session: Session) -> list[RewardRule]:
@@ -62,8 +64,9 @@ def load(session: Session) -> ProgramView:
     """The program with its rules, read inside the caller's transaction."""
     program = get_program(session)
     settings = merged_settings(program.settings)
-    return ProgramView(program, settings, EarningRules.from_settings(settings),
-                       tier_rules(session), reward_rules(session))
+    tiers, benefits = tier_rules(session)
+    return ProgramView(program, settings, EarningRules.from_settings(settings), tiers,
+                       reward_rules(session), benefits)
 
 
 def donation_totals(session: Session) -> dict:

@@ -8,7 +8,7 @@ from engage import create_app
 from engage.jobs import dispatcher_for
 from engage.models import Member, Suppression
 from tests.support.api import ApiClient
-from tests.support.messaging import message, provider_config, queue
+from tests.support.messaging import disable_flows, message, provider_config, queue
 from tests.support.signing import SendGridSigner, twilio_signature
 
 PUBLIC = "https://engage.example.com"
@@ -23,6 +23,7 @@ def signer():
 def papp(database_url, fake_provider, clock, signer):
     config = provider_config(database_url, fake_provider, sendgrid_webhook_public_key=signer.public_key)
     app = create_app(config, clock=clock)
+    disable_flows(app)
     yield app
     app.extensions["engage.db"].dispose()
 

@@ -10,11 +10,12 @@ from engage import create_app
 from engage.jobs import dispatcher_for
 from engage.outbox.ratelimit import RateLimiter
 from tests.support.api import ApiClient
-from tests.support.messaging import messages, provider_config, queue
+from tests.support.messaging import disable_flows, messages, provider_config, queue
 
 
 def test_four_dispatchers_send_each_message_once(postgres_only_url, fake_provider, clock):
     app = create_app(provider_config(postgres_only_url, fake_provider), clock=clock)
+    disable_flows(app)
     try:
         api = ApiClient(app, app.test_client())
         db = app.extensions["engage.db"]

@@ -9,12 +9,13 @@ import pytest
 from engage import create_app
 from engage.jobs import dispatcher_for
 from tests.support.api import ApiClient
-from tests.support.messaging import message, provider_config, queue
+from tests.support.messaging import disable_flows, message, provider_config, queue
 
 
 @pytest.fixture
 def papp(database_url, fake_provider, clock):
     app = create_app(provider_config(database_url, fake_provider), clock=clock)
+    disable_flows(app)
     yield app
     app.extensions["engage.db"].dispose()
 

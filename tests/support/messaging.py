@@ -48,3 +48,13 @@ def messages(db, **filters) -> list[Message]:
         for field, value in filters.items():
             query = query.where(getattr(Message, field) == value)
         return list(session.scalars(query))
+
+
+def disable_flows(app) -> None:
+    """Switch every lifecycle flow off, so outbox tests see only the messages they queue."""
+    from sqlalchemy import update
+
+    from engage.models import FlowSetting
+
+    with app.extensions["engage.db"].session() as session, transaction(session):
+        session.execute(update(FlowSetting).values(enabled=False))

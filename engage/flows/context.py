@@ -1,0 +1,45 @@
+"""The variables a template sees (SPEC.md "Templates"), built for one member."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from engage.loyalty import lots, rewards
+from engage.models import Member
+from engage.services import ledger, members
+from engage.services.program import ProgramView
+
+
+def _reward(view: ProgramView, member: Member, available: int) -> dict | None:
+    tier = view.tier(member.tier_id)
+    choice = rewards.cheapest_paid(view.rewards, tier, available)
+    return {"name": choice.name, "cost": choice.cost} if choice else None
+
+
+def _expiring(expiring: dict | None) -> dict | None:
+    if expiring is None:
+        return None
+    return {"points": expiring["points"], "date": date.fromisoformat(expiring["date"])}
+
+
+def build_context(session: Session, member: Member, view: ProgramView, now: datetime, public_url: str,
+                  **extra) -> dict:
+    """member, program, next_tier, expiring, reward, tier, purchase, unsubscribe_url (+ extra)."""
+    summary = members.summary(session, member, now, view)
+    available = lots.available_points(ledger.open_lots(session, member.id), now)
+    context = {
+        "member": {"first_name": member.first_name, "last_name": member.last_name,
+                   "points": summary["points"], "tier": summary["tier"],
+                   "locale": member.locale or view.program.default_locale},
+        "program": {"name": view.program.name, "help_text": view.program.help_text},
+        "next_tier": summary["next_tier"],
+        "expiring": _expiring(summary["expiring"]),
+        "reward": _reward(view, member, available),
+        "tier": {"name": summary["tier"], "benefits": view.benefits.get(member.tier_id, [])},
+        "purchase": None,
+        "unsubscribe_url": f"{public_url}/unsubscribe/{member.unsubscribe_token}",
+    }
+    context.update(extra)
+    return context

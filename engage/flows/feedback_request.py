@@ -1,0 +1,48 @@
+"""feedback_request: 3 days after a purchase, at most one per member per 30 days."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from engage.events import PurchaseRecorded
+from engage.flows.compose import queue_flow
+from engage.flows.registry import on, relevance
+from engage.flows.settings import flow_config
+from engage.models import Member, Message
+from engage.services.program import load
+
+LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
+
+
+def _recent_request(session, member_id: int, since, exclude_id: int | None = None) -> int | None:
+    query = select(Message.id).where(
+        Message.member_id == member_id, Message.flow == "feedback_request", Message.direction == "out",
+        Message.is_test.is_(False), Message.status.in_(LIVE), Message.created_at >= since)
+    if exclude_id is not None:
+        query = query.where(Message.id != exclude_id)
+    return session.scalar(query.limit(1))
+
+
+@on(PurchaseRecorded)
+def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
+    spacing = timedelta(days=int(flow_config(session, "feedback_request").params.get("min_days_between", 30)))
+    if _recent_request(session, event.member_id, now - spacing):
+        return
+    member = session.get(Member, event.member_id)
+    view = load(session)
+    local_day = event.occurred_at.astimezone(view.zone).date()
+    queue_flow(session, member, "feedback_request", now, base=event.occurred_at,
+               dedupe_key=f"feedback_request:{member.id}:{event.event_id}",
+               extra={"purchase": {"amount": event.amount, "currency": event.currency, "date": local_day}},
+               data={"event_id": event.event_id}, view=view)
+
+
+@relevance("feedback_request")
+def not_too_soon(session, message, member, now) -> str | None:
+    spacing = timedelta(days=int(flow_config(session, "feedback_request").params.get("min_days_between", 30)))
+    sent = session.scalar(select(Message.id).where(
+        Message.member_id == member.id, Message.flow == "feedback_request", Message.id != message.id,
+        Message.status.in_(("sending", "sent", "delivered", "unknown")), Message.sent_at >= now - spacing))
+    return "another feedback request went out in the last 30 days" if sent else None

@@ -1,0 +1,42 @@
+"""redemption_reminder: when earning lifts the balance to a reward the member could not afford
+before (not at enrolment); again at most every 30 days while unredeemed (daily sweep)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engage.events import PointsEarned
+from engage.flows.compose import queue_flow
+from engage.flows.registry import on, relevance
+from engage.loyalty import lots, rewards
+from engage.models import Member, Redemption
+from engage.services import ledger
+from engage.services.program import load
+
+
+@on(PointsEarned)
+def remind_on_earning(session, event: PointsEarned, now) -> None:
+    view = load(session)
+    member = session.get(Member, event.member_id)
+    reward = rewards.newly_affordable(view.rewards, view.tier(member.tier_id), event.balance_before,
+                                      event.balance_after)
+    if reward is None:
+        return
+    queue_flow(session, member, "redemption_reminder", now,
+               dedupe_key=f"redemption_reminder:{member.id}:{event.source}",
+               extra={"reward": {"name": reward.name, "cost": reward.cost}},
+               data={"reward_id": reward.id}, view=view)
+
+
+@relevance("redemption_reminder")
+def still_unredeemed(session, message, member, now) -> str | None:
+    redeemed = session.scalar(select(Redemption.id).where(
+        Redemption.member_id == member.id, Redemption.created_at >= message.created_at).limit(1))
+    if redeemed:
+        return "member redeemed a reward after this reminder was written"
+    view = load(session)
+    reward = view.reward(message.data["reward_id"]) if message.data.get("reward_id") else None
+    available = lots.available_points(ledger.open_lots(session, member.id), now)
+    if reward is not None and rewards.refusal(reward, view.tier(member.tier_id), available):
+        return f"member can no longer redeem {reward.name}"
+    return None

@@ -1,0 +1,31 @@
+"""A flow's marketer settings: on/off, channel preference, delay, parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from engage.defaults import FLOWS
+from engage.models import FlowSetting
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    key: str
+    enabled: bool
+    channels: tuple[str, ...]
+    delay: timedelta
+    params: dict = field(default_factory=dict)
+
+
+def flow_config(session: Session, key: str) -> FlowConfig:
+    """The stored settings, or the defaults for a flow nobody has configured."""
+    row = session.get(FlowSetting, key)
+    default = FLOWS[key]
+    if row is None:
+        return FlowConfig(key, True, tuple(default["channels"]), timedelta(seconds=default["delay_seconds"]),
+                          dict(default["params"]))
+    params = {**default["params"], **(row.params or {})}
+    return FlowConfig(key, row.enabled, tuple(row.channels), timedelta(seconds=row.delay_seconds), params)

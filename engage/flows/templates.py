@@ -1,0 +1,28 @@
+"""The live template of a flow: the newest saved version, else the shipped default."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engage.models import TemplateVersion
+from engage.templating import default_template, locale_chain
+
+
+def saved_version(session: Session, flow: str, channel: str, locale: str) -> TemplateVersion | None:
+    return session.scalar(select(TemplateVersion).where(
+        TemplateVersion.flow == flow, TemplateVersion.channel == channel, TemplateVersion.locale == locale,
+    ).order_by(TemplateVersion.version.desc()).limit(1))
+
+
+def live_template(session: Session, flow: str, channel: str, locale: str | None,
+                  program_locale: str) -> tuple[dict, str]:
+    """(parts, locale used): a marketer's version for the closest locale, else the default."""
+    for tag in locale_chain(locale, program_locale):
+        version = saved_version(session, flow, channel, tag)
+        if version is not None:
+            return dict(version.parts), tag
+    parts = default_template(flow, channel, locale, program_locale=program_locale)
+    from engage.templating import resolve_locale
+
+    return parts, resolve_locale(locale, program_locale)

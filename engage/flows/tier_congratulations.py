@@ -1,0 +1,29 @@
+"""tier_congratulations: on an upgrade, naming the new tier and its benefits."""
+
+from __future__ import annotations
+
+from engage.events import TierUpgraded
+from engage.flows.compose import queue_flow
+from engage.flows.registry import on, relevance
+from engage.models import Member
+from engage.services.program import load
+
+
+@on(TierUpgraded)
+def congratulate(session, event: TierUpgraded, now) -> None:
+    member = session.get(Member, event.member_id)
+    view = load(session)
+    tier = view.tier(event.new_tier_id)
+    queue_flow(session, member, "tier_congratulations", now,
+               dedupe_key=f"tier_congratulations:{member.id}:{tier.id}:{now.date().isoformat()}",
+               extra={"tier": {"name": tier.name, "benefits": view.benefits.get(tier.id, [])}},
+               data={"tier_id": tier.id}, view=view)
+
+
+@relevance("tier_congratulations")
+def still_in_tier(session, message, member, now) -> str | None:
+    view = load(session)
+    congratulated = view.tier(message.data.get("tier_id", member.tier_id))
+    if view.tier(member.tier_id).threshold < congratulated.threshold:
+        return f"member is no longer {congratulated.name}"
+    return None
