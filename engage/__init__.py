@@ -8,6 +8,8 @@ from flask import Flask
 
 from engage.config import Config
 from engage.db import Database
+from engage.services.keys import KeyCache
+from engage.services.program import ProgramCache
 from engage.state import Clock, close_session, utc_now
 
 
@@ -17,7 +19,9 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
     config = config or Config.from_env(instance_path=Path(app.instance_path))
     app.config["ENGAGE"] = config
     app.extensions["engage.config"] = config
-    app.extensions["engage.db"] = Database(config.database_url, info={"public_url": config.public_url})
+    app.extensions["engage.db"] = Database(
+        config.database_url, info={"public_url": config.public_url, "program_cache": ProgramCache(),
+                                    "key_cache": KeyCache()})
     app.extensions["engage.clock"] = clock or utc_now
     app.teardown_appcontext(close_session)
 

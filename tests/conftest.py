@@ -26,7 +26,9 @@ def postgres_url(worker_id):
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and PostgreSQL does not answer: {why_not}")
         pytest.skip(f"PostgreSQL not available: {why_not}")
-    return databases.postgres_database(worker_id)
+    url = databases.postgres_database(worker_id)
+    yield url
+    databases.drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,6 @@ def requires(role: str):
                 abort(401, message="missing API key: send Authorization: Bearer <key>",
                       headers={"WWW-Authenticate": "Bearer"})
             key = keys.authenticate(state.session(), secret.strip())
-            state.session().rollback()  # end the read-only transaction before the service's own
             if key is None:
                 abort(401, message="invalid API key", headers={"WWW-Authenticate": "Bearer"})
             if not keys.allows(key.role, role):

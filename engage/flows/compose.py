@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from engage.flows.context import build_context
-from engage.flows.settings import flow_config
+from engage.flows.settings import FlowConfig, flow_config
 from engage.flows.templates import live_template
 from engage.models import Member, Message
 from engage.outbox.content import Content
-from engage.outbox.enqueue import queue_message
+from engage.outbox.enqueue import prepare_scheduled, queue_message, schedule_message
 from engage.services.program import ProgramView, load
 from engage.templating import render_message
 
@@ -32,18 +33,55 @@ def renderer(session: Session, member: Member, view: ProgramView, flow: str, now
     return render
 
 
+def encode(value):
+    """Template variables as JSON, for a message rendered later (Decimal and date survive)."""
+    if isinstance(value, dict):
+        return {key: encode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [encode(item) for item in value]
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    return value
+
+
+def decode(value):
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "$decimal" in value:
+        return Decimal(value["$decimal"])
+    if "$date" in value:
+        return date.fromisoformat(value["$date"])
+    return {key: decode(item) for key, item in value.items()}
+
+
 def queue_flow(session: Session, member: Member, flow: str, now: datetime, *, dedupe_key: str,
-               extra: dict | None = None, base: datetime | None = None,
-               data: dict | None = None, view: ProgramView | None = None) -> Message | None:
+               extra: dict | None = None, base: datetime | None = None, data: dict | None = None,
+               view: ProgramView | None = None, config: FlowConfig | None = None) -> Message | None:
     """Write this flow's message unless the flow is off or already fired for `dedupe_key`.
 
-    It goes out the flow's delay after `base` (default now), and never before now.
+    It goes out the flow's delay after `base` (default now), and never before now. A message
+    due later is only scheduled here and rendered when due.
     """
-    config = flow_config(session, flow)
+    config = config or flow_config(session, flow)
     if not config.enabled:
         return None
-    view = view or load(session)
     start = max(now, (base or now) + config.delay)
+    if start > now:
+        return schedule_message(session, member, flow=flow, channels=config.channels, send_after=start,
+                                now=now, dedupe_key=dedupe_key,
+                                data={**(data or {}), "extra": encode(extra or {})})
+    view = view or load(session)
     render = renderer(session, member, view, flow, now, extra or {})
     return queue_message(session, member, flow=flow, channels=config.channels, render=render, now=now,
-                         not_before=start, dedupe_key=dedupe_key, data=data, view=view)
+                         dedupe_key=dedupe_key, data=data, view=view)
+
+
+def render_due(session: Session, member: Member, message: Message, now: datetime) -> None:
+    """Render and place a scheduled flow message whose time has come."""
+    view = load(session)
+    render = renderer(session, member, view, message.flow, now, decode(message.data.get("extra", {})))
+    prepare_scheduled(session, member, message, render, now, view)

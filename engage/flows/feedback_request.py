@@ -27,8 +27,9 @@ def _recent_request(session, member_id: int, since, exclude_id: int | None = Non
 
 @on(PurchaseRecorded)
 def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
-    spacing = timedelta(days=int(flow_config(session, "feedback_request").params.get("min_days_between", 30)))
-    if _recent_request(session, event.member_id, now - spacing):
+    config = flow_config(session, "feedback_request")
+    spacing = timedelta(days=int(config.params.get("min_days_between", 30)))
+    if not config.enabled or _recent_request(session, event.member_id, now - spacing):
         return
     member = session.get(Member, event.member_id)
     view = load(session)
@@ -36,7 +37,7 @@ def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
     queue_flow(session, member, "feedback_request", now, base=event.occurred_at,
                dedupe_key=f"feedback_request:{member.id}:{event.event_id}",
                extra={"purchase": {"amount": event.amount, "currency": event.currency, "date": local_day}},
-               data={"event_id": event.event_id}, view=view)
+               data={"event_id": event.event_id}, view=view, config=config)
 
 
 @relevance("feedback_request")

@@ -24,10 +24,16 @@ def action_points(action: str, rules: EarningRules) -> int:
     return max(0, int(rules.action_points.get(action, 0)))
 
 
-def action_source(action: str, event_id: int, request_id: int | None = None) -> str:
-    """The ledger `source` of an action credit; once-only actions share one per member."""
+def once_only_source(action: str, request_id: int | None = None) -> str | None:
+    """The shared ledger `source` of an action that earns once (per member, or per feedback
+    request), or None when every such event earns (its source is then the event itself)."""
     if action in ONCE_PER_MEMBER:
         return action
     if action == "feedback" and request_id is not None:
         return f"feedback:message:{request_id}"
-    return f"event:{event_id}"
+    return None
+
+
+def action_source(action: str, event_id: int, request_id: int | None = None) -> str:
+    """The ledger `source` of an action credit; once-only actions share one per member."""
+    return once_only_source(action, request_id) or f"event:{event_id}"

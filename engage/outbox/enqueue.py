@@ -10,6 +10,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,7 @@ from engage.outbox.content import Content
 from engage.outbox.contacts import state_of
 from engage.services.program import ProgramView, load
 
-WAITING = ("scheduled", "queued")
+WAITING = ("queued",)
 BOOKED = ("sending", "sent", "delivered", "unknown")
 
 
@@ -62,34 +64,74 @@ def _insert_once(session: Session, message: Message) -> Message | None:
     return message
 
 
+def fill(session: Session, member: Member, message: Message, channels: Sequence[str],
+         render: Callable[[str], Content], now: datetime, earliest: datetime) -> str | None:
+    """Choose the channel, render the content and set the send time of a message row.
+
+    Returns the chosen channel, or None when the member can receive none (then `suppressed`).
+    """
+    choice = choose_channel(channels, state_of(session, member))
+    if choice.channel is None:
+        message.channel = channels[0] if channels else "sms"
+        message.status, message.reason = "suppressed", choice.reason
+        return None
+    content = render(choice.channel)
+    message.channel, message.status, message.updated_at = choice.channel, "queued", now
+    message.to_address = member.phone if choice.channel == "sms" else member.email
+    message.subject, message.body, message.html, message.locale = (
+        content.subject, content.body, content.html, content.locale)
+    if choice.channel == "sms":
+        segments = count_segments(content.body)
+        message.segments, message.encoding = segments.segments, segments.encoding
+    message.send_after = max(now, earliest)
+    message.data = {**(message.data or {}), "not_before_at": message.send_after.isoformat()}
+    return choice.channel
+
+
 def queue_message(session: Session, member: Member, *, flow: str | None, channels: Sequence[str],
                   render: Callable[[str], Content], now: datetime, not_before: datetime | None = None,
                   dedupe_key: str | None = None, exempt: bool = False, is_test: bool = False,
                   in_reply_to_id: int | None = None, data: dict | None = None,
                   view: ProgramView | None = None) -> Message | None:
-    """Write one outbound message on the first channel the member can receive.
+    """Write one outbound message, rendered, on the first channel the member can receive.
 
     Returns None when `dedupe_key` was already used (the flow fired before). If no channel can
     be used the message is stored as `suppressed` with the reason, and never sent.
     """
-    view = view or load(session)
-    choice = choose_channel(channels, state_of(session, member))
-    content = render(choice.channel) if choice.channel else None
-    message = _new_message(member, choice.channel, flow, content, now, dedupe_key=dedupe_key,
-                           exempt=exempt, is_test=is_test, in_reply_to_id=in_reply_to_id)
+    message = _new_message(member, None, flow, None, now, dedupe_key=dedupe_key, exempt=exempt,
+                           is_test=is_test, in_reply_to_id=in_reply_to_id)
     message.data = dict(data or {})
-    if choice.channel is None:
-        message.channel = channels[0] if channels else "sms"
-        message.status, message.reason = "suppressed", choice.reason
-        return _insert_once(session, message)
-    message.send_after = max(now, not_before or now)
-    message.data["not_before_at"] = message.send_after.isoformat()  # planning never goes earlier
-    if message.send_after > now:
-        message.status = "scheduled"
+    channel = fill(session, member, message, channels, render, now, not_before or now)
     inserted = _insert_once(session, message)
-    if inserted is not None and choice.channel == "sms" and not exempt:
-        plan_member_sms(session, member, now, view)
+    if inserted is not None and channel == "sms" and not exempt:
+        plan_member_sms(session, member, now, view or load(session))
     return inserted
+
+
+def schedule_message(session: Session, member: Member, *, flow: str, channels: Sequence[str],
+                     send_after: datetime, now: datetime, dedupe_key: str, data: dict) -> Message | None:
+    """Write a flow message that is due later. It is rendered, and its channel chosen, when due
+    (`prepare_scheduled`), so it says what is true then. None if `dedupe_key` was used."""
+    values = dict(member_id=member.id, direction="out", flow=flow, channel=channels[0], status="scheduled",
+                  body="", priority=flow_priority(flow), exempt=False, is_test=False, dedupe_key=dedupe_key,
+                  send_after=send_after, attempts=0, data={**data, "channels": list(channels)},
+                  created_at=now, updated_at=now)
+    # One statement, no savepoint: this runs inside every purchase's transaction.
+    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new_id = session.execute(builder(Message).values(**values).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]).returning(Message.id)).scalar()
+    # A detached snapshot of the row: callers only read it (id, status, send_after).
+    return Message(id=new_id, **values) if new_id is not None else None
+
+
+def prepare_scheduled(session: Session, member: Member, message: Message,
+                      render: Callable[[str], Content], now: datetime, view: ProgramView) -> None:
+    """A due scheduled message becomes a queued, rendered one (then quiet hours and caps)."""
+    channel = fill(session, member, message, message.data.get("channels") or [message.channel], render,
+                   now, now)
+    session.flush()
+    if channel == "sms" and not message.exempt:
+        plan_member_sms(session, member, now, view)
 
 
 def plan_member_sms(session: Session, member: Member, now: datetime, view: ProgramView) -> None:
@@ -111,7 +153,6 @@ def plan_member_sms(session: Session, member: Member, now: datetime, view: Progr
     for item, slot in plan:
         message = by_id[item.key]
         message.send_after = slot
-        message.status = "queued" if slot <= now else "scheduled"
         message.updated_at = now
         if slot > _earliest(message):
             message.reason = "held for quiet hours or the frequency cap"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engage.services import transaction
 from engage.errors import Conflict, NotFound, Unprocessable
 from engage.models import Reward, Tier
+from engage.services.program import changed
 
 
 def tier_json(tier: Tier) -> dict:
@@ -67,7 +68,9 @@ def create_reward(session: Session, data: dict) -> dict:
             session.add(reward)
             session.flush()
             session.refresh(reward)
-            return reward_json(reward)
+            answer = reward_json(reward)
+        changed(session)
+        return answer
     except IntegrityError:
         raise Conflict(f"a reward named {data['name']!r} already exists") from None
 
@@ -80,7 +83,9 @@ def update_reward(session: Session, reward_id: int, data: dict) -> dict:
             _apply_reward(session, reward, data)
             session.flush()
             session.refresh(reward)
-            return reward_json(reward)
+            answer = reward_json(reward)
+        changed(session)
+        return answer
     except IntegrityError:
         raise Conflict("another reward already has that name") from None
 
@@ -98,6 +103,8 @@ def update_tier(session: Session, tier_id: int, data: dict) -> dict:
             for field, value in data.items():
                 setattr(tier, field, value)
             session.flush()
-            return tier_json(tier)
+            answer = tier_json(tier)
+        changed(session)
+        return answer
     except IntegrityError:
         raise Conflict("another tier already has that name or threshold") from None

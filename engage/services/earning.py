@@ -25,6 +25,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 class Award:
     points: int
     events: list
+    balance: int | None = None  # after the award, when it was computed
 
 
 def award(session: Session, view: ProgramView, member: Member, points: int, *, reason: str,
@@ -35,18 +36,19 @@ def award(session: Session, view: ProgramView, member: Member, points: int, *, r
     """
     if points <= 0:
         return Award(0, [])
-    before = ledger.balance(session, member.id)
+    since = tiers.qualifying_since(now, view.rules.qualifying_window_days)
+    before, qualifying = ledger.totals(session, member.id, since)
     ledger.credit(session, member.id, points, reason=reason, source=source,
                   occurred_at=occurred_at, now=now, rules=view.rules)
+    qualifying += points if occurred_at >= since else 0
     events: list = [PointsEarned(member.id, points, before, before + points, source)]
-    since = tiers.qualifying_since(now, view.rules.qualifying_window_days)
-    qualifying = ledger.qualifying_points(session, member.id, since)
     current = view.tier(member.tier_id)
-    lifted = tiers.after_earning(current, qualifying, view.tiers)
-    if lifted.id != current.id:
-        member.tier_id = lifted.id
-        events.append(TierUpgraded(member.id, current.id, lifted.id))
-    return Award(points, events)
+    if tiers.next_tier(current.threshold, view.tiers) is not None:  # at the top nothing can lift
+        lifted = tiers.after_earning(current, qualifying, view.tiers)
+        if lifted.id != current.id:
+            member.tier_id = lifted.id
+            events.append(TierUpgraded(member.id, current.id, lifted.id))
+    return Award(points, events, before + points)
 
 
 def _check_amount(view: ProgramView, amount: Decimal | None, currency: str | None) -> tuple[Decimal, str]:
@@ -75,19 +77,21 @@ def _check_time(view: ProgramView, occurred_at: datetime | None, now: datetime) 
     return min(occurred_at, now)
 
 
-def _points_for(session, view, member, event) -> tuple[int, str, str]:
-    if event.type == "purchase":
-        multiplier = view.tier(member.tier_id).multiplier
-        points = earning.purchase_points(event.amount, multiplier, view.rules)
-        return points, f"purchase {event.currency} {event.amount}", f"event:{event.id}"
-    request_id = feedback.open_request(session, member.id, event.occurred_at) \
-        if event.type == "feedback" else None
-    if event.type == "feedback" and request_id is None:
-        return 0, "feedback", f"event:{event.id}"
-    source = earning.action_source(event.type, event.id, request_id)
+def _points_for(session, view, member, event_type: str, amount, occurred_at) -> tuple[int, str, str | None]:
+    """(points, reason, source) — source None means "this event's own id" (known after insert)."""
+    if event_type == "purchase":
+        points = earning.purchase_points(amount, view.tier(member.tier_id).multiplier, view.rules)
+        return points, f"purchase {view.program.currency} {amount}", None
+    reason = event_type.replace("_", " ")
+    request_id = feedback.open_request(session, member.id, occurred_at) if event_type == "feedback" else None
+    if event_type == "feedback" and request_id is None:
+        return 0, reason, None
+    source = earning.once_only_source(event_type, request_id)
+    if source is None:
+        return earning.action_points(event_type, view.rules), reason, None
     if ledger.has_source(session, member.id, source):
-        return 0, event.type.replace("_", " "), source
-    return earning.action_points(event.type, view.rules), event.type.replace("_", " "), source
+        return 0, reason, source
+    return earning.action_points(event_type, view.rules), reason, source
 
 
 def record_event(session: Session, member_id: int, data: dict, key: str | None, now: datetime) -> dict:
@@ -103,20 +107,20 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
         if data["type"] == "purchase":
             amount, currency = _check_amount(view, data.get("amount"), data.get("currency"))
         occurred_at = _check_time(view, data.get("occurred_at"), now)
+        points, reason, source = _points_for(session, view, member, data["type"], amount, occurred_at)
         event = Event(member_id=member.id, type=data["type"], amount=amount, currency=currency,
-                      occurred_at=occurred_at, created_at=now, points_awarded=0)
+                      occurred_at=occurred_at, created_at=now, points_awarded=max(0, points))
         session.add(event)
         session.flush()
-        points, reason, source = _points_for(session, view, member, event)
-        result = award(session, view, member, points, reason=reason, source=source,
+        result = award(session, view, member, points, reason=reason, source=source or f"event:{event.id}",
                        occurred_at=occurred_at, now=now)
-        event.points_awarded = result.points
         domain_events = list(result.events)
         if event.type == "purchase":
             domain_events.append(PurchaseRecorded(member.id, event.id, amount, currency, occurred_at))
         flows.react(session, domain_events, now)
-        answer = {"id": event.id, "points_awarded": result.points,
-                  "points": ledger.balance(session, member.id), "tier": view.tier(member.tier_id).name}
+        balance = result.balance if result.balance is not None else ledger.balance(session, member.id)
+        answer = {"id": event.id, "points_awarded": result.points, "points": balance,
+                  "tier": view.tier(member.tier_id).name}
         if result.points == 0 and event.type != "purchase":
             answer["message"] = f"no points: {event.type.replace('_', ' ')} already rewarded or not eligible"
         idempotent.store(session, "events", key, answer, 201)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -33,9 +36,45 @@ def create(session: Session, role: str, name: str, now: datetime) -> str:
     return key
 
 
-def authenticate(session: Session, key: str) -> ApiKey | None:
-    """The live key matching this secret, or None."""
-    found = session.scalar(select(ApiKey).where(ApiKey.key_hash == codes.key_hash(key)))
-    if found is None or found.revoked_at is not None:
+@dataclass(frozen=True)
+class Caller:
+    id: int
+    name: str
+    role: str
+
+
+class KeyCache:
+    """Recently checked keys, so a request doesn't pay a query to authenticate.
+
+    A revoked key stops working within `ttl` seconds in every process.
+    """
+
+    def __init__(self, ttl_seconds: float = 30.0):
+        self.ttl, self.entries, self.lock = ttl_seconds, {}, threading.Lock()
+
+    def get(self, digest: str) -> Caller | None:
+        with self.lock:
+            hit = self.entries.get(digest)
+        return hit[1] if hit and time.monotonic() - hit[0] < self.ttl else None
+
+    def put(self, digest: str, caller: Caller) -> None:
+        with self.lock:
+            if len(self.entries) > 10_000:
+                self.entries.clear()
+            self.entries[digest] = (time.monotonic(), caller)
+
+
+def authenticate(session: Session, key: str) -> Caller | None:
+    """Who this secret belongs to, if it is a live key."""
+    digest = codes.key_hash(key)
+    cache: KeyCache | None = session.info.get("key_cache")
+    if cache is not None and (hit := cache.get(digest)) is not None:
+        return hit
+    found = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    caller = Caller(found.id, found.name, found.role) if found and found.revoked_at is None else None
+    session.rollback()  # a read only; don't hold a transaction open until the service's own
+    if caller is None:
         return None
-    return found
+    if cache is not None:
+        cache.put(digest, caller)
+    return caller

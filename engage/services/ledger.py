@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from engage.loyalty import lots as lot_rules
@@ -54,6 +54,16 @@ def balance(session: Session, member_id: int) -> int:
     total = session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0))
                            .where(LedgerEntry.member_id == member_id))
     return int(total)
+
+
+def totals(session: Session, member_id: int, since: datetime) -> tuple[int, int]:
+    """(balance, qualifying points since `since`) in one pass over the member's entries."""
+    qualifying = case((and_(LedgerEntry.kind == "earn", LedgerEntry.occurred_at >= since), LedgerEntry.points),
+                      else_=0)
+    balance, earned = session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.points), 0), func.coalesce(func.sum(qualifying), 0))
+        .where(LedgerEntry.member_id == member_id)).one()
+    return int(balance), int(earned)
 
 
 def qualifying_points(session: Session, member_id: int, since: datetime) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,8 +20,20 @@ from engage.models import Program, Redemption, Reward, Tier
 
 
 @dataclass(frozen=True)
+class ProgramInfo:
+    """The program row's values, safe to share between sessions and threads."""
+
+    name: str
+    currency: str
+    default_locale: str
+    timezone: str
+    help_text: str
+    charity_name: str
+
+
+@dataclass(frozen=True)
 class ProgramView:
-    program: Program
+    program: ProgramInfo
     settings: dict
     rules: EarningRules
     tiers: list[TierRule]
@@ -60,13 +74,53 @@ def reward_rules(session: Session) -> list[RewardRule]:
     ]
 
 
-def load(session: Session) -> ProgramView:
-    """The program with its rules, read inside the caller's transaction."""
+class ProgramCache:
+    """The program's rules, cached per process (they are read on every request).
+
+    Edits made through this process clear it at once; other processes see them within `ttl`.
+    """
+
+    def __init__(self, ttl_seconds: float = 2.0):
+        self.ttl = ttl_seconds
+        self.lock = threading.Lock()
+        self.value: ProgramView | None = None
+        self.loaded_at = 0.0
+
+    def get(self, loader) -> ProgramView:
+        with self.lock:
+            if self.value is not None and time.monotonic() - self.loaded_at < self.ttl:
+                return self.value
+        value = loader()
+        with self.lock:
+            self.value, self.loaded_at = value, time.monotonic()
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.value = None
+
+
+def _read(session: Session) -> ProgramView:
     program = get_program(session)
     settings = merged_settings(program.settings)
     tiers, benefits = tier_rules(session)
-    return ProgramView(program, settings, EarningRules.from_settings(settings), tiers,
+    info = ProgramInfo(program.name, program.currency, program.default_locale, program.timezone,
+                       program.help_text, program.charity_name)
+    return ProgramView(info, settings, EarningRules.from_settings(settings), tiers,
                        reward_rules(session), benefits)
+
+
+def load(session: Session) -> ProgramView:
+    """The program with its rules (from the per-process cache when the session has one)."""
+    cache = session.info.get("program_cache")
+    return cache.get(lambda: _read(session)) if cache is not None else _read(session)
+
+
+def changed(session: Session) -> None:
+    """Call after editing program, tiers or rewards: this process must not serve old rules."""
+    cache = session.info.get("program_cache")
+    if cache is not None:
+        cache.clear()
 
 
 def donation_totals(session: Session) -> dict:

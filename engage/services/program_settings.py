@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from engage.services import transaction
 from engage.loyalty.settings import DEFAULT_SETTINGS, merged_settings
-from engage.services.program import donation_totals, get_program
+from engage.services.program import changed, donation_totals, get_program
 
 COLUMNS = ("name", "currency", "default_locale", "timezone", "help_text", "charity_name")
 
@@ -43,4 +43,5 @@ def update(session: Session, data: dict, now: datetime) -> dict:
                 settings[key] = value
         program.settings = settings
         program.updated_at = now
+    changed(session)
     return read(session)

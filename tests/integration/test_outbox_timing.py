@@ -31,7 +31,7 @@ def test_sms_in_quiet_hours_waits_until_eight_local(papp, papi, fake_provider, c
     member = papi.enrol("quiet-1", timezone="Europe/Amsterdam", phone="+31612345670")
     message_id = queue(db, member["id"], clock.current, channels=("sms",))
     held = message(db, message_id)
-    assert held.status == "scheduled" and held.send_after == datetime(2026, 7, 2, 6, 0, tzinfo=timezone.utc)
+    assert held.status == "queued" and held.send_after == datetime(2026, 7, 2, 6, 0, tzinfo=timezone.utc)
     assert dispatcher_for(papp).run_once() == 0
     clock.set(datetime(2026, 7, 2, 5, 59, tzinfo=timezone.utc))
     assert dispatcher_for(papp).run_once() == 0
@@ -67,7 +67,7 @@ def test_daily_cap_moves_the_lowest_priority_to_the_next_day(papp, papi, fake_pr
     congrats = queue(db, member["id"], clock.current, flow="tier_congratulations", channels=("sms",))
     assert message(db, congrats).status == "queued" and message(db, reminder).status == "queued"
     held = message(db, feedback)
-    assert held.status == "scheduled" and held.send_after == datetime(2026, 7, 2, 6, 0, tzinfo=timezone.utc)
+    assert held.status == "queued" and held.send_after == datetime(2026, 7, 2, 6, 0, tzinfo=timezone.utc)
     assert dispatcher_for(papp).run_once() == 2
     assert fake_provider.request_count("sms") == 2
     clock.set(datetime(2026, 7, 2, 6, 0, tzinfo=timezone.utc))
@@ -85,7 +85,7 @@ def test_weekly_cap(papp, papi, fake_provider, clock):
         dispatcher_for(papp).run_once()
         clock.advance(days=1)
     sent = [message(db, i).status for i in ids]
-    assert sent == ["sent"] * 5 + ["scheduled"]
+    assert sent == ["sent"] * 5 + ["queued"]
     assert message(db, ids[-1]).send_after == datetime(2026, 7, 8, 9, 0, tzinfo=timezone.utc)
 
 

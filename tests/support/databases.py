@@ -43,9 +43,25 @@ def sqlite_copy(template: Path, directory: Path) -> str:
     return f"sqlite:///{target}"
 
 
+def database_name(worker: str) -> str:
+    """Unique per test run and worker, so parallel runs on one server never share a database."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or str(os.getpid())
+    return f"engage_test_{worker}_{run}"
+
+
+def drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name})
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
 def postgres_database(worker: str) -> str:
     """A fresh, migrated database for this worker."""
-    name = f"engage_test_{worker}"
+    name = database_name(worker)
     admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as connection:
         connection.execute(sa.text(
