@@ -50,9 +50,7 @@ def send_expiry_warnings(session: Session, as_of: date, now: datetime,
     queued = 0
     for chunk in _chunks(expiry_candidates(session, as_of, max(offsets))):
         with transaction(session):
-            view = load(session)
-            for member in session.scalars(select(Member).where(Member.id.in_(chunk), Member.erased_at.is_(None))):
-                queued += expiry_warning.warn(session, member, as_of, now, offsets, view)
+            queued += expiry_warning.warn_members(session, chunk, as_of, now, offsets, load(session))
         if progress:
             progress(len(chunk))
     return queued

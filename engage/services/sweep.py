@@ -64,28 +64,46 @@ def expire_points(session: Session, as_of: date, now: datetime) -> int:
         return session.execute(EXPIRE_POSTGRES, params).rowcount
 
 
-TIER_FOR_MEMBER = """
-SELECT t.id FROM tiers t
-WHERE t.threshold <= COALESCE((
-    SELECT SUM(l.points) FROM ledger_entries l
-    WHERE l.member_id = members.id AND l.kind = 'earn' AND l.occurred_at >= :since), 0)
-ORDER BY t.threshold DESC LIMIT 1
+# Only members above the lowest tier can move down, so only they are re-evaluated (upgrades
+# happen at once when points are earned). One statement; returns the changed members.
+COMPUTED = """
+WITH computed AS (
+    SELECT m.id, m.tier_id AS old_tier, (
+        SELECT t.id FROM tiers t
+        WHERE t.threshold <= COALESCE((
+            SELECT SUM(l.points) FROM ledger_entries l
+            WHERE l.member_id = m.id AND l.kind = 'earn' AND l.occurred_at >= :since), 0)
+        ORDER BY t.threshold DESC LIMIT 1) AS new_tier
+    FROM members m
+    WHERE m.erased_at IS NULL
+      AND m.tier_id IN (SELECT id FROM tiers WHERE threshold > (SELECT MIN(threshold) FROM tiers))
+)
 """
+_SINCE = bindparam("since", type_=UTCDateTime())
+REEVALUATE = text(COMPUTED + """
+UPDATE members SET tier_id = computed.new_tier
+FROM computed
+WHERE members.id = computed.id AND computed.new_tier IS NOT NULL AND computed.new_tier <> computed.old_tier
+RETURNING members.id, computed.old_tier, computed.new_tier
+""").bindparams(_SINCE)
+# SQLite's RETURNING can't name the FROM table; its writes are serialised, so select then update.
+CHANGES = text(COMPUTED + """
+SELECT id, old_tier, new_tier FROM computed WHERE new_tier IS NOT NULL AND new_tier <> old_tier
+""").bindparams(_SINCE)
 
 
 def reevaluate_tiers(session: Session, as_of: date, now: datetime) -> list[tuple[int, int, int]]:
-    """Move every member to the tier their qualifying points earn (downgrades happen only here).
+    """Move members to the tier their qualifying points earn (downgrades happen only here).
 
     Returns (member id, old tier id, new tier id) for each change.
     """
     with transaction(session):
         view = load(session)
         since = cutoff(as_of, view.zone) - timedelta(days=view.rules.qualifying_window_days)
-        query = text(f"SELECT id, tier_id, ({TIER_FOR_MEMBER}) FROM members WHERE erased_at IS NULL")
-        rows = session.execute(query.bindparams(bindparam("since", type_=UTCDateTime())),
-                               {"since": since}).all()
-        changes = [(member_id, old, new) for member_id, old, new in rows if new is not None and new != old]
-        for member_id, _old, new in changes:
+        if session.get_bind().dialect.name != "sqlite":
+            return [tuple(row) for row in session.execute(REEVALUATE, {"since": since})]
+        changes = [tuple(row) for row in session.execute(CHANGES, {"since": since})]
+        if changes:
             session.execute(text("UPDATE members SET tier_id = :tier WHERE id = :id"),
-                            {"tier": new, "id": member_id})
+                            [{"tier": new, "id": member_id} for member_id, _old, new in changes])
         return changes
