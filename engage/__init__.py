@@ -5,12 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from engage.config import Config
 from engage.db import Database
 from engage.services.keys import KeyCache
 from engage.services.program import ProgramCache
 from engage.state import Clock, close_session, utc_now
+
+
+class DatabaseId(IntegerConverter):
+    """Ids in URLs are database integers: anything larger is simply not found (not a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: Config | None = None, *, clock: Clock | None = None) -> Flask:
@@ -24,6 +33,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
                                     "key_cache": KeyCache()})
     app.extensions["engage.clock"] = clock or utc_now
     app.teardown_appcontext(close_session)
+    app.url_map.converters["int"] = DatabaseId
 
     from engage import api, webhooks
     from engage.channels import build_channels

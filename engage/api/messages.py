@@ -54,7 +54,7 @@ class MessagePageSchema(Schema):
 class MessageQuery(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     flow = fields.String(validate=validate.Length(max=40))
-    member_id = fields.Integer()
+    member_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     channel = fields.String(validate=validate.OneOf(("sms", "email")))
     direction = fields.String(validate=validate.OneOf(("in", "out")))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -119,7 +119,7 @@ class EventResultSchema(Schema):
 
 
 class RedemptionCreateSchema(Schema):
-    reward_id = fields.Integer(required=True, strict=True)
+    reward_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class RedemptionSchema(Schema):

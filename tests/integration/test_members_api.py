@@ -108,3 +108,10 @@ def test_member_list_pages(api):
         api.enrol(f"list-{i}")
     page = api.get("/members?limit=2").get_json()
     assert len(page["items"]) == 2 and page["next"]
+
+
+def test_huge_ids_and_cursors_are_not_500(api):
+    assert api.get("/members/99999999999999999").status_code == 404
+    assert api.post("/members/99999999999999999/events", {"type": "review"}).status_code == 404
+    assert api.get("/members?cursor=aWQ6OTk5OTk5OTk5OTk5").status_code in (200, 400)
+    assert api.get("/messages?member_id=99999999999999", role="marketer").status_code == 422

@@ -82,3 +82,8 @@ def test_rewards_and_tiers_catalog(api):
     assert [(t["name"], t["threshold"], t["multiplier"]) for t in tiers] == [
         ("Bronze", 0, "1.00"), ("Silver", 500, "1.25"), ("Gold", 1500, "1.50")]
     assert all(t["benefits"] for t in tiers)
+
+
+def test_huge_reward_id_is_422_not_500(api):
+    member = api.enrol("huge-reward")
+    assert api.post(f"/members/{member['id']}/redemptions", {"reward_id": 2**40}).status_code == 422
