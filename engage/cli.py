@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -74,13 +76,34 @@ def seed_demo() -> None:
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @with_appcontext
 def serve(host: str, port: int) -> None:
-    """Serve the web app, API and webhooks (the embedded default)."""
+    """Web app, API and webhooks with the scheduler and dispatcher, in one process."""
     from engage import serving
 
     serving.serve(current_app._get_current_object(), host, port)
+
+
+@cli.command("worker")
+@with_appcontext
+def worker() -> None:
+    """Scheduler and dispatcher, for production beside gunicorn; stops on SIGINT/SIGTERM."""
+    from engage import worker as worker_module
+
+    worker_module.run(current_app._get_current_object())
+
+
+@contextmanager
+def _progress(label: str | None, length: int | None = None):
+    """A progress callback drawing a bar on a terminal; None (no bar) when stderr is not one."""
+    if label is None or not sys.stderr.isatty():
+        yield None
+        return
+    # Unknown length: an iterable without a length makes click draw a moving marker and a count.
+    with click.progressbar((_ for _ in ()), length=length, label=label, file=sys.stderr,
+                           show_pos=True) as bar:
+        yield bar.update
 
 
 @cli.group()
@@ -91,11 +114,13 @@ def jobs() -> None:
 @jobs.command("list")
 @with_appcontext
 def jobs_list() -> None:
-    """The jobs and what each does."""
+    """The jobs, when each runs and what it does."""
     from engage.jobs import JOBS
+    from engage.scheduler import describe
 
+    schedules = describe(current_app._get_current_object())
     for job in JOBS.values():
-        click.echo(f"{job.name:<8} {job.description}")
+        click.echo(f"{job.name:<8} {schedules.get(job.name, 'by hand only'):<36} {job.description}")
 
 
 @jobs.command("run")
@@ -103,8 +128,9 @@ def jobs_list() -> None:
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="Run as of this date (YYYY-MM-DD) or instant (ISO 8601): time travel for tests "
                    "and catch-up. A date means the sweep time for `sweep`, the day's end otherwise.")
+@click.option("--force", is_flag=True, help="Run a daily job again for a date it already finished.")
 @with_appcontext
-def jobs_run(name: str, as_of: str | None) -> None:
+def jobs_run(name: str, as_of: str | None, force: bool) -> None:
     """Run one job now; a rerun for the same date changes nothing the second time."""
     from engage import jobs as job_module
 
@@ -116,8 +142,38 @@ def jobs_run(name: str, as_of: str | None) -> None:
         day, now = job_module.resolve_as_of(current_app._get_current_object(), name, as_of)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--as-of") from None
-    summary = job_module.run(current_app._get_current_object(), job, day, now)
-    click.echo(f"{name} as of {day.isoformat()}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    with _progress(job.progress_label) as progress:
+        summary = job_module.run(current_app._get_current_object(), job, day, now, progress, force=force)
+    hint = " (--force runs it again)" if "skipped" in summary else ""
+    click.echo(job_module.summary_line(name, day, summary) + hint)
+
+
+@cli.group()
+def members() -> None:
+    """Members in bulk."""
+
+
+@members.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def members_import(file: Path) -> None:
+    """Enrol members from a CSV (external_id, first_name, last_name, email, phone, locale,
+    timezone, sms_consent, email_consent); existing external_ids are skipped."""
+    from engage import importer, state
+
+    try:
+        rows = importer.read(file)
+    except importer.ImportFileError as error:
+        raise click.ClickException(str(error)) from None
+    with _progress("importing members", len(rows)) as progress:
+        report = importer.import_members(state.database(), rows, state.now(), progress)
+    for kind, problems in (("skipped", report.skipped), ("failed", report.failed)):
+        for line, reason in problems:
+            click.echo(f"line {line}: {kind}: {reason}", err=True)
+    click.echo(f"members import: {report.imported} imported, {len(report.skipped)} skipped, "
+               f"{len(report.failed)} failed")
+    if report.failed:
+        sys.exit(1)
 
 
 def main() -> None:

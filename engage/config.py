@@ -40,6 +40,14 @@ def _number(name: str, value: str | None, default: float, *, minimum: float, kin
     return number
 
 
+def _whole(name: str, value: str | None, default: int, *, minimum: int, maximum: int) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not minimum <= int(value) <= maximum:
+        raise ConfigError(f"{name} must be a whole number from {minimum} to {maximum}, got {value!r}")
+    return int(value)
+
+
 def _timezone(name: str, value: str | None) -> str:
     value = value or "UTC"
     try:
@@ -91,6 +99,8 @@ class Config:
     send_rate_per_second: float = 10.0
     unknown_after_seconds: float = 3600.0
     sweep_time: str = "00:05"
+    dispatcher_threads: int = 2
+    flows_interval_seconds: float = 10.0
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -134,6 +144,11 @@ class Config:
                 "ENGAGE_UNKNOWN_AFTER_SECONDS", get("ENGAGE_UNKNOWN_AFTER_SECONDS"), 3600, minimum=1
             ),
             sweep_time=_daily_time("ENGAGE_SWEEP_TIME", get("ENGAGE_SWEEP_TIME")),
+            dispatcher_threads=_whole("ENGAGE_DISPATCHER_THREADS", get("ENGAGE_DISPATCHER_THREADS"), 2,
+                                      minimum=1, maximum=64),
+            flows_interval_seconds=_number(
+                "ENGAGE_FLOWS_INTERVAL_SECONDS", get("ENGAGE_FLOWS_INTERVAL_SECONDS"), 10, minimum=1
+            ),
         )
 
     def replace(self, **changes) -> "Config":

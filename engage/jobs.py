@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from engage.outbox.dispatcher import Dispatcher
 from engage.flows import due, timed
-from engage.services import sweep
+from engage.models import JobRun
+from engage.services import sweep, transaction
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,8 @@ class Job:
     name: str
     description: str
     run: Callable[[Flask, date, datetime, Callable[[int], None] | None], dict]
+    daily: bool = False  # once per date: recorded as a JobRun, a finished date is not run again
+    progress_label: str | None = None  # what its progress callback counts, when it reports any
 
 
 def dispatcher_for(app: Flask, clock=None) -> Dispatcher:
@@ -26,6 +32,8 @@ def dispatcher_for(app: Flask, clock=None) -> Dispatcher:
 
 
 def _outbox(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
+    with app.extensions["engage.db"].session() as session:
+        due.promote_all_due(session, now)  # flow messages that became due are prepared first
     return {"attempted": dispatcher_for(app, clock=lambda: now).run_once()}
 
 
@@ -41,20 +49,17 @@ def _sweep(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
 
 
 def _flows(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
-    totals = {"queued": 0, "skipped": 0}
     with app.extensions["engage.db"].session() as session:
-        while True:
-            counts = due.promote_due(session, now)
-            totals = {k: totals[k] + counts[k] for k in totals}
-            if sum(counts.values()) == 0:
-                return totals
+        return due.promote_all_due(session, now)
 
 
 JOBS: dict[str, Job] = {
-    "sweep": Job("sweep", "daily: expire points, re-evaluate tiers, time-driven flows", _sweep),
+    "sweep": Job("sweep", "daily: expire points, re-evaluate tiers, time-driven flows", _sweep,
+                 daily=True, progress_label="expiry warnings (members)"),
     "flows": Job("flows", "due flows: scheduled messages whose time has come (or that lost their point)",
                  _flows),
-    "outbox": Job("outbox", "send every message that is due now", _outbox),
+    "outbox": Job("outbox", "send every message that is due now (preparing due flow messages first)",
+                  _outbox),
 }
 
 
@@ -83,5 +88,47 @@ def resolve_as_of(app: Flask, name: str, as_of: str | None) -> tuple[date, datet
     return day, datetime.combine(day, local, tzinfo=zone).astimezone(timezone.utc)
 
 
-def run(app: Flask, job: Job, day: date, now: datetime, progress=None) -> dict:
-    return job.run(app, day, now, progress)
+def run(app: Flask, job: Job, day: date, now: datetime, progress=None, *, force: bool = False) -> dict:
+    """Run a job; a daily one is recorded per date and skipped when that date is done (unless forced)."""
+    if not job.daily:
+        return job.run(app, day, now, progress)
+    database, clock = app.extensions["engage.db"], app.extensions["engage.clock"]
+    with database.session() as session:
+        done_at = _start(session, job.name, day, clock(), force)
+    if done_at is not None:
+        return {"skipped": f"already done at {done_at.isoformat(timespec='seconds')}"}
+    summary = job.run(app, day, now, progress)
+    with database.session() as session, transaction(session):
+        record = session.scalar(select(JobRun).where(JobRun.name == job.name, JobRun.as_of == day))
+        record.finished_at, record.summary = clock(), summary
+    return summary
+
+
+def _start(session: Session, name: str, day: date, started_at: datetime, force: bool) -> datetime | None:
+    """Record the start of (name, day); returns when it finished instead, if it did and not forced."""
+    for attempt in (1, 2):  # a concurrent first run of the same date wins the insert; read it then
+        try:
+            with transaction(session):
+                record = session.scalar(select(JobRun).where(JobRun.name == name, JobRun.as_of == day)
+                                        .with_for_update())
+                if record is None:
+                    session.add(JobRun(name=name, as_of=day, started_at=started_at, summary={}))
+                elif record.finished_at is not None and not force:
+                    return record.finished_at
+                else:
+                    record.started_at, record.finished_at = started_at, None
+                return None
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return None
+
+
+def finished_at(app: Flask, name: str, day: date) -> datetime | None:
+    """When the daily job `name` finished for `day`, if it did."""
+    with app.extensions["engage.db"].session() as session:
+        return session.scalar(select(JobRun.finished_at).where(JobRun.name == name, JobRun.as_of == day))
+
+
+def summary_line(name: str, day: date, summary: dict) -> str:
+    return f"{name} as of {day.isoformat()}: " + ", ".join(f"{k}={v}" for k, v in summary.items())
