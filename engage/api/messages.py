@@ -15,7 +15,8 @@ from engage.services import members
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Messages (SMS and email)")
 
-STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "failed", "suppressed", "skipped", "unknown")
+STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "failed", "suppressed", "skipped", "unknown",
+            "received")  # received: an inbound message
 
 
 class MessageSchema(Schema):

@@ -13,7 +13,7 @@ from engage.errors import Conflict, NotFound, Unprocessable
 from engage.events import MemberEnrolled
 from engage.loyalty import codes, lots, tiers
 from engage.messaging.phones import InvalidPhoneNumber, normalize_phone
-from engage.models import ConsentEvent, Member, Message
+from engage.models import ConsentEvent, Feedback, Member, Message
 from engage.services import ledger
 from engage.services.program import ProgramView, load
 
@@ -130,6 +130,8 @@ def erase(session: Session, member_id: int, now: datetime) -> None:
         member.erased_at = now
         session.execute(update(Message).where(Message.member_id == member.id).values(
             to_address=None, from_address=None, subject=None, body="", html=None, data={}))
+        # What the member wrote as feedback is theirs too; the rating alone stays for statistics.
+        session.execute(update(Feedback).where(Feedback.member_id == member.id).values(text=None))
         session.execute(update(Message).where(
             Message.member_id == member.id, Message.status.in_(("scheduled", "queued"))
         ).values(status="skipped", reason="member erased", updated_at=now))
