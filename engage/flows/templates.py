@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engage.models import TemplateVersion
-from engage.templating import default_template, locale_chain
+from engage.templating import default_template, locale_chain, resolve_locale
 
 
 def saved_version(session: Session, flow: str, channel: str, locale: str) -> TemplateVersion | None:
@@ -17,12 +17,14 @@ def saved_version(session: Session, flow: str, channel: str, locale: str) -> Tem
 
 def live_template(session: Session, flow: str, channel: str, locale: str | None,
                   program_locale: str) -> tuple[dict, str]:
-    """(parts, locale used): a marketer's version for the closest locale, else the default."""
+    """(parts, locale used) for the closest locale that has any template: the marketer's newest
+    version of it, else the shipped default of it. (An edited English template must not
+    replace the shipped Dutch one for a Dutch member.)"""
     for tag in locale_chain(locale, program_locale):
         version = saved_version(session, flow, channel, tag)
         if version is not None:
             return dict(version.parts), tag
-    parts = default_template(flow, channel, locale, program_locale=program_locale)
-    from engage.templating import resolve_locale
-
-    return parts, resolve_locale(locale, program_locale)
+        if resolve_locale(tag) == tag:  # a shipped default exists for exactly this locale
+            return default_template(flow, channel, tag), tag
+    return default_template(flow, channel, locale, program_locale=program_locale), resolve_locale(
+        locale, program_locale)

@@ -1,0 +1,212 @@
+"""Flows (marketer): settings, templates per channel and locale with their versions, previews
+against a real member, and test sends."""
+
+from __future__ import annotations
+
+from babel import Locale, UnknownLocaleError
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+
+from engage import state
+from engage.api import pagination
+from engage.api.auth import requires
+from engage.api.messages import MessageSchema
+from engage.api.schemas import PageQuery
+from engage.models import TemplateVersion
+from engage.services import flow_admin, flow_preview
+from engage.templating.defaults import normalize_locale
+
+blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
+                description="Lifecycle flows: settings, templates, previews and test sends")
+
+CHANNEL = validate.OneOf(flow_admin.CHANNELS)
+TEMPLATE = "/<key>/templates/<channel>/<locale>"
+
+
+def _distinct(values: list) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("List each channel once.")
+
+
+def _known_locale(value: str) -> None:
+    try:
+        Locale.parse(normalize_locale(value))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValidationError("Not a known locale (e.g. en, nl, de, ro).") from None
+
+
+class FlowSchema(Schema):
+    key = fields.String()
+    enabled = fields.Boolean()
+    channels = fields.List(fields.String(), metadata={"description": "in order of preference"})
+    delay = fields.Integer(metadata={"description": "seconds between the trigger and the message"})
+    params = fields.Dict(keys=fields.String())
+
+
+class FlowPageSchema(Schema):
+    items = fields.List(fields.Nested(FlowSchema))
+    next = fields.String(allow_none=True)
+
+
+class FlowPatchSchema(Schema):
+    enabled = fields.Boolean()
+    channels = fields.List(fields.String(validate=CHANNEL), validate=[validate.Length(min=1), _distinct])
+    delay = fields.Integer(strict=True, validate=validate.Range(min=0, max=flow_admin.MAX_DELAY_SECONDS),
+                           metadata={"description": "seconds, at most 90 days"})
+    params = fields.Dict(keys=fields.String(), metadata={
+        "description": "merged into the current ones: redemption_reminder.repeat_days (1-365), "
+                       "expiry_warning.offsets_days (distinct days, 1-365), "
+                       "feedback_request.min_days_between (0-365)"})
+
+
+class TemplatePartsSchema(Schema):
+    """sms: body; email: subject, html and text."""
+
+    body = fields.String()
+    subject = fields.String()
+    html = fields.String()
+    text = fields.String()
+
+
+class TemplateSchema(TemplatePartsSchema):
+    flow = fields.String()
+    channel = fields.String()
+    locale = fields.String()
+    version = fields.Integer(metadata={"description": "0 is the shipped default"})
+    created_at = fields.DateTime(allow_none=True)
+    created_by = fields.String(allow_none=True, metadata={"description": "name of the API key"})
+    restored_from = fields.Integer(allow_none=True)
+
+
+class TemplateVersionSchema(Schema):
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    created_by = fields.String(allow_none=True)
+    restored_from = fields.Integer(allow_none=True)
+    parts = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class TemplateVersionPageSchema(Schema):
+    items = fields.List(fields.Nested(TemplateVersionSchema))
+    next = fields.String(allow_none=True)
+
+
+class PreviewRequestSchema(TemplatePartsSchema):
+    member_id = fields.Integer(required=True, strict=True)
+    channel = fields.String(required=True, validate=CHANNEL)
+    locale = fields.String(validate=[validate.Length(max=10), _known_locale],
+                           metadata={"description": "default: the member's own"})
+
+
+class PreviewSchema(Schema):
+    flow = fields.String()
+    channel = fields.String()
+    locale = fields.String(metadata={"description": "the template's locale"})
+    subject = fields.String()
+    body = fields.String(metadata={"description": "SMS text, or the email's plain-text part"})
+    html = fields.String()
+    segments = fields.Integer(allow_none=True, metadata={"description": "SMS only"})
+    encoding = fields.String(allow_none=True, metadata={"description": "SMS only: GSM-7 or UCS-2"})
+
+
+class TestSendSchema(Schema):
+    member_id = fields.Integer(required=True, strict=True)
+    channel = fields.String(validate=CHANNEL, metadata={"description": "default: the flow's channels"})
+
+
+def _template_json(version: dict) -> dict:
+    return {**{k: v for k, v in version.items() if k != "parts"}, **version["parts"]}
+
+
+def _author() -> str | None:
+    key = g.get("api_key")
+    return key.name if key is not None else None
+
+
+@blp.route("")
+class Flows(MethodView):
+    @requires("marketer")
+    @blp.response(200, FlowPageSchema)
+    def get(self):
+        """The five lifecycle flows with their settings."""
+        return {"items": flow_admin.list_flows(state.session()), "next": None}
+
+
+@blp.route("/<key>")
+class FlowItem(MethodView):
+    @requires("marketer")
+    @blp.response(200, FlowSchema)
+    def get(self, key):
+        """One flow's settings."""
+        return flow_admin.get_flow(state.session(), key)
+
+    @requires("marketer")
+    @blp.arguments(FlowPatchSchema)
+    @blp.response(200, FlowSchema)
+    def patch(self, data, key):
+        """Switch a flow on or off; change its channels, delay or parameters."""
+        return flow_admin.update_flow(state.session(), key, data, state.now())
+
+
+@blp.route(TEMPLATE)
+class FlowTemplate(MethodView):
+    @requires("marketer")
+    @blp.response(200, TemplateSchema)
+    def get(self, key, channel, locale):
+        """The live template for a channel and locale (version 0: the shipped default)."""
+        return _template_json(flow_admin.get_template(state.session(), key, channel, locale))
+
+    @requires("marketer")
+    @blp.arguments(TemplatePartsSchema)
+    @blp.response(200, TemplateSchema)
+    def put(self, parts, key, channel, locale):
+        """Validate and save a template as its newest version; 422 lists each error with its line."""
+        saved = flow_admin.save_template(state.session(), key, channel, locale, parts, _author(), state.now())
+        return _template_json(saved)
+
+
+@blp.route(TEMPLATE + "/versions")
+class FlowTemplateVersions(MethodView):
+    @requires("marketer")
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, TemplateVersionPageSchema)
+    def get(self, query, key, channel, locale):
+        """Every saved version of a template, newest first."""
+        stmt = flow_admin.template_versions(key, channel, locale)
+        rows, cursor = pagination.page(state.session(), stmt, TemplateVersion.id, query["limit"],
+                                       query.get("cursor"))
+        return {"items": [flow_admin.version_json(row) for row in rows], "next": cursor}
+
+
+@blp.route(TEMPLATE + "/versions/<int:version>/restore")
+class FlowTemplateRestore(MethodView):
+    @requires("marketer")
+    @blp.response(201, TemplateSchema)
+    def post(self, key, channel, locale, version):
+        """Save an earlier version (0: the shipped default) again as the newest one."""
+        restored = flow_admin.restore_version(state.session(), key, channel, locale, version, _author(),
+                                              state.now())
+        return _template_json(restored)
+
+
+@blp.route("/<key>/preview")
+class FlowPreview(MethodView):
+    @requires("marketer")
+    @blp.arguments(PreviewRequestSchema)
+    @blp.response(200, PreviewSchema)
+    def post(self, data, key):
+        """Render the live template, or a draft, for a real member, with SMS segments and encoding."""
+        return flow_preview.preview(state.session(), key, data, state.now())
+
+
+@blp.route("/<key>/test")
+class FlowTestSend(MethodView):
+    @requires("marketer")
+    @blp.arguments(TestSendSchema)
+    @blp.response(201, MessageSchema)
+    def post(self, data, key):
+        """Queue one real test message to a member (201 with status `suppressed` if they can't get it)."""
+        return flow_preview.send_test(state.session(), key, data["member_id"], data.get("channel"),
+                                      state.now(), _author())

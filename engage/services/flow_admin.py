@@ -1,0 +1,235 @@
+"""Marketers' flow administration: settings (on/off, channels, delay, parameters) and templates
+per channel and locale, with every saved version kept and restorable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel import Locale, UnknownLocaleError
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engage.defaults import FLOWS
+from engage.errors import Conflict, NotFound, Unprocessable
+from engage.flows.settings import FlowConfig, flow_config
+from engage.models import FlowSetting, TemplateVersion
+from engage.services import transaction
+from engage.services.program import load
+from engage.templating import FLOW_KEYS, TemplateError, default_template, validate_template
+from engage.templating.defaults import CHANNEL_FILES, normalize_locale
+
+CHANNELS = tuple(CHANNEL_FILES)
+MAX_DELAY_SECONDS = 90 * 86400
+MAX_LOCALE_CHARS = 10
+
+
+def _int_in(low: int, high: int):
+    def check(value) -> str | None:
+        if type(value) is not int or not low <= value <= high:
+            return f"must be a whole number from {low} to {high}"
+        return None
+
+    return check
+
+
+def _distinct_days(value) -> str | None:
+    if not isinstance(value, list) or not value or any(_int_in(1, 365)(day) for day in value):
+        return "must be a non-empty list of whole numbers of days from 1 to 365"
+    return None if len(set(value)) == len(value) else "must not repeat a day"
+
+
+# The parameters each flow reads, and what a valid value is (None when valid, else why not).
+PARAM_RULES = {
+    "welcome": {},
+    "redemption_reminder": {"repeat_days": _int_in(1, 365)},
+    "expiry_warning": {"offsets_days": _distinct_days},
+    "tier_congratulations": {},
+    "feedback_request": {"min_days_between": _int_in(0, 365)},
+}
+
+
+def check_flow(flow: str) -> str:
+    if flow not in FLOW_KEYS:
+        raise NotFound(f"no flow {flow!r}; flows are {', '.join(FLOW_KEYS)}")
+    return flow
+
+
+def check_channel(channel: str) -> str:
+    if channel not in CHANNELS:
+        raise NotFound(f"no channel {channel!r}; channels are sms and email")
+    return channel
+
+
+def check_locale(locale: str) -> str:
+    """The canonical tag ('nl-be' → 'nl_BE') of any locale Babel knows, else 404."""
+    tag = normalize_locale(locale)
+    try:
+        Locale.parse(tag)
+    except (UnknownLocaleError, ValueError, TypeError):
+        tag = ""
+    if not tag or len(tag) > MAX_LOCALE_CHARS:  # members' locales are no longer either
+        raise NotFound(f"{locale!r} is not a known locale (e.g. en, nl, de, ro, fr)")
+    return tag
+
+
+def flow_json(config: FlowConfig) -> dict:
+    return {"key": config.key, "enabled": config.enabled, "channels": list(config.channels),
+            "delay": int(config.delay.total_seconds()), "params": dict(config.params)}
+
+
+def list_flows(session: Session) -> list[dict]:
+    """The five flows with their settings."""
+    with transaction(session):
+        return [flow_json(flow_config(session, key)) for key in FLOW_KEYS]
+
+
+def get_flow(session: Session, flow: str) -> dict:
+    """One flow's settings."""
+    with transaction(session):
+        return flow_json(flow_config(session, check_flow(flow)))
+
+
+def param_errors(flow: str, params: dict) -> dict:
+    rules = PARAM_RULES[flow]
+    errors = {}
+    for name, value in params.items():
+        if name not in rules:
+            known = ", ".join(rules) or "none"
+            errors[name] = [f"{flow} has no parameter {name!r} (known: {known})"]
+        elif (problem := rules[name](value)) is not None:
+            errors[name] = [problem]
+    return errors
+
+
+def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> dict:
+    """Switch a flow on or off, change its channels, delay or parameters (merged)."""
+    check_flow(flow)
+    errors = param_errors(flow, changes.get("params") or {})
+    if errors:
+        raise Unprocessable(f"invalid parameters for {flow}: " + "; ".join(
+            f"{name}: {problems[0]}" for name, problems in errors.items()), {"params": errors})
+    with transaction(session):
+        row = _flow_row(session, flow, now)
+        if "enabled" in changes:
+            row.enabled = changes["enabled"]
+        if "channels" in changes:
+            row.channels = list(changes["channels"])
+        if "delay" in changes:
+            row.delay_seconds = changes["delay"]
+        if changes.get("params"):
+            row.params = {**(row.params or {}), **changes["params"]}
+        row.updated_at = now
+        session.flush()
+        return flow_json(flow_config(session, flow))
+
+
+def _flow_row(session: Session, flow: str, now: datetime) -> FlowSetting:
+    """The flow's settings row, locked for this transaction (created from the defaults if missing)."""
+    row = session.scalar(select(FlowSetting).where(FlowSetting.key == flow).with_for_update()
+                         .execution_options(populate_existing=True))
+    if row is None:
+        default = FLOWS[flow]
+        row = FlowSetting(key=flow, enabled=True, channels=list(default["channels"]),
+                          delay_seconds=default["delay_seconds"], params={}, updated_at=now)
+        session.add(row)
+    return row
+
+
+# Templates ---------------------------------------------------------------------------------------
+
+def _versions(flow: str, channel: str, locale: str) -> Select:
+    return select(TemplateVersion).where(TemplateVersion.flow == flow, TemplateVersion.channel == channel,
+                                         TemplateVersion.locale == locale)
+
+
+def _address(flow: str, channel: str, locale: str) -> tuple[str, str, str]:
+    return check_flow(flow), check_channel(channel), check_locale(locale)
+
+
+def version_json(row: TemplateVersion) -> dict:
+    return {"flow": row.flow, "channel": row.channel, "locale": row.locale, "version": row.version,
+            "created_at": row.created_at, "created_by": row.created_by, "restored_from": row.restored_from,
+            "parts": dict(row.parts)}
+
+
+def _shipped(session: Session, flow: str, channel: str, locale: str) -> dict:
+    """Version 0: the default that ships for this locale (or the program's fallback language)."""
+    parts = default_template(flow, channel, locale, program_locale=load(session).program.default_locale)
+    return {"flow": flow, "channel": channel, "locale": locale, "version": 0, "created_at": None,
+            "created_by": None, "restored_from": None, "parts": parts}
+
+
+def get_template(session: Session, flow: str, channel: str, locale: str) -> dict:
+    """The newest saved version of a template, or the shipped default as version 0."""
+    flow, channel, locale = _address(flow, channel, locale)
+    with transaction(session):
+        newest = _versions(flow, channel, locale).order_by(TemplateVersion.version.desc()).limit(1)
+        row = session.scalar(newest)
+        return version_json(row) if row else _shipped(session, flow, channel, locale)
+
+
+def template_versions(flow: str, channel: str, locale: str) -> Select:
+    """The query of a template's saved versions (the caller pages through it, newest first)."""
+    return _versions(*_address(flow, channel, locale))
+
+
+def _error_text(error: TemplateError) -> str:
+    return f"line {error.line}: {error.message}" if error.line else error.message
+
+
+def template_errors(errors: list[TemplateError]) -> Unprocessable:
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(error.field, []).append(_error_text(error))
+    summary = "; ".join(f"{field}: {problems[0]}" for field, problems in by_field.items())
+    return Unprocessable(f"the template has errors: {summary}", by_field)
+
+
+def save_template(session: Session, flow: str, channel: str, locale: str, parts: dict, author: str | None,
+                  now: datetime) -> dict:
+    """Validate and save a new version (n+1), which becomes the live template at once."""
+    flow, channel, locale = _address(flow, channel, locale)
+    with transaction(session):
+        _check_template(session, channel, locale, parts)
+        return _add_version(session, flow, channel, locale, dict(parts), author, now, None)
+
+
+def _check_template(session: Session, channel: str, locale: str, parts: dict) -> None:
+    limit = int(load(session).settings["max_sms_segments"])
+    errors = validate_template(channel, parts, limit, locale=locale)
+    if errors:
+        raise template_errors(errors)
+
+
+def restore_version(session: Session, flow: str, channel: str, locale: str, version: int, author: str | None,
+                    now: datetime) -> dict:
+    """Save version n's parts again as the newest version (0: the shipped default); 422 if they
+    no longer validate."""
+    flow, channel, locale = _address(flow, channel, locale)
+    with transaction(session):
+        if version == 0:
+            parts = _shipped(session, flow, channel, locale)["parts"]
+        else:
+            row = session.scalar(_versions(flow, channel, locale).where(TemplateVersion.version == version))
+            if row is None:
+                raise NotFound(f"{flow} {channel} template in {locale} has no version {version}")
+            parts = dict(row.parts)
+        _check_template(session, channel, locale, parts)  # rules may have changed since (segment limit)
+        return _add_version(session, flow, channel, locale, parts, author, now, version)
+
+
+def _add_version(session: Session, flow: str, channel: str, locale: str, parts: dict, author: str | None,
+                 now: datetime, restored_from: int | None) -> dict:
+    # Locking the flow's settings row serialises concurrent saves of its templates (PostgreSQL).
+    session.scalar(select(FlowSetting.key).where(FlowSetting.key == flow).with_for_update())
+    newest = session.scalar(select(func.max(TemplateVersion.version)).where(
+        TemplateVersion.flow == flow, TemplateVersion.channel == channel, TemplateVersion.locale == locale))
+    row = TemplateVersion(flow=flow, channel=channel, locale=locale, version=(newest or 0) + 1, parts=parts,
+                          restored_from=restored_from, created_by=author, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise Conflict("someone saved this template at the same moment; reload it and save again") from None
+    return version_json(row)
