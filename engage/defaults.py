@@ -15,7 +15,7 @@ PROGRAM = {
     "currency": "EUR",
     "default_locale": "en",
     "timezone": "Europe/Amsterdam",
-    "help_text": "Engage Rewards: reply POINTS for your balance, REDEEM for a reward, STOP to opt out.",
+    "help_text": "Questions? Email support@example.com.",
     "charity_name": "the program's charity",
     "settings": DEFAULT_SETTINGS,
 }

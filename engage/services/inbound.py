@@ -452,8 +452,24 @@ def _answer_text(session: Session, view: ProgramView, member: Member, outcome: _
                  now: datetime) -> str | None:
     if outcome.reply_key is None:
         return None
-    context = build_context(session, member, view, now, public_url(session), **outcome.extra)
-    return _render(outcome.reply_key, member.locale, context, view)
+    return _render(outcome.reply_key, member.locale, _answer_context(session, view, member, outcome, now),
+                   view)
+
+
+# Answers that only greet or confirm don't need the member's points: skip those queries.
+NEEDS_FULL_CONTEXT = {"balance"}
+NEEDS_POINTS = {"feedback_thanks", "redeem_none", "redeem_ok"}
+
+
+def _answer_context(session: Session, view: ProgramView, member: Member, outcome: _Outcome,
+                    now: datetime) -> dict:
+    if outcome.reply_key in NEEDS_FULL_CONTEXT:
+        return build_context(session, member, view, now, public_url(session), **outcome.extra)
+    points = ledger.balance(session, member.id) if outcome.reply_key in NEEDS_POINTS else None
+    return {"member": {"first_name": member.first_name, "last_name": member.last_name, "points": points,
+                       "locale": member.locale or view.program.default_locale},
+            "program": {"name": view.program.name, "help_text": view.program.help_text},
+            **outcome.extra}
 
 
 def _finish(message: Message, outcome: _Outcome, text: str | None) -> None:
