@@ -16,7 +16,8 @@ class Message(Base):
 
     __tablename__ = "messages"
     __table_args__ = (
-        Index("ix_messages_due", "send_after", postgresql_where=text("status = 'queued'"),
+        # The dispatcher's claim order, over queued rows only.
+        Index("ix_messages_due", "priority", "send_after", "id", postgresql_where=text("status = 'queued'"),
               sqlite_where=text("status = 'queued'")),
         Index("ix_messages_member", "member_id", "id"),
         Index("ix_messages_status_flow", "status", "flow"),

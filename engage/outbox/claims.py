@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engage import flows
 from engage.channels import OutboundMessage
+from engage.db import UTCDateTime
 from engage.messaging import can_receive
 from engage.models import Member, Message
 from engage.outbox.contacts import contact_state, member_pairs, suppressions
@@ -29,7 +31,7 @@ class Claimed:
 
 def _due_ids(session: Session, limit: int, now: datetime) -> list[int]:
     query = (select(Message.id)
-             .where(Message.status.in_(("queued", "scheduled")), Message.send_after <= now)
+             .where(Message.status == "queued", Message.send_after <= now)
              .order_by(Message.priority, Message.send_after, Message.id)
              .limit(limit).with_for_update(skip_locked=True))
     return list(session.scalars(query))
@@ -72,16 +74,49 @@ def claim(session: Session, limit: int, now: datetime, public_url: str) -> list[
         member_ids = {m.member_id for m in messages if m.member_id}
         members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)))}
         suppressed = suppressions(session, [p for m in members.values() for p in member_pairs(m)])
-        claimed = []
+        claimed: list[Claimed] = []
+        taken: list[tuple[Message, str | None]] = []
         for message in sorted(messages, key=lambda m: (m.priority, m.send_after, m.id)):
             member = members.get(message.member_id)
+            if taken and message.flow and not message.is_test:
+                _mark_sending(session, taken, now)  # its relevance check may query: write what we took
+                taken = []
             refusal = _why_not(session, message, member, suppressed, now)
-            message.updated_at = now
             if refusal:
+                message.updated_at = now
                 message.status, message.reason = refusal
                 continue
-            message.status, message.claimed_at = "sending", now
-            message.attempts += 1
-            message.to_address = member.phone if message.channel == "sms" else member.email
-            claimed.append(Claimed(_outbound(message, member, public_url), message.attempts, member.id))
+            taken.append((message, member.phone if message.channel == "sms" else member.email))
+            claimed.append(Claimed(_outbound(message, member, public_url), message.attempts + 1, member.id))
+        _mark_sending(session, taken, now)
         return claimed
+
+
+# One statement for the whole batch (an executemany costs a round trip's worth of work per row).
+_SENDING_PG = text(
+    "UPDATE messages SET status = 'sending', claimed_at = :now, updated_at = :now, attempts = v.attempts, "
+    "to_address = v.to_address FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS integer[]), "
+    "CAST(:addresses AS varchar[])) AS v (id, attempts, to_address) WHERE messages.id = v.id"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def _mark_sending(session: Session, taken: list[tuple[Message, str | None]], now: datetime) -> None:
+    """Mark claimed rows `sending` (attempts + 1, the address used) in one statement instead of an
+    ORM flush of one UPDATE per row; the loaded objects get the same values as committed state."""
+    if not taken:
+        return
+    ids = [m.id for m, _ in taken]
+    attempts = [m.attempts + 1 for m, _ in taken]
+    addresses = [to for _, to in taken]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_SENDING_PG, {"now": now, "ids": ids, "attempts": attempts, "addresses": addresses})
+    else:
+        table = Message.__table__
+        session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                        .values(status="sending", claimed_at=now, updated_at=now,
+                                attempts=bindparam("b_attempts"), to_address=bindparam("b_to")),
+                        [{"b_id": i, "b_attempts": a, "b_to": to} for i, a, to in zip(ids, attempts, addresses)])
+    for message, to in taken:
+        for key, value in (("status", "sending"), ("claimed_at", now), ("updated_at", now),
+                           ("attempts", message.attempts + 1), ("to_address", to)):
+            set_committed_value(message, key, value)

@@ -25,7 +25,7 @@ class Dispatcher:
     """Drains the outbox through the channels, within each sender's rate."""
 
     def __init__(self, database: Database, channels: dict[str, Channel], config: Config,
-                 clock: Callable[[], datetime], batch_size: int = 50, rng: random.Random | None = None):
+                 clock: Callable[[], datetime], batch_size: int = 100, rng: random.Random | None = None):
         self.database, self.channels, self.config, self.clock = database, channels, config, clock
         self.batch_size, self.rng = batch_size, rng
         self.limiters = {name: RateLimiter(config.send_rate_per_second) for name in channels}

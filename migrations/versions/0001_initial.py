@@ -236,7 +236,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_messages_dedupe_key'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.create_index('ix_messages_due', ['send_after'], unique=False, postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))
+        batch_op.create_index('ix_messages_due', ['priority', 'send_after', 'id'], unique=False, postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))
         batch_op.create_index('ix_messages_member', ['member_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index('ix_messages_status_flow', ['status', 'flow'], unique=False)
