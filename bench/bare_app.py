@@ -2,6 +2,10 @@
 
 `POST /bare` parses the JSON body, inserts one row into `bench_bare` and answers 201 JSON.
 The table is created by the harness (bench.harness.create_bare_table) before gunicorn starts.
+
+`POST /webhooks/twilio/sms` (the inbound bench's baseline) parses the same form Twilio posts,
+checks X-Twilio-Signature with twilio's RequestValidator over ENGAGE_PUBLIC_URL + path (as the
+app does, token from TWILIO_AUTH_TOKEN) and answers a fixed TwiML string: no database at all.
 Run: BENCH_DATABASE_URL=postgresql+psycopg://... gunicorn ... bench.bare_app:app
 """
 
@@ -10,11 +14,15 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
+from twilio.request_validator import RequestValidator
 
 engine = sa.create_engine(os.environ["BENCH_DATABASE_URL"], pool_size=10, max_overflow=20)
 INSERT = sa.text("INSERT INTO bench_bare (member_id, kind, amount, idempotency_key) "
                  "VALUES (:member_id, :kind, :amount, :key) RETURNING id")
+
+TWIML = ('<?xml version="1.0" encoding="UTF-8"?>'
+         "<Response><Message>Thanks, we got your message.</Message></Response>")
 
 app = Flask(__name__)
 
@@ -28,6 +36,16 @@ def bare():
             "amount": body.get("amount"), "key": request.headers.get("Idempotency-Key"),
         }).scalar_one()
     return jsonify(id=row_id), 201
+
+
+@app.post("/webhooks/twilio/sms")
+def bare_twilio_sms():
+    token = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = os.environ.get("ENGAGE_PUBLIC_URL", "http://127.0.0.1:5000") + request.path
+    if not token or not RequestValidator(token).validate(url, request.form.to_dict(flat=True), signature):
+        abort(403)
+    return Response(TWIML, status=200, mimetype="text/xml")
 
 
 @app.get("/ready")

@@ -1,0 +1,382 @@
+"""Inbound SMS: signed Twilio webhooks per second through gunicorn on PostgreSQL, against a bare
+Flask endpoint on the same server settings (bench.bare_app: the same POST /webhooks/twilio/sms,
+same RequestValidator signature check, a fixed TwiML answer, no database), and the latency of
+our endpoint at a fixed open-loop rate, in one run.
+
+Targets: at least 0.5x the bare endpoint's requests per second (closed loop, harness load
+generator), and p99 under 50 ms at 200 req/s (open loop: request i is due at t0 + i/rate and its
+latency runs from that due time, so a stalled server is not hidden by a stalled client). When the
+app cannot sustain that rate at all, it is also paced at half its measured capacity (informational
+rows), to tell slow requests apart from too little capacity.
+
+Every request is form-encoded like Twilio's (From a random member, To, Body from a mix of
+POINTS / thanks! / 4 / HELP, a unique MessageSid, NumMedia, AccountSid) and signed with twilio's
+RequestValidator over ENGAGE_PUBLIC_URL + path before any timed window. Checks: every answer
+of the sanity pass and the open-loop run is 200 text/xml and well-formed TwiML, and the stored
+inbound messages are exactly the requests sent (each MessageSid encodes pool/process/sequence).
+
+Settings (environment): BENCH_INBOUND_RATE (200), BENCH_INBOUND_SECONDS (10),
+BENCH_INBOUND_POOL signed requests per load process (20000), plus the harness's BENCH_* load
+settings.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import multiprocessing
+import os
+import random
+import statistics
+import threading
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
+
+from bench import BenchError, Row
+from bench.harness import LoadSettings, fresh_database, gunicorn, log, run_load
+
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+DATABASE = "engage_bench_inbound"
+MEMBERS = 500
+PATH = "/webhooks/twilio/sms"
+PUBLIC_URL = "https://engage.example.com"
+SIGNED_URL = PUBLIC_URL + PATH
+ACCOUNT_SID = "AC" + "5e" * 16
+AUTH_TOKEN = "b3nch" + "0" * 27
+OUR_NUMBER = "+15005550006"
+BODIES = ("POINTS", "thanks!", "4", "HELP")
+
+# MessageSid = "SM" + pool (4 hex) + load process (4 hex) + sequence (24 hex): 32 hex digits.
+POOL_LOAD, POOL_PACED, POOL_CHECK = 1, 2, 3
+
+
+def _setting(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+def message_sid(pool: int, process: int, seq: int) -> str:
+    return f"SM{pool:04x}{process:04x}{seq:024x}"
+
+
+def signed(phones: tuple[str, ...], pool: int, process: int, seq: int, rng: random.Random,
+           body: str | None = None) -> tuple[bytes, str]:
+    """One Twilio inbound form (urlencoded) and its X-Twilio-Signature."""
+    params = {"MessageSid": message_sid(pool, process, seq), "SmsMessageSid": message_sid(pool, process, seq),
+              "AccountSid": ACCOUNT_SID, "From": rng.choice(phones), "To": OUR_NUMBER,
+              "Body": body if body is not None else rng.choice(BODIES), "NumMedia": "0", "NumSegments": "1",
+              "ApiVersion": "2010-04-01"}
+    return urlencode(params).encode(), RequestValidator(AUTH_TOKEN).compute_signature(SIGNED_URL, params)
+
+
+def headers(signature: str) -> dict:
+    return {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+
+
+# --- closed loop: the harness load generator ---------------------------------------------------
+
+_NEXT = itertools.count()  # per load process (spawned fresh), shared by its threads
+
+
+@dataclass(frozen=True)
+class SignedRequests:
+    """Pre-signed inbound webhooks, one slice per load process (bench-load-{i}), used in order.
+
+    Should a slice run out, further requests are signed on the fly (and the log says so).
+    """
+
+    phones: tuple[str, ...]
+    slices: tuple[tuple[tuple[bytes, str], ...], ...]
+
+    def __call__(self, rng: random.Random, seq: int):
+        process = _process_index()
+        n = next(_NEXT)
+        pool = self.slices[process]
+        if n < len(pool):
+            body, signature = pool[n]
+        else:
+            if n == len(pool):
+                log(f"inbound: load process {process} used all {n} pre-signed requests; signing on the fly")
+            body, signature = signed(self.phones, POOL_LOAD, process, n, rng)
+        return "POST", PATH, body, headers(signature)
+
+
+def _process_index() -> int:
+    name = multiprocessing.current_process().name  # harness.run_load names them bench-load-{i}
+    try:
+        return int(name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        raise RuntimeError(f"inbound: load process {name!r} is not bench-load-<i>") from None
+
+
+def presign(phones: tuple[str, ...], processes: int, per_process: int) -> SignedRequests:
+    started = time.monotonic()
+    rng = random.Random(7)
+    slices = tuple(tuple(signed(phones, POOL_LOAD, p, n, rng) for n in range(per_process))
+                   for p in range(processes))
+    log(f"inbound: signed {processes} x {per_process} requests in {time.monotonic() - started:.1f} s")
+    return SignedRequests(phones, slices)
+
+
+# --- open loop: paced sends at a fixed rate ----------------------------------------------------
+
+@dataclass
+class PacedResult:
+    rate: float
+    sent: int = 0
+    ok: int = 0
+    latencies: list[float] | None = None  # measured window only, from due time
+    service: list[float] | None = None  # measured window only, from the actual send
+    max_lag: float = 0.0  # how late the client started a send, worst case
+    failures: list[str] | None = None
+
+    def ms(self, values: list[float], quantile: float) -> float:
+        if len(values) < 2:
+            return float("nan")
+        return statistics.quantiles(values, n=100)[int(quantile * 100) - 1] * 1000
+
+
+def _check_answer(status: int, content_type: str, payload: bytes) -> str | None:
+    """None if the answer is 200 text/xml holding a TwiML <Response>; else what is wrong."""
+    if status != 200:
+        return f"status {status}: {payload[:200]!r}"
+    if not content_type.startswith("text/xml"):
+        return f"content type {content_type!r}"
+    try:
+        root = ET.fromstring(payload)
+    except ET.ParseError as error:
+        return f"not XML ({error}): {payload[:200]!r}"
+    return None if root.tag == "Response" else f"root <{root.tag}>, not <Response>"
+
+
+def paced(port: int, requests: list[tuple[bytes, str]], rate: float, warmup: float, *, label: str,
+          threads: int = 32) -> PacedResult:
+    """Send requests[i] at t0 + i/rate from `threads` keep-alive connections; time from the due time."""
+    result = PacedResult(rate, latencies=[], service=[], failures=[])
+    counter = itertools.count()
+    lock = threading.Lock()
+    t0 = time.monotonic() + 0.2
+    measure_from = t0 + warmup
+
+    def worker():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        latencies, service, failures = [], [], []
+        sent = ok = 0
+        lag = 0.0
+        while (i := next(counter)) < len(requests):
+            due = t0 + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            body, signature = requests[i]
+            began = time.monotonic()
+            lag = max(lag, began - due)
+            try:
+                connection.request("POST", PATH, body=body, headers=headers(signature))
+                response = connection.getresponse()
+                payload = response.read()
+                problem = _check_answer(response.status, response.getheader("Content-Type", ""), payload)
+                if response.will_close:
+                    connection.close()
+            except (OSError, http.client.HTTPException) as error:
+                problem = repr(error)
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            done = time.monotonic()
+            sent += 1
+            if problem:
+                failures.append(problem)
+            else:
+                ok += 1
+                if due >= measure_from:
+                    latencies.append(done - due)
+                    service.append(done - began)
+        connection.close()
+        with lock:
+            result.sent += sent
+            result.ok += ok
+            result.latencies.extend(latencies)
+            result.service.extend(service)
+            result.failures.extend(failures)
+            result.max_lag = max(result.max_lag, lag)
+
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    log(f"{label}: {len(requests)} requests paced at {rate:.0f} req/s ({warmup:.0f} s warm-up), "
+        f"{threads} connections")
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    log(f"{label}: {result.ok}/{result.sent} ok; from due time p50 {result.ms(result.latencies, .5):.1f} ms, "
+        f"p99 {result.ms(result.latencies, .99):.1f} ms, max {max(result.latencies, default=0) * 1000:.1f} ms; "
+        f"service p50 {result.ms(result.service, .5):.1f} ms, p99 {result.ms(result.service, .99):.1f} ms; "
+        f"worst send lag {result.max_lag * 1000:.1f} ms")
+    if result.failures:
+        samples = "\n  ".join(result.failures[:5])
+        raise BenchError(f"{label}: {len(result.failures)} of {result.sent} answers were not 200 TwiML:"
+                         f"\n  {samples}")
+    return result
+
+
+# --- setup and checks --------------------------------------------------------------------------
+
+def seed(url: str, members: int = MEMBERS) -> tuple[str, ...]:
+    """`members` enrolled members with distinct Dutch mobile numbers and SMS consent; their phones."""
+    from engage.db import Database
+    from engage.services import members as member_service
+
+    database = Database(url)
+    now = datetime.now(timezone.utc)
+    rng = random.Random(3)
+    numbers = rng.sample(range(10_000_000, 60_000_000), members)  # 06-1 … 06-5: valid mobiles
+    phones = []
+    try:
+        with database.session() as session:
+            for n, number in enumerate(numbers):
+                member = member_service.enrol(session, {
+                    "external_id": f"bench-{n}", "first_name": f"Bench{n}", "phone": f"+316{number}",
+                    "consent": {"sms": True, "email": False}}, now)
+                phones.append(member.phone)
+    finally:
+        database.dispose()
+    if len(set(phones)) != members or not all(phone and phone.startswith("+316") for phone in phones):
+        raise BenchError("inbound: enrolment did not keep the members' phone numbers")
+    return tuple(phones)
+
+
+def sanity(port: int, phones: tuple[str, ...], *, label: str, seq: itertools.count | None = None) -> dict:
+    """A few sequential requests of every body (and one mis-signed): right answers? Returns them."""
+    rng = random.Random(11)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    answers = {}
+    try:
+        for body_text in BODIES * 3:
+            body, signature = signed(phones, POOL_CHECK, 0, next(seq) if seq else 0, rng, body_text)
+            connection.request("POST", PATH, body=body, headers=headers(signature))
+            response = connection.getresponse()
+            payload = response.read()
+            problem = _check_answer(response.status, response.getheader("Content-Type", ""), payload)
+            if problem:
+                raise BenchError(f"{label}: {body_text!r} answered {problem}")
+            answers[body_text] = "".join(ET.fromstring(payload).itertext())[:60]
+        body, signature = signed(phones, POOL_CHECK, 0, 10**9, rng)
+        connection.request("POST", PATH, body=body, headers=headers(signature[::-1]))
+        response = connection.getresponse()
+        response.read()
+        if response.status != 403:
+            raise BenchError(f"{label}: a mis-signed request answered {response.status}, not 403")
+    finally:
+        connection.close()
+    log(f"{label}: answers " + "; ".join(f"{k!r} -> {v!r}" for k, v in answers.items()))
+    return answers
+
+
+def stored_inbound(url: str) -> dict[tuple[int, int], tuple[int, int, int]]:
+    """(pool, process) -> (count, distinct, max sequence + 1) of stored inbound SMS by MessageSid."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT substr(provider_id, 3, 4), substr(provider_id, 7, 4), count(*), "
+            "count(DISTINCT provider_id), max(substr(provider_id, 11)) FROM messages "
+            "WHERE direction = 'in' AND channel = 'sms' GROUP BY 1, 2")).all()
+        unhandled = connection.execute(sa.text(
+            "SELECT count(*) FROM messages WHERE direction = 'in' AND action IS NULL")).scalar_one()
+        actions = connection.execute(sa.text(
+            "SELECT action, count(*) FROM messages WHERE direction = 'in' GROUP BY 1 ORDER BY 2 DESC")).all()
+    engine.dispose()
+    if unhandled:
+        raise BenchError(f"inbound: {unhandled} stored inbound messages have no action")
+    log("inbound: stored inbound actions " + ", ".join(f"{a}: {n}" for a, n in actions))
+    return {(int(pool, 16), int(proc, 16)): (count, distinct, int(top, 16) + 1)
+            for pool, proc, count, distinct, top in rows}
+
+
+def check_stored(stored: dict, expected: dict[tuple[int, int], int | None]) -> int:
+    """Each (pool, process) stored exactly `expected` requests (None: an unbroken 0..n-1 run)."""
+    problems = []
+    total = 0
+    for key, want in expected.items():
+        count, distinct, span = stored.get(key, (0, 0, 0))
+        want = span if want is None else want
+        total += count
+        if not (count == distinct == span == want):
+            problems.append(f"pool {key[0]} process {key[1]}: {count} stored ({distinct} distinct, "
+                            f"sequence 0..{span - 1}), {want} sent")
+    extra = set(stored) - set(expected)
+    if extra:
+        problems.append(f"unexpected inbound messages from {sorted(extra)}")
+    if problems:
+        raise BenchError("inbound: stored inbound messages differ from requests sent:\n  " + "\n  ".join(problems))
+    return total
+
+
+# --- the bench ---------------------------------------------------------------------------------
+
+def run() -> list[Row]:
+    settings = LoadSettings.from_env()
+    rate = _setting("BENCH_INBOUND_RATE", 200)
+    seconds = _setting("BENCH_INBOUND_SECONDS", 10)
+    per_process = int(_setting("BENCH_INBOUND_POOL", 20000))
+
+    url = fresh_database(DATABASE)
+    log(f"inbound: database {url} migrated; enrolling {MEMBERS} members with phones and SMS consent")
+    phones = seed(url)
+    load_requests = presign(phones, settings.processes, per_process)
+    paced_rng = random.Random(5)
+    paced_count = int(rate * (settings.warmup + seconds))
+    paced_requests = [signed(phones, POOL_PACED, 0, n, paced_rng) for n in range(paced_count)]
+    bare_paced = [signed(phones, POOL_PACED, 1, n, paced_rng) for n in range(paced_count)]
+
+    env = {"ENGAGE_DATABASE_URL": url, "BENCH_DATABASE_URL": url, "ENGAGE_PUBLIC_URL": PUBLIC_URL,
+           "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM_NUMBER": OUR_NUMBER}
+
+    with gunicorn("bench.bare_app:app", env, name="bare-twilio", probe="/ready") as port:
+        sanity(port, phones, label="bare TwiML")
+        bare = run_load(port, load_requests, settings, label="bare signed TwiML")
+        bare_lat = paced(port, bare_paced, rate, settings.warmup, label="bare TwiML paced")
+
+    checks = itertools.count()
+    with gunicorn("wsgi:app", env, name="engage-inbound", probe="/api/v1/rewards") as port:
+        sanity(port, phones, label="engage inbound", seq=checks)
+        app = run_load(port, load_requests, settings, label="engage inbound SMS")
+        lat = paced(port, paced_requests, rate, settings.warmup, label="engage inbound paced")
+        light = None
+        if app.rps < rate:  # saturated at `rate`: also show the latency with headroom (half capacity)
+            light_rate = max(10.0, round(app.rps / 2))
+            light_requests = [signed(phones, POOL_PACED, 2, n, paced_rng)
+                              for n in range(int(light_rate * (settings.warmup + seconds)))]
+            light = paced(port, light_requests, light_rate, settings.warmup,
+                          label="engage inbound paced, half load")
+
+    checked = next(checks)
+    stored = stored_inbound(url)
+    loaded = {(POOL_LOAD, p): None for p in range(settings.processes)}
+    expected = {**loaded, (POOL_PACED, 0): lat.sent, (POOL_CHECK, 0): checked}
+    if light is not None:
+        expected[(POOL_PACED, 2)] = light.sent
+    check_stored(stored, expected)
+    sent_load = sum(stored[key][0] for key in loaded if key in stored)
+    if sent_load < app.ok:
+        raise BenchError(f"inbound: {app.ok} requests answered 2xx but only {sent_load} inbound messages stored")
+    log(f"inbound: stored inbound messages = requests sent ({sent_load} closed-loop incl. warm-up, "
+        f"{lat.sent} paced, {checked} sanity)")
+
+    metric = f"@{rate:.0f}/s"
+    extra = []
+    if light is not None:
+        extra = [Row("inbound", f"p50 ms @{light.rate:.0f}/s", light.ms(light.latencies, .5), value_format=".1f"),
+                 Row("inbound", f"p99 ms @{light.rate:.0f}/s", light.ms(light.latencies, .99), value_format=".1f")]
+    return [
+        Row("inbound", "signed SMS/s", app.rps, baseline=bare.rps, target=TARGET_RATIO),
+        Row("inbound", f"p50 ms {metric}", lat.ms(lat.latencies, .5), value_format=".1f"),
+        Row("inbound", f"p99 ms {metric}", lat.ms(lat.latencies, .99), target=TARGET_P99_MS,
+            higher_is_better=False, value_format=".1f"),
+        Row("inbound", f"bare p99 ms {metric}", bare_lat.ms(bare_lat.latencies, .99), value_format=".1f"),
+        *extra,
+    ]
