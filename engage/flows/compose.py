@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from engage.flows.context import build_context
-from engage.flows.settings import FlowConfig, flow_config
+from engage.flows.settings import FlowConfig, live_flow_config
 from engage.flows.templates import live_template
 from engage.models import Member, Message
 from engage.outbox.content import Content
@@ -66,7 +66,7 @@ def queue_flow(session: Session, member: Member, flow: str, now: datetime, *, de
     It goes out the flow's delay after `base` (default now), and never before now. A message
     due later is only scheduled here and rendered when due.
     """
-    config = config or flow_config(session, flow)
+    config = config or live_flow_config(session, flow)
     if not config.enabled:
         return None
     start = max(now, (base or now) + config.delay)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from engage.events import PurchaseRecorded
 from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
-from engage.flows.settings import flow_config
+from engage.flows.settings import live_flow_config
 from engage.models import Member, Message
 from engage.services.program import load
 
@@ -27,7 +27,7 @@ def _recent_request(session, member_id: int, since, exclude_id: int | None = Non
 
 @on(PurchaseRecorded)
 def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
-    config = flow_config(session, "feedback_request")
+    config = live_flow_config(session, "feedback_request")
     spacing = timedelta(days=int(config.params.get("min_days_between", 30)))
     if not config.enabled or _recent_request(session, event.member_id, now - spacing):
         return
@@ -42,7 +42,7 @@ def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
 
 @relevance("feedback_request")
 def not_too_soon(session, message, member, now) -> str | None:
-    spacing = timedelta(days=int(flow_config(session, "feedback_request").params.get("min_days_between", 30)))
+    spacing = timedelta(days=int(live_flow_config(session, "feedback_request").params.get("min_days_between", 30)))
     sent = session.scalar(select(Message.id).where(
         Message.member_id == member.id, Message.flow == "feedback_request", Message.id != message.id,
         Message.status.in_(("sending", "sent", "delivered", "unknown")), Message.sent_at >= now - spacing))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engage.defaults import FLOWS
@@ -21,8 +22,23 @@ class FlowConfig:
 
 
 def flow_config(session: Session, key: str) -> FlowConfig:
-    """The stored settings, or the defaults for a flow nobody has configured."""
-    row = session.get(FlowSetting, key)
+    """The stored settings, or the defaults for a flow nobody has configured (read now)."""
+    return _config(key, session.get(FlowSetting, key))
+
+
+def all_flow_configs(session: Session) -> dict[str, FlowConfig]:
+    rows = {row.key: row for row in session.scalars(select(FlowSetting))}
+    return {key: _config(key, rows.get(key)) for key in FLOWS}
+
+
+def live_flow_config(session: Session, key: str) -> FlowConfig:
+    """The settings flows act on: from the per-process program cache (cleared on edits)."""
+    from engage.services.program import load
+
+    return load(session).flows.get(key) or flow_config(session, key)
+
+
+def _config(key: str, row: FlowSetting | None) -> FlowConfig:
     default = FLOWS[key]
     if row is None:
         return FlowConfig(key, True, tuple(default["channels"]), timedelta(seconds=default["delay_seconds"]),

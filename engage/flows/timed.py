@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engage.flows import expiry_warning
 from engage.flows.compose import queue_flow
-from engage.flows.settings import flow_config
+from engage.flows.settings import live_flow_config
 from engage.loyalty import lots, rewards
 from engage.models import Lot, Member, Message, Redemption
 from engage.services import ledger, transaction
@@ -43,7 +43,7 @@ def expiry_candidates(session: Session, as_of: date, horizon_days: int) -> list[
 def send_expiry_warnings(session: Session, as_of: date, now: datetime,
                          progress: Callable[[int], None] | None = None) -> int:
     """Queue the warnings due on `as_of`. Returns how many were queued."""
-    config = flow_config(session, "expiry_warning")
+    config = live_flow_config(session, "expiry_warning")
     if not config.enabled:
         return 0
     offsets = sorted(int(o) for o in config.params.get("offsets_days", [30, 7]))
@@ -69,7 +69,7 @@ def reminder_candidates(session: Session, since: datetime) -> list[int]:
 
 def send_reminders(session: Session, as_of: date, now: datetime) -> int:
     """Remind again those who could redeem for 30 days and did not."""
-    config = flow_config(session, "redemption_reminder")
+    config = live_flow_config(session, "redemption_reminder")
     if not config.enabled:
         return 0
     since = now - timedelta(days=int(config.params.get("repeat_days", 30)))

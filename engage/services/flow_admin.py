@@ -15,7 +15,7 @@ from engage.errors import Conflict, NotFound, Unprocessable
 from engage.flows.settings import FlowConfig, flow_config
 from engage.models import FlowSetting, TemplateVersion
 from engage.services import transaction
-from engage.services.program import load
+from engage.services.program import changed, load
 from engage.templating import FLOW_KEYS, TemplateError, default_template, validate_template
 from engage.templating.defaults import CHANNEL_FILES, normalize_locale
 
@@ -121,7 +121,9 @@ def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> di
             row.params = {**(row.params or {}), **changes["params"]}
         row.updated_at = now
         session.flush()
-        return flow_json(flow_config(session, flow))
+        answer = flow_json(flow_config(session, flow))
+    changed(session)
+    return answer
 
 
 def _flow_row(session: Session, flow: str, now: datetime) -> FlowSetting:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ class ProgramView:
     tiers: list[TierRule]
     rewards: list[RewardRule]
     benefits: dict[int, list[str]]
+    flows: dict = field(default_factory=dict)  # flow key → FlowConfig
 
     @property
     def zone(self) -> ZoneInfo:
@@ -106,8 +107,10 @@ def _read(session: Session) -> ProgramView:
     tiers, benefits = tier_rules(session)
     info = ProgramInfo(program.name, program.currency, program.default_locale, program.timezone,
                        program.help_text, program.charity_name)
+    from engage.flows.settings import all_flow_configs  # flows import this module
+
     return ProgramView(info, settings, EarningRules.from_settings(settings), tiers,
-                       reward_rules(session), benefits)
+                       reward_rules(session), benefits, all_flow_configs(session))
 
 
 def load(session: Session) -> ProgramView:
@@ -117,7 +120,8 @@ def load(session: Session) -> ProgramView:
 
 
 def changed(session: Session) -> None:
-    """Call after editing program, tiers or rewards: this process must not serve old rules."""
+    """Call after editing program, tiers, rewards or flow settings: this process must not serve
+    old rules."""
     cache = session.info.get("program_cache")
     if cache is not None:
         cache.clear()

@@ -24,20 +24,27 @@ def cutoff(as_of: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(as_of, time(0), tzinfo=zone)
 
 
+# `gone` locks the lots and reads what is left of them (a concurrent spend finishes first or waits);
+# every locked lot is emptied, so the debits are summed from `gone`. The lots are emptied by id
+# array, not by joining `gone`: the primary-key scan visits them in id (~storage) order, where a
+# hash join over a large table updates them in hash-batch order, each page many times over.
 EXPIRE_POSTGRES = text("""
 WITH gone AS (
     SELECT id, member_id, remaining FROM lots
     WHERE remaining > 0 AND expires_at < :cutoff
     FOR UPDATE
 ), emptied AS (
-    UPDATE lots SET remaining = 0 FROM gone WHERE lots.id = gone.id
-    RETURNING gone.member_id, gone.remaining
+    UPDATE lots SET remaining = 0 WHERE id = ANY(ARRAY(SELECT id FROM gone))
 )
 INSERT INTO ledger_entries (member_id, points, kind, reason, source, occurred_at, created_at)
 SELECT member_id, -SUM(remaining), 'expire', :reason, :source, :cutoff, :now
-FROM emptied GROUP BY member_id
+FROM gone GROUP BY member_id
 ON CONFLICT (member_id, source) DO NOTHING
 """).bindparams(*_TIMES)
+
+# The sweep's statements are bound by writes, and their cost estimates are far off (lateral sums,
+# CTEs), so PostgreSQL would spend a good share of the run JIT-compiling for nothing.
+NO_JIT = text("SET LOCAL jit = off")
 
 EXPIRE_DEBITS = text("""
 INSERT INTO ledger_entries (member_id, points, kind, reason, source, occurred_at, created_at)
@@ -61,6 +68,7 @@ def expire_points(session: Session, as_of: date, now: datetime) -> int:
             hit = session.execute(EXPIRE_DEBITS, params).rowcount
             session.execute(EXPIRE_LOTS, params)
             return hit
+        session.execute(NO_JIT)
         return session.execute(EXPIRE_POSTGRES, params).rowcount
 
 
@@ -80,13 +88,31 @@ WITH computed AS (
 )
 """
 _SINCE = bindparam("since", type_=UTCDateTime())
-REEVALUATE = text(COMPUTED + """
-UPDATE members SET tier_id = computed.new_tier
-FROM computed
-WHERE members.id = computed.id AND computed.new_tier IS NOT NULL AND computed.new_tier <> computed.old_tier
-RETURNING members.id, computed.old_tier, computed.new_tier
+# PostgreSQL: the same rule, with each candidate's qualifying points summed once (an index range
+# per member) and only the members whose tier changes kept. They are then updated in id (~storage)
+# order: `members.id = ANY(...)` makes the planner fetch them by primary key and hash that small
+# set, rather than hash every member and update in hash-batch order.
+REEVALUATE = text("""
+WITH changes AS MATERIALIZED (
+    SELECT m.id, m.tier_id AS old_tier, best.tier_id AS new_tier
+    FROM members m
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(SUM(l.points), 0) AS points FROM ledger_entries l
+        WHERE l.member_id = m.id AND l.kind = 'earn' AND l.occurred_at >= :since) AS earned
+    CROSS JOIN LATERAL (
+        SELECT t.id AS tier_id FROM tiers t WHERE t.threshold <= earned.points
+        ORDER BY t.threshold DESC LIMIT 1) AS best
+    WHERE m.erased_at IS NULL
+      AND m.tier_id IN (SELECT id FROM tiers WHERE threshold > (SELECT MIN(threshold) FROM tiers))
+      AND best.tier_id <> m.tier_id
+)
+UPDATE members SET tier_id = changes.new_tier
+FROM changes
+WHERE members.id = ANY(ARRAY(SELECT id FROM changes)) AND members.id = changes.id
+RETURNING members.id, changes.old_tier, changes.new_tier
 """).bindparams(_SINCE)
-# SQLite's RETURNING can't name the FROM table; its writes are serialised, so select then update.
+# SQLite (no LATERAL; its RETURNING can't name the FROM table; its writes are serialised): select
+# the changes with COMPUTED, then update.
 CHANGES = text(COMPUTED + """
 SELECT id, old_tier, new_tier FROM computed WHERE new_tier IS NOT NULL AND new_tier <> old_tier
 """).bindparams(_SINCE)
@@ -101,6 +127,7 @@ def reevaluate_tiers(session: Session, as_of: date, now: datetime) -> list[tuple
         view = load(session)
         since = cutoff(as_of, view.zone) - timedelta(days=view.rules.qualifying_window_days)
         if session.get_bind().dialect.name != "sqlite":
+            session.execute(NO_JIT)
             return [tuple(row) for row in session.execute(REEVALUATE, {"since": since})]
         changes = [tuple(row) for row in session.execute(CHANGES, {"since": since})]
         if changes:

@@ -56,5 +56,9 @@ def disable_flows(app) -> None:
 
     from engage.models import FlowSetting
 
-    with app.extensions["engage.db"].session() as session, transaction(session):
-        session.execute(update(FlowSetting).values(enabled=False))
+    from engage.services.program import changed
+
+    with app.extensions["engage.db"].session() as session:
+        with transaction(session):
+            session.execute(update(FlowSetting).values(enabled=False))
+        changed(session)
