@@ -68,7 +68,7 @@ def main(messages: int = 3000, batch_size: int = 50) -> None:
               f"{len(statements) / messages:.2f} SQL statements/message")
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
-        print(f"own time by package (profiled, us/message):")
+        print("own time by package (profiled, us/message):")
         for package, seconds in _by_package(stats).most_common(12):
             print(f"  {seconds / messages * 1e6:7.0f}  {package}")
         stats.sort_stats("cumulative").print_stats(35)

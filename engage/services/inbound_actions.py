@@ -1,0 +1,179 @@
+"""What an inbound message does: opt-out/in, redemption, feedback, reply points."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from engage import flows
+from engage.errors import EngageError
+from engage.loyalty import earning as earning_rules
+from engage.loyalty import lots, rewards
+from engage.loyalty import replies as reply_rules
+from engage.messaging.keywords import Inbound, keyword_core
+from engage.messaging.replies import REPLY_KEY, Decision
+from engage.models import ConsentEvent, Feedback, Member, Message, Suppression
+from engage.outbox.enqueue import member_zone
+from engage.outbox.results import opt_out
+from engage.services import feedback, ledger
+from engage.services.earning import award
+from engage.services.inbound_common import ANSWERED, MAX_BODY_CHARS, clean
+from engage.services.program import ProgramView
+from engage.services.redemption import _redeem_locked
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    action: str
+    reply_key: str | None
+    answer_always: bool = False
+    in_reply_to_id: int | None = None
+    extra: dict = field(default_factory=dict)  # template variables for the answer
+    data: dict = field(default_factory=dict)  # stored on the inbound message
+
+
+def carry_out(session: Session, view: ProgramView, member: Member, message: Message, inbound: Inbound,
+               decision: Decision, channel: str, same_contact: list[int], now: datetime) -> Outcome:
+    outcome = Outcome(decision.action, REPLY_KEY.get(decision.action), decision.answer_always,
+                       latest_flow_message(session, member, channel, now),
+                       data={"kind": inbound.kind} if inbound.kind != "empty" else {})
+    if decision.action == "opt_out":
+        source = f"{channel}:{_keyword(inbound, 'STOP')}:message:{message.id}"
+        for member_id in same_contact:  # opt-out is about the number or address, whoever has it
+            opt_out(session, member_id, channel, source, now)
+    elif decision.action == "opt_in":
+        source = f"sms:{_keyword(inbound, 'START')}:message:{message.id}"
+        for member_id in same_contact:
+            _opt_in_sms(session, member_id, source, now)
+    elif decision.action == "redeem":
+        _redeem(session, view, member, message, outcome, now)
+    elif decision.action == "feedback":
+        _feedback(session, view, member, message, inbound, outcome, channel, now)
+    elif decision.action == "reply":
+        _reply_points(session, view, member, message, outcome, channel, now)
+    if decision.action in ("opt_out", "opt_in"):
+        session.flush()
+        session.refresh(member)  # the consent columns changed by UPDATE statements
+    return outcome
+
+
+def _keyword(inbound: Inbound, default: str) -> str:
+    """The keyword the member used ("STOP", "QUIT" …) for the consent record, or `default`."""
+    word = keyword_core(inbound.text.split("\n", 1)[0]).upper()
+    return word if word.isalnum() and len(word) <= 16 else default
+
+
+def _opt_in_sms(session: Session, member_id: int, source: str, now: datetime) -> None:
+    """START: lift the SMS opt-out (and the matching 21610 suppression) and give consent."""
+    member = session.get(Member, member_id)
+    if member is None:
+        return
+    if session.execute(update(Member).where(Member.id == member_id, Member.sms_opted_out.is_(True))
+                       .values(sms_opted_out=False)).rowcount:
+        session.add(ConsentEvent(member_id=member_id, channel="sms", change="opt_in", source=source, at=now))
+    if session.execute(update(Member).where(Member.id == member_id, Member.sms_consent.is_(False))
+                       .values(sms_consent=True)).rowcount:
+        session.add(ConsentEvent(member_id=member_id, channel="sms", change="consent_given", source=source,
+                                 at=now))
+    if member.phone:  # Twilio unblocks the number on START; so do we
+        session.execute(delete(Suppression).where(
+            Suppression.channel == "sms", Suppression.address == member.phone,
+            Suppression.reason.like("%recipient opted out%")))
+
+
+def _redeem(session: Session, view: ProgramView, member: Member, message: Message, outcome: Outcome,
+            now: datetime) -> None:
+    tier = view.tier(member.tier_id)
+    available = lots.available_points(ledger.open_lots(session, member.id), now)
+    choice = rewards.cheapest_paid(view.rewards, tier, available)
+    if choice is not None:
+        try:
+            done = _redeem_locked(session, member, choice.id, now)
+        except EngageError as error:  # cannot happen under the member lock; answer why not
+            log.warning("REDEEM by message %s refused: %s", message.id, error.message)
+        else:
+            outcome.reply_key = "redeem_ok"
+            outcome.extra = {"coupon_code": done["coupon_code"], "redeemed": {
+                "name": done["reward"], "cost": done["points_spent"], "kind": done["kind"]}}
+            outcome.data.update(redemption_id=done["id"], points=-done["points_spent"])
+            return
+    outcome.action, outcome.reply_key = "redeem_refused", "redeem_none"
+    eligible = [r for r in view.rewards if r.active and r.cost > 0 and r.kind != "donation"
+                and (r.min_tier_threshold is None or tier.threshold >= r.min_tier_threshold)]
+    target = min(eligible, key=lambda r: (r.cost, r.id), default=None)
+    shortfall = max(0, target.cost - available) if target else 0
+    saving_for = {"name": target.name, "cost": target.cost, "kind": target.kind} if target else None
+    outcome.extra = {"shortfall": shortfall or None, "redeemed": saving_for}
+    outcome.data["reason"] = f"short by {shortfall} points" if shortfall else "no reward available"
+
+
+def _credit(session: Session, view: ProgramView, member: Member, points: int, reason: str, source: str,
+            outcome: Outcome, now: datetime) -> None:
+    result = award(session, view, member, points, reason=reason, source=source, occurred_at=now, now=now)
+    if result.points:
+        outcome.data["points"] = result.points
+        outcome.data["ledger_source"] = source
+        flows.react(session, result.events, now)
+
+
+def _feedback(session: Session, view: ProgramView, member: Member, message: Message, inbound: Inbound,
+              outcome: Outcome, channel: str, now: datetime) -> None:
+    request_id = open_feedback(session, member, now)
+    outcome.in_reply_to_id = request_id
+    text = inbound.text if inbound.kind == "text" or "\n" in inbound.text else None
+    session.add(Feedback(member_id=member.id, request_message_id=request_id, inbound_message_id=message.id,
+                         rating=inbound.rating, text=clean(text, MAX_BODY_CHARS) or None, created_at=now))
+    outcome.data["rating"] = inbound.rating
+    source = earning_rules.action_source("feedback", 0, request_id)
+    if ledger.has_source(session, member.id, source):
+        outcome.data["reason"] = "this feedback request was already rewarded"
+        return
+    _credit(session, view, member, earning_rules.action_points("feedback", view.rules),
+            f"feedback by {channel} (inbound message {message.id})", source, outcome, now)
+
+
+def _reply_points(session: Session, view: ProgramView, member: Member, message: Message, outcome: Outcome,
+                  channel: str, now: datetime) -> None:
+    replied_to = outcome.in_reply_to_id
+    source = reply_rules.reply_source(replied_to) if replied_to else ""
+    rewarded = bool(replied_to) and (
+        ledger.has_source(session, member.id, source)
+        or ledger.has_source(session, member.id, earning_rules.action_source("feedback", 0, replied_to)))
+    try:
+        zone = member_zone(member, view)
+    except Exception:  # noqa: BLE001 - an unusable stored time zone: the program's day
+        zone = view.zone
+    since = reply_rules.local_day_start(now, zone)
+    today = ledger.earned_today(session, member.id, reply_rules.REPLY_SOURCE_PREFIX, since)
+    points, why_not = reply_rules.reply_points(
+        earning_rules.action_points("reply", view.rules), daily_cap=view.rules.reply_daily_cap,
+        earned_today=today, replied_to=replied_to, already_rewarded=rewarded)
+    if why_not:
+        outcome.data["reason"] = why_not
+        return
+    _credit(session, view, member, points, f"reply by {channel} (inbound message {message.id})", source,
+            outcome, now)
+
+
+def open_feedback(session: Session, member: Member, now: datetime) -> int | None:
+    """The open feedback request not answered yet (one Feedback per request)."""
+    request_id = feedback.open_request(session, member.id, now)
+    if request_id is None:
+        return None
+    answered = session.scalar(select(Feedback.id).where(Feedback.request_message_id == request_id))
+    return None if answered else request_id
+
+
+def latest_flow_message(session: Session, member: Member, channel: str, now: datetime) -> int | None:
+    """The flow message a reply on `channel` answers: the newest sent in the reply window."""
+    return session.scalar(select(Message.id).where(
+        Message.member_id == member.id, Message.direction == "out", Message.channel == channel,
+        Message.flow.is_not(None), Message.is_test.is_(False), Message.status.in_(ANSWERED),
+        Message.sent_at >= now - reply_rules.REPLY_WINDOW,
+    ).order_by(Message.sent_at.desc(), Message.id.desc()).limit(1))

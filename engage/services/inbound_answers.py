@@ -1,0 +1,69 @@
+"""The answer to an inbound message, in the member's language, with only the context it needs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from engage.flows.compose import public_url
+from engage.flows.context import build_context
+from engage.models import Member, Message
+from engage.outbox.contacts import state_of
+from engage.services import ledger
+from engage.services.inbound_actions import Outcome
+from engage.services.program import ProgramView
+from engage.templating import render_reply
+
+log = logging.getLogger(__name__)
+
+
+def may_answer(session: Session, member: Member, channel: str, outcome: Outcome) -> bool:
+    if outcome.reply_key is None:
+        return False
+    if outcome.answer_always:
+        return True
+    state = state_of(session, member)
+    if channel == "sms":
+        return not (state.sms_opted_out or state.phone_suppressed)
+    return not (state.email_opted_out or state.email_suppressed or state.email_invalid)
+
+
+def render(key: str, locale: str | None, context: dict, view: ProgramView) -> str | None:
+    try:
+        return render_reply(key, locale or view.program.default_locale, context,
+                            program_locale=view.program.default_locale) or None
+    except Exception:  # noqa: BLE001 - a broken reply template must not undo an opt-out
+        log.exception("reply template %r failed to render", key)
+        return None
+
+
+def answer_text(session: Session, view: ProgramView, member: Member, outcome: Outcome,
+                 now: datetime) -> str | None:
+    if outcome.reply_key is None:
+        return None
+    return render(outcome.reply_key, member.locale, _answer_context(session, view, member, outcome, now),
+                   view)
+
+
+# Answers that only greet or confirm don't need the member's points: skip those queries.
+NEEDS_FULL_CONTEXT = {"balance"}
+NEEDS_POINTS = {"feedback_thanks", "redeem_none", "redeem_ok"}
+
+
+def _answer_context(session: Session, view: ProgramView, member: Member, outcome: Outcome,
+                    now: datetime) -> dict:
+    if outcome.reply_key in NEEDS_FULL_CONTEXT:
+        return build_context(session, member, view, now, public_url(session), **outcome.extra)
+    points = ledger.balance(session, member.id) if outcome.reply_key in NEEDS_POINTS else None
+    return {"member": {"first_name": member.first_name, "last_name": member.last_name, "points": points,
+                       "locale": member.locale or view.program.default_locale},
+            "program": {"name": view.program.name, "help_text": view.program.help_text},
+            **outcome.extra}
+
+
+def finish(message: Message, outcome: Outcome, text: str | None) -> None:
+    message.action = outcome.action
+    message.in_reply_to_id = outcome.in_reply_to_id
+    message.data = {**(message.data or {}), **outcome.data, "reply": text}
