@@ -24,9 +24,15 @@ def _app() -> Flask:
 
 
 @click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, load_dotenv=True,
-             help="Engage: loyalty points and lifecycle messaging.")
+             add_version_option=False, set_debug_flag=False,
+             help="Engage: loyalty points and lifecycle messaging. Settings come from the "
+                  "environment or a .env file (see README).")
 def cli() -> None:
     pass
+
+
+# Flask's --app/--env-file would point `engage` at another application; it only runs this one.
+cli.params = [param for param in cli.params if param.name not in ("app", "env_file", "debug")]
 
 
 @cli.group()
