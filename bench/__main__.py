@@ -15,8 +15,7 @@ from pathlib import Path
 from bench import BenchError, Row
 
 # Each name is a module bench/<name>.py with `run() -> list[Row]`, run in this order.
-# Planned: "dispatch", "sweep", "inbound".
-BENCHES = ("earn",)
+BENCHES = ("earn", "dispatch", "sweep", "inbound")
 
 HEADERS = ("name", "metric", "value", "baseline", "ratio", "target", "result")
 
