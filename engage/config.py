@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlparse
@@ -78,6 +79,28 @@ def _daily_time(name: str, value: str | None) -> str:
     return f"{hours:02d}:{minutes:02d}"
 
 
+def _sender(name: str, value: str | None) -> str | None:
+    """An E.164 number, a short code, or an alphanumeric sender id (what Twilio accepts as From)."""
+    if value is None:
+        return None
+    if re.fullmatch(r"\+[1-9]\d{3,14}|\d{3,8}|[A-Za-z0-9 ]{1,11}", value) and not value.isspace():
+        return value
+    raise ConfigError(f"{name} must be an E.164 number such as +15005550006, got {value!r}")
+
+
+def _public_key(name: str, value: str | None) -> str | None:
+    """SendGrid shows the verification key as base64 DER; refuse anything that isn't one."""
+    if value is None:
+        return None
+    try:
+        from sendgrid.helpers.eventwebhook import EventWebhook
+
+        EventWebhook(value)
+    except Exception:  # malformed base64, not DER, not an EC key …
+        raise ConfigError(f"{name} is not a valid public key (paste the base64 key SendGrid shows)") from None
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -126,13 +149,14 @@ class Config:
             timezone=_timezone("ENGAGE_TIMEZONE", get("ENGAGE_TIMEZONE")),
             twilio_account_sid=sid,
             twilio_auth_token=token,
-            twilio_from_number=get("TWILIO_FROM_NUMBER"),
+            twilio_from_number=_sender("TWILIO_FROM_NUMBER", get("TWILIO_FROM_NUMBER")),
             twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
             twilio_api_base_url=_url("TWILIO_API_BASE_URL", get("TWILIO_API_BASE_URL")),
             sendgrid_api_key=get("SENDGRID_API_KEY"),
             sendgrid_from_email=get("SENDGRID_FROM_EMAIL"),
             sendgrid_api_host=_url("SENDGRID_API_HOST", get("SENDGRID_API_HOST")),
-            sendgrid_webhook_public_key=get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+            sendgrid_webhook_public_key=_public_key("SENDGRID_WEBHOOK_PUBLIC_KEY",
+                                                    get("SENDGRID_WEBHOOK_PUBLIC_KEY")),
             inbound_email_secret=get("ENGAGE_INBOUND_EMAIL_SECRET"),
             retry_base_seconds=_number("ENGAGE_RETRY_BASE_SECONDS", get("ENGAGE_RETRY_BASE_SECONDS"), 30, minimum=0),
             max_attempts=_number("ENGAGE_MAX_ATTEMPTS", get("ENGAGE_MAX_ATTEMPTS"), 8, minimum=1, kind=int),

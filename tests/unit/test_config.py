@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.signing import SendGridSigner
+
+PUBLIC_KEY = SendGridSigner().public_key
+
 from engage.config import Config, ConfigError
 
 INSTANCE = Path("/srv/engage/instance")
@@ -87,7 +91,7 @@ def test_all_settings_read():
         ENGAGE_TIMEZONE="Europe/Amsterdam",
         TWILIO_API_BASE_URL="http://127.0.0.1:8001/",
         SENDGRID_API_HOST="http://127.0.0.1:8002",
-        SENDGRID_WEBHOOK_PUBLIC_KEY="pk",
+        SENDGRID_WEBHOOK_PUBLIC_KEY=PUBLIC_KEY,
         ENGAGE_INBOUND_EMAIL_SECRET="s3cret",
         ENGAGE_RETRY_BASE_SECONDS="0",
         ENGAGE_MAX_ATTEMPTS="1",
@@ -103,7 +107,7 @@ def test_all_settings_read():
     assert config.timezone == "Europe/Amsterdam"
     assert config.twilio_api_base_url == "http://127.0.0.1:8001"
     assert config.sendgrid_api_host == "http://127.0.0.1:8002"
-    assert config.sendgrid_webhook_public_key == "pk"
+    assert config.sendgrid_webhook_public_key == PUBLIC_KEY
     assert config.inbound_email_secret == "s3cret"
     assert config.retry_base_seconds == 0.0
     assert config.max_attempts == 1
@@ -271,3 +275,14 @@ def test_replace_returns_a_changed_copy():
     assert (changed.testing, changed.max_attempts) == (True, 3)
     assert (config.testing, config.max_attempts) == (False, 8)
     assert changed.database_url == config.database_url
+
+
+def test_malformed_sendgrid_key_and_twilio_sender_name_the_setting():
+    from engage.config import Config, ConfigError
+
+    with pytest.raises(ConfigError, match="SENDGRID_WEBHOOK_PUBLIC_KEY"):
+        Config.from_env({"SENDGRID_WEBHOOK_PUBLIC_KEY": "not-a-key"})
+    with pytest.raises(ConfigError, match="TWILIO_FROM_NUMBER"):
+        Config.from_env({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMBER": "+31 6 12!"})
+    assert Config.from_env({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t",
+                            "TWILIO_FROM_NUMBER": "+15005550006"}).twilio_from_number == "+15005550006"
