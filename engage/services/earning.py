@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engage.services import transaction
@@ -108,20 +109,19 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
             amount, currency = _check_amount(view, data.get("amount"), data.get("currency"))
         occurred_at = _check_time(view, data.get("occurred_at"), now)
         points, reason, source = _points_for(session, view, member, data["type"], amount, occurred_at)
-        event = Event(member_id=member.id, type=data["type"], amount=amount, currency=currency,
-                      occurred_at=occurred_at, created_at=now, points_awarded=max(0, points))
-        session.add(event)
-        session.flush()
-        result = award(session, view, member, points, reason=reason, source=source or f"event:{event.id}",
+        event_id = session.execute(insert(Event).values(
+            member_id=member.id, type=data["type"], amount=amount, currency=currency,
+            occurred_at=occurred_at, created_at=now, points_awarded=max(0, points)).returning(Event.id)).scalar_one()
+        result = award(session, view, member, points, reason=reason, source=source or f"event:{event_id}",
                        occurred_at=occurred_at, now=now)
         domain_events = list(result.events)
-        if event.type == "purchase":
-            domain_events.append(PurchaseRecorded(member.id, event.id, amount, currency, occurred_at))
+        if data["type"] == "purchase":
+            domain_events.append(PurchaseRecorded(member.id, event_id, amount, currency, occurred_at))
         flows.react(session, domain_events, now)
         balance = result.balance if result.balance is not None else ledger.balance(session, member.id)
-        answer = {"id": event.id, "points_awarded": result.points, "points": balance,
+        answer = {"id": event_id, "points_awarded": result.points, "points": balance,
                   "tier": view.tier(member.tier_id).name}
-        if result.points == 0 and event.type != "purchase":
-            answer["message"] = f"no points: {event.type.replace('_', ' ')} already rewarded or not eligible"
+        if result.points == 0 and data["type"] != "purchase":
+            answer["message"] = f"no points: {reason} already rewarded or not eligible"
         idempotent.store(session, "events", key, answer, 201)
         return answer

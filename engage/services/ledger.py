@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engage.loyalty import lots as lot_rules
@@ -13,16 +13,16 @@ from engage.models import LedgerEntry, Lot
 
 
 def credit(session: Session, member_id: int, points: int, *, reason: str, source: str,
-           occurred_at: datetime, now: datetime, rules: EarningRules) -> LedgerEntry:
-    """An earning entry and its lot, which expires a fixed time after `occurred_at`."""
+           occurred_at: datetime, now: datetime, rules: EarningRules) -> int:
+    """An earning entry and its lot, which expires a fixed time after `occurred_at`; its id."""
     expiry = lot_rules.expires_at(occurred_at, rules.lot_lifetime_days)
-    entry = LedgerEntry(member_id=member_id, points=points, kind="earn", reason=reason, source=source,
-                        occurred_at=occurred_at, expires_at=expiry, created_at=now)
-    session.add(entry)
-    session.flush()
-    session.add(Lot(member_id=member_id, ledger_entry_id=entry.id, points=points, remaining=points,
-                    earned_at=occurred_at, expires_at=expiry))
-    return entry
+    # Core inserts, not ORM objects: this runs on every purchase, and nothing reads them back.
+    entry_id = session.execute(insert(LedgerEntry).values(
+        member_id=member_id, points=points, kind="earn", reason=reason, source=source,
+        occurred_at=occurred_at, expires_at=expiry, created_at=now).returning(LedgerEntry.id)).scalar_one()
+    session.execute(insert(Lot).values(member_id=member_id, ledger_entry_id=entry_id, points=points,
+                                       remaining=points, earned_at=occurred_at, expires_at=expiry))
+    return entry_id
 
 
 def open_lots(session: Session, member_id: int) -> list[lot_rules.OpenLot]:
