@@ -1,6 +1,6 @@
 """Tables. Import from here: `from engage.models import Member, LedgerEntry`."""
 
-from engage.models.content import FlowSetting, JobRun, TemplateVersion
+from engage.models.content import FlowSetting, JobRun, SenderBudget, TemplateVersion
 from engage.models.ledger import Event, IdempotencyRecord, LedgerEntry, Lot, Redemption
 from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
@@ -8,6 +8,6 @@ from engage.models.program import ApiKey, Program, Reward, Tier
 
 __all__ = [
     "ApiKey", "ConsentEvent", "Event", "Feedback", "FlowSetting", "IdempotencyRecord", "JobRun",
-    "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "Suppression",
+    "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "SenderBudget", "Suppression",
     "TemplateVersion", "Tier", "WebhookEvent",
 ]

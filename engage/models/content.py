@@ -50,3 +50,13 @@ class JobRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class SenderBudget(Base):
+    """A token bucket per sender shared by every dispatcher process (PostgreSQL deployments)."""
+
+    __tablename__ = "sender_budgets"
+
+    sender: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tokens: Mapped[float]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -15,7 +15,7 @@ from engage.channels import Channel
 from engage.config import Config
 from engage.db import Database
 from engage.outbox.claims import Claimed, claim
-from engage.outbox.ratelimit import RateLimiter
+from engage.outbox.ratelimit import RateLimiter, SharedRateLimiter
 from engage.outbox.results import Outcome, record, settle_stale
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,16 @@ class Dispatcher:
                  clock: Callable[[], datetime], batch_size: int = 100, rng: random.Random | None = None):
         self.database, self.channels, self.config, self.clock = database, channels, config, clock
         self.batch_size, self.rng = batch_size, rng
-        self.limiters = {name: RateLimiter(config.send_rate_per_second) for name in channels}
+        self.limiters = {name: self._limiter(name) for name in channels}
+
+    def _limiter(self, channel: str):
+        """Shared across processes on PostgreSQL (many workers, one sender); per process on SQLite."""
+        rate = self.config.send_rate_per_second
+        if not self.database.is_postgres:
+            return RateLimiter(rate)
+        sender = (self.config.twilio_from_number or self.config.twilio_messaging_service_sid
+                  if channel == "sms" else self.config.sendgrid_from_email) or "console"
+        return SharedRateLimiter(self.database.engine, f"{channel}:{sender}", rate)
 
     def _send(self, claimed: Claimed) -> Outcome:
         channel = self.channels[claimed.message.channel]

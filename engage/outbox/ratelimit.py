@@ -1,9 +1,15 @@
-"""A token bucket per sender, shared by the dispatcher threads of one process."""
+"""Sender rate limits: a token bucket per process (SQLite, tests) or shared in PostgreSQL."""
 
 from __future__ import annotations
 
 import threading
 import time
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
+
+from engage.models import SenderBudget
 
 
 class RateLimiter:
@@ -34,3 +40,50 @@ class RateLimiter:
             if wait == 0:
                 return
             self.sleep(wait)
+
+
+TAKE = text("""
+WITH current AS (
+    SELECT sender, LEAST(:capacity, tokens + EXTRACT(EPOCH FROM (now() - updated_at)) * :rate) AS available
+    FROM sender_budgets WHERE sender = :sender FOR UPDATE
+), grant_ AS (
+    SELECT sender, available, LEAST(:wanted, FLOOR(available))::int AS granted FROM current
+)
+UPDATE sender_budgets SET tokens = grant_.available - grant_.granted, updated_at = now()
+FROM grant_ WHERE sender_budgets.sender = grant_.sender
+RETURNING grant_.granted
+""")
+
+
+class SharedRateLimiter:
+    """One sender's rate across every dispatcher process, kept in PostgreSQL (`sender_budgets`).
+
+    Tokens are fetched in small chunks, so a busy sender costs one short UPDATE per chunk, and
+    the server's clock measures refill, so processes on hosts with skewed clocks still agree.
+    """
+
+    def __init__(self, engine: Engine, sender: str, rate: float, sleep=time.sleep):
+        self.engine, self.sender, self.rate, self.sleep = engine, sender[:40], rate, sleep
+        self.capacity = max(1.0, rate)
+        self.chunk = max(1, min(100, int(rate // 10) or 1))
+        self.local = 0
+        self.lock = threading.Lock()
+        with engine.begin() as connection:
+            connection.execute(insert(SenderBudget).values(sender=self.sender, tokens=self.capacity)
+                               .values(updated_at=text("now()"))
+                               .on_conflict_do_nothing(index_elements=["sender"]))
+
+    def _take(self) -> int:
+        with self.engine.begin() as connection:
+            granted = connection.execute(TAKE, {"capacity": self.capacity, "rate": self.rate,
+                                                "sender": self.sender, "wanted": self.chunk}).scalar()
+        return int(granted or 0)
+
+    def acquire(self) -> None:
+        """Block until this process may send one more message for the sender."""
+        with self.lock:
+            while self.local == 0:
+                self.local = self._take()
+                if self.local == 0:
+                    self.sleep(max(0.005, 1 / self.rate))
+            self.local -= 1

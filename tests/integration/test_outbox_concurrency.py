@@ -50,3 +50,32 @@ def test_rate_limiter_spaces_sends():
     for _ in range(11):
         limiter.acquire()
     assert abs(now[0] - 2.0) < 1e-9  # 1 at once, then 10 more at 5 per second
+
+
+def test_sender_rate_holds_across_dispatcher_processes(postgres_only_url, fake_provider, clock):
+    """Two dispatchers (as two worker processes would) share one sender's 20 msg/s on PostgreSQL."""
+    import time
+
+    app = create_app(provider_config(postgres_only_url, fake_provider, send_rate_per_second=20), clock=clock)
+    disable_flows(app)
+    try:
+        api = ApiClient(app, app.test_client())
+        db = app.extensions["engage.db"]
+        member_ids = [api.enrol(f"rate-{n}", phone=f"+3161235{n:04d}")["id"] for n in range(10)]
+        for n in range(60):
+            queue(db, member_ids[n % 10], clock.current, flow=None, channels=("sms",), exempt=True)
+        dispatchers = [dispatcher_for(app) for _ in range(2)]  # each builds its own limiter
+        for dispatcher in dispatchers:
+            dispatcher.batch_size = 5  # both get work, as busy workers would
+        started = time.monotonic()
+        threads = [threading.Thread(target=d.run_once) for d in dispatchers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        assert fake_provider.request_count("sms") == 60
+        # A burst of at most 20, then 20 per second: 60 messages cannot take less than ~2 s.
+        assert elapsed >= 1.8, elapsed
+    finally:
+        app.extensions["engage.db"].dispose()
