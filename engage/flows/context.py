@@ -27,8 +27,9 @@ def _expiring(expiring: dict | None) -> dict | None:
 def build_context(session: Session, member: Member, view: ProgramView, now: datetime, public_url: str,
                   **extra) -> dict:
     """member, program, next_tier, expiring, reward, tier, purchase, unsubscribe_url (+ extra)."""
-    summary = members.summary(session, member, now, view)
-    available = lots.available_points(ledger.open_lots(session, member.id), now)
+    open_lots = ledger.open_lots(session, member.id)
+    summary = members.summary(session, member, now, view, open_lots)
+    available = lots.available_points(open_lots, now)
     context = {
         "member": {"first_name": member.first_name, "last_name": member.last_name,
                    "points": summary["points"], "tier": summary["tier"],

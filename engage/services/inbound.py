@@ -50,7 +50,7 @@ from engage.messaging.replies import decide, with_opt_out_type
 from engage.models import Member, Message
 from engage.outbox.content import Content
 from engage.outbox.enqueue import queue_message
-from engage.services import members, transaction
+from engage.services import transaction
 from engage.services.delivery import first_time
 from engage.services.inbound_actions import Outcome, carry_out, open_feedback
 from engage.services.inbound_answers import answer_text, finish, may_answer, render
@@ -99,10 +99,11 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> Answer:
         if not first_time(session, PROVIDER_SMS, sms.sid, now):
             return _replay(session, "sms", sms.sid, view, inbound)
         phone = _phone(sms.from_number, view)
-        member_ids = _member_ids(session, Member.phone == phone) if phone else []
+        locked = _lock_members(session, Member.phone == phone) if phone else {}
+        member_ids = list(locked)
         if not member_ids:
             return _stranger(view, inbound)
-        member = members.lock(session, _pick(session, member_ids, "sms"))
+        member = locked[_pick(session, member_ids, "sms")]
         message = _store_inbound(
             session, member, "sms", now, provider_id=sms.sid, from_address=phone, to_address=sms.to_number,
             body=sms.body, data={"num_media": sms.num_media, "media": list(sms.media_urls)[:10]})
@@ -161,10 +162,11 @@ def receive_email(session: Session, email: InboundEmail, now: datetime) -> Answe
         inbound = classify_reply(words)
         if not first_time(session, PROVIDER_EMAIL, email_event_id(email), now):
             return Answer("duplicate", duplicate=True)
-        member_ids = _member_ids(session, func.lower(Member.email) == email.sender) if email.sender else []
+        locked = _lock_members(session, func.lower(Member.email) == email.sender) if email.sender else {}
+        member_ids = list(locked)
         if not member_ids:
             return Answer("unknown_sender")
-        member = members.lock(session, _pick(session, member_ids, "email"))
+        member = locked[_pick(session, member_ids, "email")]
         message = _store_inbound(
             session, member, "email", now, provider_id=email.message_id, from_address=email.sender,
             to_address=email.to, body=words, subject=clean(email.subject, 998) or None,
@@ -212,9 +214,11 @@ def _queue_email_answer(session: Session, view: ProgramView, member: Member, inb
 # Shared steps
 
 
-def _member_ids(session: Session, condition) -> list[int]:
-    query = select(Member.id).where(condition, Member.erased_at.is_(None)).order_by(Member.id)
-    return list(session.scalars(query))
+def _lock_members(session: Session, condition) -> dict[int, Member]:
+    """The members with this number or address, locked (one query; usually one member)."""
+    query = (select(Member).where(condition, Member.erased_at.is_(None)).order_by(Member.id)
+             .with_for_update().execution_options(populate_existing=True))
+    return {member.id: member for member in session.scalars(query)}
 
 
 def _pick(session: Session, member_ids: list[int], channel: str) -> int:

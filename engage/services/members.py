@@ -137,15 +137,17 @@ def erase(session: Session, member_id: int, now: datetime) -> None:
         ).values(status="skipped", reason="member erased", updated_at=now))
 
 
-def summary(session: Session, member: Member, now: datetime, view: ProgramView | None = None) -> dict:
+def summary(session: Session, member: Member, now: datetime, view: ProgramView | None = None,
+            open_lots: list[lots.OpenLot] | None = None) -> dict:
     """Points, tier, qualifying points, next tier and next expiry, for the API and templates."""
     view = view or load(session)
     since = tiers.qualifying_since(now, view.rules.qualifying_window_days)
-    qualifying = ledger.qualifying_points(session, member.id, since)
+    balance, qualifying = ledger.totals(session, member.id, since)
     upcoming = tiers.next_tier(qualifying, view.tiers)
-    expiry = lots.next_expiry(ledger.open_lots(session, member.id), now, view.zone)
+    open_lots = ledger.open_lots(session, member.id) if open_lots is None else open_lots
+    expiry = lots.next_expiry(open_lots, now, view.zone)
     return {
-        "points": ledger.balance(session, member.id),
+        "points": balance,
         "tier": view.tier(member.tier_id).name,
         "qualifying_points": qualifying,
         "next_tier": {"name": upcoming[0].name, "points_needed": upcoming[1]} if upcoming else None,
