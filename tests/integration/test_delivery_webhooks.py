@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engage import create_app
 from engage.jobs import dispatcher_for
 from engage.models import Member, Suppression
-from tests.support.api import ApiClient
-from tests.support.messaging import disable_flows, message, provider_config, queue
+from tests.support.messaging import message, queue
 from tests.support.signing import SendGridSigner, twilio_signature
 
 PUBLIC = "https://engage.example.com"
@@ -20,17 +18,8 @@ def signer():
 
 
 @pytest.fixture
-def papp(database_url, fake_provider, clock, signer):
-    config = provider_config(database_url, fake_provider, sendgrid_webhook_public_key=signer.public_key)
-    app = create_app(config, clock=clock)
-    disable_flows(app)
-    yield app
-    app.extensions["engage.db"].dispose()
-
-
-@pytest.fixture
-def papi(papp):
-    return ApiClient(papp, papp.test_client())
+def provider_overrides(signer):
+    return {"sendgrid_webhook_public_key": signer.public_key}
 
 
 def _status(papp, fake, message_id, params, signature=None):

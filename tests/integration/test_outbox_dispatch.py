@@ -6,29 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from engage import create_app
 from engage.jobs import dispatcher_for
 from engage.models import Member, Suppression
-from tests.support.api import ApiClient
-from tests.support.messaging import disable_flows, TWILIO_FROM, message, provider_config, queue
+from tests.support.messaging import TWILIO_FROM, message, queue
 
 
-@pytest.fixture
-def papp(database_url, fake_provider, clock):
-    app = create_app(provider_config(database_url, fake_provider), clock=clock)
-    disable_flows(app)
-    yield app
-    app.extensions["engage.db"].dispose()
 
-
-@pytest.fixture
-def papi(papp):
-    return ApiClient(papp, papp.test_client())
-
-
-@pytest.fixture
-def pdb(papp):
-    return papp.extensions["engage.db"]
 
 
 def drain(app, clock=None):

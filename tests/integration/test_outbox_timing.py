@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 
-from engage import create_app
 from engage.jobs import dispatcher_for
-from tests.support.api import ApiClient
-from tests.support.messaging import disable_flows, message, provider_config, queue
+from tests.support.messaging import message, queue
 
 
-@pytest.fixture
-def papp(database_url, fake_provider, clock):
-    app = create_app(provider_config(database_url, fake_provider), clock=clock)
-    disable_flows(app)
-    yield app
-    app.extensions["engage.db"].dispose()
-
-
-@pytest.fixture
-def papi(papp):
-    return ApiClient(papp, papp.test_client())
 
 
 def test_sms_in_quiet_hours_waits_until_eight_local(papp, papi, fake_provider, clock):

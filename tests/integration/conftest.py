@@ -1,0 +1,34 @@
+"""Fixtures for outbox tests: an app wired to the fake provider, with lifecycle flows off so a
+test sees only the messages it queues."""
+
+from __future__ import annotations
+
+import pytest
+
+from engage import create_app
+from tests.support.api import ApiClient
+from tests.support.messaging import disable_flows, provider_config
+
+
+@pytest.fixture
+def provider_overrides() -> dict:
+    """Config values a test module wants changed (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
+def papp(database_url, fake_provider, clock, provider_overrides):
+    app = create_app(provider_config(database_url, fake_provider, **provider_overrides), clock=clock)
+    disable_flows(app)
+    yield app
+    app.extensions["engage.db"].dispose()
+
+
+@pytest.fixture
+def papi(papp):
+    return ApiClient(papp, papp.test_client())
+
+
+@pytest.fixture
+def pdb(papp):
+    return papp.extensions["engage.db"]
