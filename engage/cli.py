@@ -45,10 +45,18 @@ def db() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Create or upgrade the schema, with the default program on a new database."""
+    import os
+
     from engage import migrate, state
+    from engage.services import program_settings
 
     engine = state.database().engine
+    new_database = migrate.current(engine) is None
     migrate.upgrade(engine, revision)
+    if new_database and os.environ.get("ENGAGE_TIMEZONE"):
+        # ENGAGE_TIMEZONE is the program's zone when the program is created; later, PATCH /program.
+        with state.database().session() as session:
+            program_settings.update(session, {"timezone": state.config().timezone}, state.now())
     click.echo(f"database at revision {migrate.current(engine)} ({engine.url.render_as_string()})", err=True)
 
 

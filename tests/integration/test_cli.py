@@ -48,3 +48,15 @@ def test_help_lists_commands(tmp_path):
     result = run(["--help"], tmp_path)
     for command in ("db", "keys", "seed-demo", "serve"):
         assert command in result.stdout
+
+
+def test_engage_timezone_sets_the_new_programs_zone(tmp_path):
+    assert run(["db", "upgrade"], tmp_path, ENGAGE_TIMEZONE="America/New_York").returncode == 0
+    key = run(["keys", "create", "--role", "admin", "--name", "tz"], tmp_path).stdout.strip()
+    from engage import create_app
+    from engage.config import Config
+
+    app = create_app(Config(database_url=f"sqlite:///{tmp_path}/cli.sqlite"))
+    program = app.test_client().get("/api/v1/program", headers={"Authorization": f"Bearer {key}"}).get_json()
+    app.extensions["engage.db"].dispose()
+    assert program["timezone"] == "America/New_York"
