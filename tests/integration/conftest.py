@@ -1,5 +1,5 @@
-"""Fixtures for outbox tests: an app wired to the fake provider, with lifecycle flows off so a
-test sees only the messages it queues."""
+"""Fixtures: an app wired to the fake provider; lifecycle flows off unless a module turns them on,
+so an outbox test sees only the messages it queues."""
 
 from __future__ import annotations
 
@@ -17,9 +17,16 @@ def provider_overrides() -> dict:
 
 
 @pytest.fixture
-def papp(database_url, fake_provider, clock, provider_overrides):
+def flows_on() -> bool:
+    """Whether lifecycle flows run (override with True in conversation tests)."""
+    return False
+
+
+@pytest.fixture
+def papp(database_url, fake_provider, clock, provider_overrides, flows_on):
     app = create_app(provider_config(database_url, fake_provider, **provider_overrides), clock=clock)
-    disable_flows(app)
+    if not flows_on:
+        disable_flows(app)
     yield app
     app.extensions["engage.db"].dispose()
 

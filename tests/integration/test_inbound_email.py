@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from engage import create_app
 from engage.jobs import JOBS
 from engage.models import ConsentEvent, Feedback, LedgerEntry, Member, Message, WebhookEvent
-from tests.support.api import ApiClient
 from tests.support.messaging import provider_config
 
 SECRET = "inbound-s3cret"
@@ -21,15 +20,13 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture
-def papp(database_url, fake_provider, clock):
-    app = create_app(provider_config(database_url, fake_provider, inbound_email_secret=SECRET), clock=clock)
-    yield app
-    app.extensions["engage.db"].dispose()
+def flows_on():
+    return True
 
 
 @pytest.fixture
-def papi(papp):
-    return ApiClient(papp, papp.test_client())
+def provider_overrides():
+    return {"inbound_email_secret": SECRET}
 
 
 def multipart(fields: dict) -> tuple[bytes, str]:

@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from engage import create_app
 from engage.jobs import JOBS
 from engage.models import ConsentEvent, Feedback, LedgerEntry, Member, Message, Redemption, WebhookEvent
-from tests.support.api import ApiClient
-from tests.support.messaging import TWILIO_FROM, provider_config, queue
+from tests.support.messaging import TWILIO_FROM, queue
 from tests.support.signing import twilio_signature
 
 PUBLIC = "https://engage.example.com"
@@ -26,15 +25,8 @@ _sids = itertools.count(1)
 
 
 @pytest.fixture
-def papp(database_url, fake_provider, clock):
-    app = create_app(provider_config(database_url, fake_provider), clock=clock)
-    yield app
-    app.extensions["engage.db"].dispose()
-
-
-@pytest.fixture
-def papi(papp):
-    return ApiClient(papp, papp.test_client())
+def flows_on():
+    return True  # whole conversations: welcome, feedback requests …
 
 
 @pytest.fixture
