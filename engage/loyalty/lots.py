@@ -59,12 +59,3 @@ def next_expiry(lots: list[OpenLot], now: datetime, zone: tzinfo) -> tuple[int, 
         return None
     day = live[0].expires_at.astimezone(zone).date()
     return sum(lot.remaining for lot in live if lot.expires_at.astimezone(zone).date() == day), day
-
-
-def expiring_within(lots: list[OpenLot], now: datetime, days: int) -> tuple[int, datetime] | None:
-    """Points that expire within `days` of `now` and the soonest of their expiry instants."""
-    horizon = now + timedelta(days=days)
-    soon = [lot for lot in usable(lots, now) if lot.expires_at <= horizon]
-    if not soon:
-        return None
-    return sum(lot.remaining for lot in soon), soon[0].expires_at

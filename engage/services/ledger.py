@@ -66,16 +66,6 @@ def totals(session: Session, member_id: int, since: datetime) -> tuple[int, int]
     return int(balance), int(earned)
 
 
-def qualifying_points(session: Session, member_id: int, since: datetime) -> int:
-    """Points credited by earning since `since` (spending and expiry don't lower them)."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-            LedgerEntry.member_id == member_id, LedgerEntry.kind == "earn",
-            LedgerEntry.occurred_at >= since)
-    )
-    return int(total)
-
-
 def earned_today(session: Session, member_id: int, source_prefix: str, since: datetime) -> int:
     """How many credits with this source prefix were written since `since` (daily caps)."""
     return int(session.scalar(

@@ -14,7 +14,6 @@ from engage.loyalty.lots import (
     OpenLot,
     available_points,
     expires_at,
-    expiring_within,
     next_expiry,
     plan_fifo,
     usable,
@@ -225,21 +224,3 @@ def test_next_expiry_local_date_can_be_the_previous_utc_day():
 def test_next_expiry_ignores_expired_lots():
     lots = [lot(1, 1000, in_days(-1)), lot(2, 5, datetime(2025, 7, 1, tzinfo=UTC))]
     assert next_expiry(lots, NOW, UTC) == (5, date(2025, 7, 1))
-
-
-# --- expiring_within -----------------------------------------------------------------------------
-
-def test_expiring_within_window():
-    lots = [lot(1, 10, in_days(5)), lot(2, 20, in_days(29)), lot(3, 40, in_days(31)), lot(4, 80, in_days(-1))]
-    assert expiring_within(lots, NOW, 30) == (30, in_days(5))
-    assert expiring_within(lots, NOW, 7) == (10, in_days(5))
-    assert expiring_within(lots, NOW, 4) is None
-
-
-def test_expiring_within_includes_the_horizon_instant():
-    lots = [lot(1, 10, in_days(7))]
-    assert expiring_within(lots, NOW, 7) == (10, in_days(7))
-
-
-def test_expiring_within_nothing():
-    assert expiring_within([], NOW, 30) is None
