@@ -20,6 +20,7 @@ class PointsEarned:
     balance_before: int
     balance_after: int
     source: str
+    tier_id: int | None = None  # the member's tier after this award, when the writer knows it
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class PurchaseRecorded:
     amount: Decimal
     currency: str
     occurred_at: datetime
+    # Known to a writer that looked it up in its own statement; None: the flow looks it up.
+    asked_for_feedback_recently: bool | None = None
 
 
 @dataclass(frozen=True)

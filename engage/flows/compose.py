@@ -22,10 +22,16 @@ def public_url(session: Session) -> str:
 
 
 def renderer(session: Session, member: Member, view: ProgramView, flow: str, now: datetime, extra: dict):
-    """A function rendering this flow's live template for a channel, in the member's language."""
-    context = build_context(session, member, view, now, public_url(session), **extra)
+    """A function rendering this flow's live template for a channel, in the member's language.
+
+    The context (balance, lots …) is read at the first call: a member who can receive no channel
+    gets a `suppressed` row without it."""
+    built: dict = {}
 
     def render(channel: str) -> Content:
+        if not built:
+            built["context"] = build_context(session, member, view, now, public_url(session), **extra)
+        context = built["context"]
         parts, locale = live_template(session, flow, channel, member.locale, view.program.default_locale)
         rendered = render_message(channel, parts, context, member.locale or locale)
         return Content(body=rendered.body, subject=rendered.subject, html=rendered.html, locale=locale)

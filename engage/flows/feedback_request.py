@@ -15,6 +15,20 @@ from engage.services.program import load
 
 LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
 
+# `_recent_request` as SQL, for a writer that asks it inside its own statement (services.purchases):
+# parameters :member_id and :feedback_since (`spacing_start`).
+RECENT_REQUEST_SQL = (
+    "EXISTS (SELECT 1 FROM messages WHERE messages.member_id = :member_id"
+    " AND messages.flow = 'feedback_request' AND messages.direction = 'out' AND NOT messages.is_test"
+    f" AND messages.status IN ({', '.join(repr(status) for status in LIVE)})"
+    " AND messages.created_at >= :feedback_since)")
+
+
+def spacing_start(session, now):
+    """Requests written since this instant keep a new one from being asked for."""
+    config = live_flow_config(session, "feedback_request")
+    return now - timedelta(days=int(config.params.get("min_days_between", 30)))
+
 
 def _recent_request(session, member_id: int, since, exclude_id: int | None = None) -> int | None:
     query = select(Message.id).where(
@@ -28,8 +42,12 @@ def _recent_request(session, member_id: int, since, exclude_id: int | None = Non
 @on(PurchaseRecorded)
 def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
     config = live_flow_config(session, "feedback_request")
-    spacing = timedelta(days=int(config.params.get("min_days_between", 30)))
-    if not config.enabled or _recent_request(session, event.member_id, now - spacing):
+    if not config.enabled:
+        return
+    recently = event.asked_for_feedback_recently
+    if recently is None:
+        recently = _recent_request(session, event.member_id, spacing_start(session, now)) is not None
+    if recently:
         return
     member = session.get(Member, event.member_id)
     view = load(session)

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engage.messaging import PRIORITY, Pending, choose_channel, count_segments, flow_priority, plan_sms_slots
@@ -50,17 +49,22 @@ def _new_message(member: Member, channel: str | None, flow: str | None, content:
 
 
 def _insert_once(session: Session, message: Message) -> Message | None:
-    """Insert unless a message with the same dedupe key exists (the unique index decides)."""
+    """Insert unless a message with the same dedupe key exists (the unique index decides).
+
+    With a dedupe key it is one INSERT … ON CONFLICT DO NOTHING (no savepoint: flows run inside
+    purchases) and the message returned is a snapshot of the row, for reading only."""
     if message.dedupe_key is None:
         session.add(message)
         session.flush()
         return message
-    try:
-        with session.begin_nested():
-            session.add(message)
-            session.flush()
-    except IntegrityError:
+    values = {column.key: getattr(message, column.key) for column in Message.__table__.columns
+              if column.key != "id" and column.key in message.__dict__}
+    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new_id = session.execute(builder(Message).values(**values).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]).returning(Message.id)).scalar()
+    if new_id is None:
         return None
+    message.id = new_id
     return message
 
 

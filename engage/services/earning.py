@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from engage.services import transaction
 from engage import flows
-from engage.errors import Unprocessable
+from engage.errors import Conflict, Unprocessable
 from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.loyalty import earning, tiers
+from engage.loyalty.idempotency import decide, fingerprint
 from engage.models import Event, Member
-from engage.services import feedback, idempotent, ledger, members
+from engage.services import feedback, idempotent, ledger, members, purchases
 from engage.services.program import ProgramView, load
 
 # Clocks drift; a POS a few minutes ahead must not be refused.
@@ -42,13 +43,13 @@ def award(session: Session, view: ProgramView, member: Member, points: int, *, r
     ledger.credit(session, member.id, points, reason=reason, source=source,
                   occurred_at=occurred_at, now=now, rules=view.rules)
     qualifying += points if occurred_at >= since else 0
-    events: list = [PointsEarned(member.id, points, before, before + points, source)]
-    current = view.tier(member.tier_id)
+    current = lifted = view.tier(member.tier_id)
     if tiers.next_tier(current.threshold, view.tiers) is not None:  # at the top nothing can lift
         lifted = tiers.after_earning(current, qualifying, view.tiers)
-        if lifted.id != current.id:
-            member.tier_id = lifted.id
-            events.append(TierUpgraded(member.id, current.id, lifted.id))
+    events: list = [PointsEarned(member.id, points, before, before + points, source, tier_id=lifted.id)]
+    if lifted.id != current.id:
+        member.tier_id = lifted.id
+        events.append(TierUpgraded(member.id, current.id, lifted.id))
     return Award(points, events, before + points)
 
 
@@ -97,6 +98,8 @@ def _points_for(session, view, member, event_type: str, amount, occurred_at) -> 
 
 def record_event(session: Session, member_id: int, data: dict, key: str | None, now: datetime) -> dict:
     """Record a purchase or action and award its points; replay-safe with an Idempotency-Key."""
+    if data["type"] == "purchase" and session.get_bind().dialect.name == "postgresql":
+        return _record_purchase(session, member_id, data, key, now)
     with transaction(session):
         request_body = {name: str(value) for name, value in data.items()}
         replay = idempotent.claim(session, "events", key, member_id, request_body, now)
@@ -125,3 +128,33 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
             answer["message"] = f"no points: {reason} already rewarded or not eligible"
         idempotent.store(session, "events", key, answer, 201)
         return answer
+
+
+def _record_purchase(session: Session, member_id: int, data: dict, key: str | None, now: datetime) -> dict:
+    """`record_event` for a purchase on PostgreSQL, in two statements (services.purchases)."""
+    request_body = {name: str(value) for name, value in data.items()}
+    wanted = fingerprint("events", member_id, request_body)
+    try:
+        with transaction(session):
+            tier_id, stored_fingerprint, stored_answer = purchases.lock(session, member_id, key)
+            if stored_fingerprint is not None:
+                return _replay(stored_fingerprint, wanted, stored_answer)
+            view = load(session)
+            amount, currency = _check_amount(view, data.get("amount"), data.get("currency"))
+            occurred_at = _check_time(view, data.get("occurred_at"), now)
+            answer, events = purchases.write(session, view, member_id, tier_id, amount=amount,
+                                             currency=currency, occurred_at=occurred_at, key=key,
+                                             fingerprint=wanted, now=now)
+            flows.react(session, events, now)
+            return answer
+    except purchases.Raced:
+        pass  # rolled back: the request that won the key has committed its answer
+    with transaction(session):
+        record = idempotent.stored(session, "events", key)
+        return _replay(record.fingerprint, wanted, record.response)
+
+
+def _replay(stored_fingerprint: str, wanted: str, answer: dict) -> dict:
+    if decide(stored_fingerprint, wanted) == "conflict":
+        raise Conflict("this Idempotency-Key was already used with a different request")
+    return answer

@@ -56,3 +56,9 @@ def store(session: Session, scope: str, key: str | None, response: dict, status_
     session.execute(update(IdempotencyRecord)
                     .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
                     .values(response=response, status_code=status_code))
+
+
+def stored(session: Session, scope: str, key: str) -> IdempotencyRecord:
+    """The committed record of a key (after losing a race for it)."""
+    return session.scalars(select(IdempotencyRecord).where(
+        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).one()

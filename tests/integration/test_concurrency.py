@@ -50,3 +50,18 @@ def test_twenty_events_with_one_key_credit_once(pg_api):
     assert {r.status_code for r in responses} == {201}
     assert len({r.get_data() for r in responses}) == 1
     assert pg_api.get(f"/members/{member['id']}").get_json()["points"] == 142
+
+
+def test_one_key_racing_across_two_members_credits_one(pg_api):
+    """The key's unique index decides between members: one 201, the rest replays or 409."""
+    first, second = pg_api.enrol("race-3"), pg_api.enrol("race-4")
+    headers = {**pg_api.headers(), "Idempotency-Key": "order-88"}
+    calls = [lambda member=member: pg_api.app.test_client().post(
+        f"/api/v1/members/{member['id']}/events", json={"type": "purchase", "amount": "42.00"}, headers=headers)
+        for member in [first, second] * 10]
+    responses = _race(calls)
+    assert {r.status_code for r in responses} <= {201, 409}
+    winners = {r.get_data() for r in responses if r.status_code == 201}
+    assert len(winners) == 1
+    points = sorted(pg_api.get(f"/members/{m['id']}").get_json()["points"] for m in (first, second))
+    assert points == [100, 142]

@@ -58,6 +58,29 @@ def test_idempotency_key_replays_and_conflicts(api):
     assert api.get(f"/members/{member['id']}").get_json()["points"] == 150
 
 
+def test_replay_of_a_purchase_that_lifted_the_tier_says_the_new_tier(api):
+    member = api.enrol("idem-tier")
+    first = api.purchase(member["id"], "400.00", key="order-silver")
+    again = api.purchase(member["id"], "400.00", key="order-silver")
+    assert first.get_json()["tier"] == "Silver"
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert api.get(f"/members/{member['id']}").get_json()["points"] == 500
+
+
+def test_key_used_for_one_member_is_refused_for_another(api):
+    first, second = api.enrol("idem-a"), api.enrol("idem-b")
+    assert api.purchase(first["id"], "10.00", key="shared-key").status_code == 201
+    refused = api.purchase(second["id"], "10.00", key="shared-key")
+    assert refused.status_code == 409
+    assert api.get(f"/members/{second['id']}").get_json()["points"] == 100
+
+
+def test_purchase_for_an_unknown_member_stores_no_key(api):
+    assert api.purchase(999999, "10.00", key="ghost-key").status_code == 404
+    member = api.enrol("idem-ghost")
+    assert api.purchase(member["id"], "10.00", key="ghost-key").status_code == 201
+
+
 def test_late_purchase_keeps_its_date(api, clock):
     member = api.enrol("late-1")
     earned = (clock.current - timedelta(days=100)).isoformat()
