@@ -23,7 +23,7 @@ class Rewards(MethodView):
         return {"items": catalog.list_rewards(state.session()), "next": None}
 
     @requires("admin")
-    @blp.arguments(RewardSchema)
+    @blp.arguments(RewardSchema())
     @blp.response(201, RewardSchema)
     def post(self, data):
         """Add a reward to the catalog."""
@@ -39,7 +39,7 @@ class RewardItem(MethodView):
         return catalog.reward_json(catalog.get_reward(state.session(), reward_id))
 
     @requires("admin")
-    @blp.arguments(RewardPatchSchema)
+    @blp.arguments(RewardPatchSchema())
     @blp.response(200, RewardSchema)
     def patch(self, data, reward_id):
         """Change a reward (cost, minimum tier, active …)."""
@@ -58,7 +58,7 @@ class Tiers(MethodView):
 @blp.route("/tiers/<int:tier_id>")
 class TierItem(MethodView):
     @requires("admin")
-    @blp.arguments(TierSchema)
+    @blp.arguments(TierSchema())
     @blp.response(200, TierSchema)
     def patch(self, data, tier_id):
         """Change a tier's name, threshold, multiplier or benefits."""

@@ -30,7 +30,7 @@ def idempotency_key() -> str | None:
 
 @blp.route("/<int:member_id>/events", methods=["POST"])
 @requires("integration")
-@blp.arguments(EventCreateSchema)
+@blp.arguments(EventCreateSchema())
 @blp.response(201, EventResultSchema)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.alt_response(409, description="Idempotency-Key reused with another body")
@@ -44,7 +44,7 @@ def create_event(data, member_id):
 
 @blp.route("/<int:member_id>/redemptions", methods=["POST"])
 @requires("integration")
-@blp.arguments(RedemptionCreateSchema)
+@blp.arguments(RedemptionCreateSchema())
 @blp.response(201, RedemptionSchema)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.alt_response(422, description="not enough points, or tier too low")

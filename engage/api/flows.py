@@ -143,7 +143,7 @@ class FlowItem(MethodView):
         return flow_admin.get_flow(state.session(), key)
 
     @requires("marketer")
-    @blp.arguments(FlowPatchSchema)
+    @blp.arguments(FlowPatchSchema())
     @blp.response(200, FlowSchema)
     def patch(self, data, key):
         """Switch a flow on or off; change its channels, delay or parameters."""
@@ -159,7 +159,7 @@ class FlowTemplate(MethodView):
         return _template_json(flow_admin.get_template(state.session(), key, channel, locale))
 
     @requires("marketer")
-    @blp.arguments(TemplatePartsSchema)
+    @blp.arguments(TemplatePartsSchema())
     @blp.response(200, TemplateSchema)
     def put(self, parts, key, channel, locale):
         """Validate and save a template as its newest version; 422 lists each error with its line."""
@@ -170,7 +170,7 @@ class FlowTemplate(MethodView):
 @blp.route(TEMPLATE + "/versions")
 class FlowTemplateVersions(MethodView):
     @requires("marketer")
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(PageQuery(), location="query")
     @blp.response(200, TemplateVersionPageSchema)
     def get(self, query, key, channel, locale):
         """Every saved version of a template, newest first."""
@@ -194,7 +194,7 @@ class FlowTemplateRestore(MethodView):
 @blp.route("/<key>/preview")
 class FlowPreview(MethodView):
     @requires("marketer")
-    @blp.arguments(PreviewRequestSchema)
+    @blp.arguments(PreviewRequestSchema())
     @blp.response(200, PreviewSchema)
     def post(self, data, key):
         """Render the live template, or a draft, for a real member, with SMS segments and encoding."""
@@ -204,7 +204,7 @@ class FlowPreview(MethodView):
 @blp.route("/<key>/test")
 class FlowTestSend(MethodView):
     @requires("marketer")
-    @blp.arguments(TestSendSchema)
+    @blp.arguments(TestSendSchema())
     @blp.response(201, MessageSchema)
     def post(self, data, key):
         """Queue one real test message to a member (201 with status `suppressed` if they can't get it)."""

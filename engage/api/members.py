@@ -36,7 +36,7 @@ def member_json(member: Member, view=None) -> dict:
 @blp.route("")
 class MemberCollection(MethodView):
     @requires("integration")
-    @blp.arguments(MemberCreateSchema)
+    @blp.arguments(MemberCreateSchema())
     @blp.response(201, MemberSchema)
     @blp.alt_response(409, description="external_id already enrolled")
     def post(self, data):
@@ -45,7 +45,7 @@ class MemberCollection(MethodView):
         return member_json(member)
 
     @requires("integration")
-    @blp.arguments(MemberListQuery, location="query")
+    @blp.arguments(MemberListQuery(), location="query")
     @blp.response(200, MemberSchema)
     @blp.alt_response(200, schema=MemberPageSchema, description="without external_id: a page of members")
     def get(self, query):
@@ -68,7 +68,7 @@ class MemberItem(MethodView):
         return member_json(members.get(state.session(), member_id))
 
     @requires("integration")
-    @blp.arguments(MemberPatchSchema)
+    @blp.arguments(MemberPatchSchema())
     @blp.response(200, MemberSchema)
     def patch(self, data, member_id):
         """Change contact details, consent, locale or time zone."""
@@ -85,7 +85,7 @@ class MemberItem(MethodView):
 @blp.route("/<int:member_id>/ledger")
 class MemberLedger(MethodView):
     @requires("integration")
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(PageQuery(), location="query")
     @blp.response(200, LedgerPageSchema)
     def get(self, query, member_id):
         """The member's ledger entries, newest first."""

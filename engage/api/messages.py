@@ -73,7 +73,7 @@ def _filtered(query: dict):
 @blp.route("/messages")
 class Messages(MethodView):
     @requires("marketer")
-    @blp.arguments(MessageQuery, location="query")
+    @blp.arguments(MessageQuery(), location="query")
     @blp.response(200, MessagePageSchema)
     def get(self, query):
         """Messages, newest first, filtered by status, flow, member, channel or direction."""
@@ -85,7 +85,7 @@ class Messages(MethodView):
 @blp.route("/members/<int:member_id>/messages")
 class MemberMessages(MethodView):
     @requires("integration")
-    @blp.arguments(MessageQuery, location="query")
+    @blp.arguments(MessageQuery(), location="query")
     @blp.response(200, MessagePageSchema)
     def get(self, query, member_id):
         """One member's conversation: outbound and inbound messages in one thread, newest first."""

@@ -22,7 +22,7 @@ class ProgramResource(MethodView):
         return program_settings.read(state.session())
 
     @requires("admin")
-    @blp.arguments(ProgramSchema)
+    @blp.arguments(ProgramSchema())
     @blp.response(200, ProgramSchema)
     def patch(self, data):
         """Change any program setting; unspecified settings keep their value."""

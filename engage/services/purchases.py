@@ -26,6 +26,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from engage.db import DriverStatement
 from engage.errors import NotFound
 from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.flows import feedback_request
@@ -33,7 +34,7 @@ from engage.loyalty import earning, tiers
 from engage.loyalty import lots as lot_rules
 from engage.services.program import ProgramView
 
-_LOCK = text("""
+_LOCK = DriverStatement("""
     SELECT m.tier_id, m.erased_at IS NOT NULL AS erased, i.fingerprint, i.response
     FROM members AS m
     LEFT JOIN idempotency_records AS i ON i.scope = 'events' AND i.key = CAST(:key AS VARCHAR)
@@ -41,7 +42,7 @@ _LOCK = text("""
     FOR UPDATE OF m
 """)
 
-_WRITE = text(f"""
+_WRITE = DriverStatement(f"""
     WITH totals AS (
         SELECT coalesce(sum(points), 0) AS balance,
                coalesce(sum(points) FILTER (WHERE kind = 'earn' AND occurred_at >= :since), 0) AS qualifying
@@ -84,7 +85,8 @@ class Raced(Exception):
 
 def lock(session: Session, member_id: int, key: str | None) -> tuple[int, str | None, dict | None]:
     """Lock the member; (tier id, stored fingerprint, stored answer) — the last two for a used key."""
-    row = session.connection().execute(_LOCK, {"member_id": member_id, "key": key}).one_or_none()
+    rows = _LOCK.run(session, {"member_id": member_id, "key": key})
+    row = rows[0] if rows else None
     if row is None or row.erased:
         raise NotFound(f"member {member_id} not found")
     return row.tier_id, row.fingerprint, row.response
@@ -97,13 +99,13 @@ def write(session: Session, view: ProgramView, member_id: int, tier_id: int, *, 
     tier = view.tier(tier_id)
     points = earning.purchase_points(amount, tier.multiplier, view.rules)
     since = tiers.qualifying_since(now, view.rules.qualifying_window_days)
-    row = session.connection().execute(_WRITE, {
+    [row] = _WRITE.run(session, {
         "member_id": member_id, "amount": amount, "currency": currency, "occurred_at": occurred_at,
         "now": now, "points": points, "reason": f"purchase {view.program.currency} {amount}",
         "expires_at": lot_rules.expires_at(occurred_at, view.rules.lot_lifetime_days), "since": since,
         "key": key, "fingerprint": fingerprint, "tier": tier.name,
         "feedback_since": feedback_request.spacing_start(session, now),
-    }).one()
+    })
     if key is not None and not row.stored:
         raise Raced(key)
     before = int(row.balance)
