@@ -48,6 +48,25 @@ def _new_message(member: Member, channel: str | None, flow: str | None, content:
     return message
 
 
+def _default_of(column):
+    default = column.default
+    if default is None:
+        return lambda: None
+    if default.is_callable:  # `default=dict`: SQLAlchemy wraps it to take an execution context
+        return lambda: default.arg(None)
+    return lambda: default.arg
+
+
+# Every column but the id, with what an unset attribute means; one compiled statement per dialect.
+_COLUMN_DEFAULTS = {column.key: _default_of(column) for column in Message.__table__.columns
+                    if column.key != "id"}
+_INSERT_ONCE = {
+    name: builder(Message.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(Message.__table__.c.id)
+    for name, builder in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 def _insert_once(session: Session, message: Message) -> Message | None:
     """Insert unless a message with the same dedupe key exists (the unique index decides).
 
@@ -57,11 +76,10 @@ def _insert_once(session: Session, message: Message) -> Message | None:
         session.add(message)
         session.flush()
         return message
-    values = {column.key: getattr(message, column.key) for column in Message.__table__.columns
-              if column.key != "id" and column.key in message.__dict__}
-    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new_id = session.execute(builder(Message).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]).returning(Message.id)).scalar()
+    values = {key: getattr(message, key) if key in message.__dict__ else default()
+              for key, default in _COLUMN_DEFAULTS.items()}
+    dialect = session.get_bind().dialect.name
+    new_id = session.connection().execute(_INSERT_ONCE[dialect], values).scalar()
     if new_id is None:
         return None
     message.id = new_id
