@@ -64,22 +64,26 @@ def decode(value):
     return {key: decode(item) for key, item in value.items()}
 
 
-def queue_flow(session: Session, member: Member, flow: str, now: datetime, *, dedupe_key: str,
+def queue_flow(session: Session, member: Member | int, flow: str, now: datetime, *, dedupe_key: str,
                extra: dict | None = None, base: datetime | None = None, data: dict | None = None,
                view: ProgramView | None = None, config: FlowConfig | None = None) -> Message | None:
     """Write this flow's message unless the flow is off or already fired for `dedupe_key`.
 
     It goes out the flow's delay after `base` (default now), and never before now. A message
-    due later is only scheduled here and rendered when due.
+    due later is only scheduled here and rendered when due. `member` may be just the id: the
+    row is loaded only when the message is rendered now.
     """
     config = config or live_flow_config(session, flow)
     if not config.enabled:
         return None
     start = max(now, (base or now) + config.delay)
     if start > now:
-        return schedule_message(session, member, flow=flow, channels=config.channels, send_after=start,
+        member_id = member if isinstance(member, int) else member.id
+        return schedule_message(session, member_id, flow=flow, channels=config.channels, send_after=start,
                                 now=now, dedupe_key=dedupe_key,
                                 data={**(data or {}), "extra": encode(extra or {})})
+    if isinstance(member, int):
+        member = session.get(Member, member)
     view = view or load(session)
     render = renderer(session, member, view, flow, now, extra or {})
     return queue_message(session, member, flow=flow, channels=config.channels, render=render, now=now,

@@ -10,7 +10,7 @@ from engage.events import PurchaseRecorded
 from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
 from engage.flows.settings import live_flow_config
-from engage.models import Member, Message
+from engage.models import Message
 from engage.services.program import load
 
 LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
@@ -49,11 +49,10 @@ def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
         recently = _recent_request(session, event.member_id, spacing_start(session, now)) is not None
     if recently:
         return
-    member = session.get(Member, event.member_id)
     view = load(session)
     local_day = event.occurred_at.astimezone(view.zone).date()
-    queue_flow(session, member, "feedback_request", now, base=event.occurred_at,
-               dedupe_key=f"feedback_request:{member.id}:{event.event_id}",
+    queue_flow(session, event.member_id, "feedback_request", now, base=event.occurred_at,
+               dedupe_key=f"feedback_request:{event.member_id}:{event.event_id}",
                extra={"purchase": {"amount": event.amount, "currency": event.currency, "date": local_day}},
                data={"event_id": event.event_id}, view=view, config=config)
 

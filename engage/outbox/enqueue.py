@@ -130,20 +130,15 @@ def queue_message(session: Session, member: Member, *, flow: str | None, channel
     return inserted
 
 
-def schedule_message(session: Session, member: Member, *, flow: str, channels: Sequence[str],
+def schedule_message(session: Session, member_id: int, *, flow: str, channels: Sequence[str],
                      send_after: datetime, now: datetime, dedupe_key: str, data: dict) -> Message | None:
     """Write a flow message that is due later. It is rendered, and its channel chosen, when due
     (`prepare_scheduled`), so it says what is true then. None if `dedupe_key` was used."""
-    values = dict(member_id=member.id, direction="out", flow=flow, channel=channels[0], status="scheduled",
-                  body="", priority=flow_priority(flow), exempt=False, is_test=False, dedupe_key=dedupe_key,
-                  send_after=send_after, attempts=0, data={**data, "channels": list(channels)},
-                  created_at=now, updated_at=now)
-    # One statement, no savepoint: this runs inside every purchase's transaction.
-    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new_id = session.execute(builder(Message).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]).returning(Message.id)).scalar()
-    # A detached snapshot of the row: callers only read it (id, status, send_after).
-    return Message(id=new_id, **values) if new_id is not None else None
+    message = Message(member_id=member_id, direction="out", flow=flow, channel=channels[0], status="scheduled",
+                      body="", priority=flow_priority(flow), exempt=False, is_test=False, dedupe_key=dedupe_key,
+                      send_after=send_after, attempts=0, data={**data, "channels": list(channels)},
+                      created_at=now, updated_at=now)
+    return _insert_once(session, message)
 
 
 def prepare_scheduled(session: Session, member: Member, message: Message,
