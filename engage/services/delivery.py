@@ -16,14 +16,21 @@ from engage.outbox.results import opt_out
 from engage.services import transaction
 
 
+# Compiled once per dialect: this runs first in every webhook call.
+_RECORD_EVENT = {
+    name: builder(WebhookEvent.__table__).on_conflict_do_nothing(index_elements=["provider", "event_id"])
+    .returning(WebhookEvent.__table__.c.id)
+    for name, builder in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 def first_time(session: Session, provider: str, event_id: str | None, now: datetime) -> bool:
     """Record a provider event id; False if it was seen before (provider retries)."""
     if not event_id:
         return True
-    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (builder(WebhookEvent).values(provider=provider, event_id=event_id[:120], received_at=now)
-            .on_conflict_do_nothing(index_elements=["provider", "event_id"]).returning(WebhookEvent.id))
-    return session.execute(stmt).scalar() is not None
+    statement = _RECORD_EVENT[session.get_bind().dialect.name]
+    values = {"provider": provider, "event_id": event_id[:120], "received_at": now}
+    return session.connection().execute(statement, values).scalar() is not None
 
 
 def _apply(message: Message, status: str, now: datetime, provider_id: str | None = None,

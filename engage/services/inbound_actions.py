@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from engage import flows
@@ -166,14 +166,20 @@ def open_feedback(session: Session, member: Member, now: datetime) -> int | None
     request_id = feedback.open_request(session, member.id, now)
     if request_id is None:
         return None
-    answered = session.scalar(select(Feedback.id).where(Feedback.request_message_id == request_id))
+    answered = session.connection().execute(_ANSWERED_REQUEST, {"request_id": request_id}).scalar()
     return None if answered else request_id
+
+
+# Compiled once: both run for every inbound message.
+_ANSWERED_REQUEST = select(Feedback.id).where(Feedback.request_message_id == bindparam("request_id"))
+_LATEST_FLOW_MESSAGE = select(Message.id).where(
+    Message.member_id == bindparam("member_id"), Message.direction == "out",
+    Message.channel == bindparam("channel"), Message.flow.is_not(None), Message.is_test.is_(False),
+    Message.status.in_(ANSWERED), Message.sent_at >= bindparam("since", type_=Message.sent_at.type),
+).order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)
 
 
 def latest_flow_message(session: Session, member: Member, channel: str, now: datetime) -> int | None:
     """The flow message a reply on `channel` answers: the newest sent in the reply window."""
-    return session.scalar(select(Message.id).where(
-        Message.member_id == member.id, Message.direction == "out", Message.channel == channel,
-        Message.flow.is_not(None), Message.is_test.is_(False), Message.status.in_(ANSWERED),
-        Message.sent_at >= now - reply_rules.REPLY_WINDOW,
-    ).order_by(Message.sent_at.desc(), Message.id.desc()).limit(1))
+    return session.connection().execute(_LATEST_FLOW_MESSAGE, {
+        "member_id": member.id, "channel": channel, "since": now - reply_rules.REPLY_WINDOW}).scalar()

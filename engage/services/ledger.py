@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engage.loyalty import lots as lot_rules
@@ -25,11 +25,27 @@ def credit(session: Session, member_id: int, points: int, *, reason: str, source
     return entry_id
 
 
+# The reads below run in purchases, redemptions and inbound replies: compiled once, run on the
+# session's connection (no ORM layer for plain rows).
+_OPEN_LOTS = select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
+    Lot.member_id == bindparam("member_id"), Lot.remaining > 0)
+_BALANCE = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+    LedgerEntry.member_id == bindparam("member_id"))
+_SINCE = bindparam("since", type_=LedgerEntry.occurred_at.type)
+_TOTALS = select(
+    func.coalesce(func.sum(LedgerEntry.points), 0),
+    func.coalesce(func.sum(case((and_(LedgerEntry.kind == "earn", LedgerEntry.occurred_at >= _SINCE),
+                                 LedgerEntry.points), else_=0)), 0),
+).where(LedgerEntry.member_id == bindparam("member_id"))
+_EARNED_TODAY = select(func.count(LedgerEntry.id)).where(
+    LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.source.startswith(bindparam("prefix")),
+    LedgerEntry.created_at >= bindparam("since", type_=LedgerEntry.created_at.type))
+_HAS_SOURCE = select(LedgerEntry.id).where(
+    LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.source == bindparam("source"))
+
+
 def open_lots(session: Session, member_id: int) -> list[lot_rules.OpenLot]:
-    rows = session.execute(
-        select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at)
-        .where(Lot.member_id == member_id, Lot.remaining > 0)
-    )
+    rows = session.connection().execute(_OPEN_LOTS, {"member_id": member_id})
     return [lot_rules.OpenLot(*row) for row in rows]
 
 
@@ -51,30 +67,21 @@ def debit_fifo(session: Session, member_id: int, points: int, *, kind: str, reas
 
 def balance(session: Session, member_id: int) -> int:
     """The sum of the member's ledger entries: the one truth about their points."""
-    total = session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0))
-                           .where(LedgerEntry.member_id == member_id))
-    return int(total)
+    return int(session.connection().execute(_BALANCE, {"member_id": member_id}).scalar_one())
 
 
 def totals(session: Session, member_id: int, since: datetime) -> tuple[int, int]:
     """(balance, qualifying points since `since`) in one pass over the member's entries."""
-    qualifying = case((and_(LedgerEntry.kind == "earn", LedgerEntry.occurred_at >= since), LedgerEntry.points),
-                      else_=0)
-    balance, earned = session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.points), 0), func.coalesce(func.sum(qualifying), 0))
-        .where(LedgerEntry.member_id == member_id)).one()
+    balance, earned = session.connection().execute(_TOTALS, {"member_id": member_id, "since": since}).one()
     return int(balance), int(earned)
 
 
 def earned_today(session: Session, member_id: int, source_prefix: str, since: datetime) -> int:
     """How many credits with this source prefix were written since `since` (daily caps)."""
-    return int(session.scalar(
-        select(func.count(LedgerEntry.id)).where(
-            LedgerEntry.member_id == member_id, LedgerEntry.source.startswith(source_prefix),
-            LedgerEntry.created_at >= since)
-    ))
+    return int(session.connection().execute(
+        _EARNED_TODAY, {"member_id": member_id, "prefix": source_prefix, "since": since}).scalar_one())
 
 
 def has_source(session: Session, member_id: int, source: str) -> bool:
-    return session.scalar(select(LedgerEntry.id).where(
-        LedgerEntry.member_id == member_id, LedgerEntry.source == source)) is not None
+    return session.connection().execute(
+        _HAS_SOURCE, {"member_id": member_id, "source": source}).first() is not None
