@@ -1,9 +1,13 @@
 """Inbound SMS: signed Twilio webhooks per second through gunicorn on PostgreSQL, against a bare
 Flask endpoint on the same server settings (bench.bare_app: the same POST /webhooks/twilio/sms,
-same RequestValidator signature check, a fixed TwiML answer, no database), and the latency of
-our endpoint at a fixed open-loop rate, in one run.
+same RequestValidator signature check, a fixed TwiML answer), and the latency of our endpoint at
+a fixed open-loop rate, in one run.
 
-Targets: at least 0.5x the bare endpoint's requests per second (closed loop, harness load
+The bare endpoint runs twice: storing the message with one INSERT (the baseline of the target,
+like bench.earn's one-INSERT endpoint: a receiver that must not lose a message writes it before
+it answers) and with no database at all (an informational ratio).
+
+Targets: at least 0.5x the storing bare endpoint's requests per second (closed loop, harness load
 generator), and p99 under 50 ms at 200 req/s (open loop: request i is due at t0 + i/rate and its
 latency runs from that due time, so a stalled server is not hidden by a stalled client). When the
 app cannot sustain that rate at all, it is also paced at half its measured capacity (informational

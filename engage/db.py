@@ -117,10 +117,16 @@ class DriverStatement:
     tuples. The statement still runs inside the session's transaction.
     """
 
+    # Called with (sql, params) before each run; SQLAlchemy's cursor events don't see these
+    # statements, so bench/profile_* listen here too.
+    observers: list = []
+
     def __init__(self, sql: str):
         self.sql = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql)
 
     def run(self, session: Session, params: dict) -> list:
+        for observer in self.observers:
+            observer(self.sql, params)
         cursor = session.connection().connection.driver_connection.cursor(row_factory=namedtuple_row)
         with cursor:
             cursor.execute(self.sql, params)
