@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from bench import BenchError, Row
-from bench.harness import LoadSettings, fresh_database, gunicorn, log, run_load
+from bench.harness import LoadSettings, create_table, fresh_database, gunicorn, log, run_load
 
 TARGET_RATIO = 0.6
 MEMBERS = 500
@@ -53,14 +53,9 @@ class BareRequests:
 
 
 def create_bare_table(url: str) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS bench_bare"))
-        connection.execute(sa.text(
-            "CREATE TABLE bench_bare (id BIGSERIAL PRIMARY KEY, member_id BIGINT NOT NULL, "
-            "kind VARCHAR(32) NOT NULL, amount NUMERIC(12, 2), idempotency_key VARCHAR(255), "
-            "created_at TIMESTAMPTZ NOT NULL DEFAULT now())"))
-    engine.dispose()
+    create_table(url, "bench_bare", "id BIGSERIAL PRIMARY KEY, member_id BIGINT NOT NULL, "
+                 "kind VARCHAR(32) NOT NULL, amount NUMERIC(12, 2), idempotency_key VARCHAR(255), "
+                 "created_at TIMESTAMPTZ NOT NULL DEFAULT now()")
 
 
 def seed(url: str, members: int = MEMBERS) -> tuple[str, tuple[int, ...]]:

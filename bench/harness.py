@@ -61,6 +61,15 @@ def fresh_database(name: str = "engage_bench") -> str:
     return url
 
 
+def create_table(url: str, name: str, columns: str) -> None:
+    """(Re)create a bare baseline's own table: `CREATE TABLE name (columns)`."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        connection.execute(sa.text(f"CREATE TABLE {name} ({columns})"))
+    engine.dispose()
+
+
 # --- servers --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

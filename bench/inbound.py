@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from bench import BenchError, Row
-from bench.harness import LoadSettings, fresh_database, gunicorn, log, run_load
+from bench.harness import LoadSettings, create_table, fresh_database, gunicorn, log, run_load
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
@@ -229,14 +229,9 @@ def paced(port: int, requests: list[tuple[bytes, str]], rate: float, warmup: flo
 
 
 def create_bare_inbound_table(url: str) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS bench_bare_inbound"))
-        connection.execute(sa.text(
-            "CREATE TABLE bench_bare_inbound (id BIGSERIAL PRIMARY KEY, sid VARCHAR(64) NOT NULL, "
-            "from_number VARCHAR(32) NOT NULL, body TEXT NOT NULL, "
-            "received_at TIMESTAMPTZ NOT NULL DEFAULT now())"))
-    engine.dispose()
+    create_table(url, "bench_bare_inbound", "id BIGSERIAL PRIMARY KEY, sid VARCHAR(64) NOT NULL, "
+                 "from_number VARCHAR(32) NOT NULL, body TEXT NOT NULL, "
+                 "received_at TIMESTAMPTZ NOT NULL DEFAULT now()")
 
 
 # --- setup and checks --------------------------------------------------------------------------

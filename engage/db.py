@@ -8,7 +8,9 @@ from pathlib import Path
 
 from psycopg.rows import namedtuple_row
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -106,6 +108,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class InsertIgnoring:
+    """`INSERT … ON CONFLICT (columns) DO NOTHING RETURNING id`, compiled once per dialect.
+
+    `run` gives the new row's id, or None when the unique index already held the values. One
+    statement and no savepoint, so it is cheap inside a purchase's or a webhook's transaction.
+    Columns missing from `values` get their column defaults, as with any Core insert.
+    """
+
+    def __init__(self, table: Table, conflict: list[str]):
+        self.statements = {
+            name: builder(table).on_conflict_do_nothing(index_elements=conflict).returning(table.c.id)
+            for name, builder in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+        }
+
+    def run(self, session: Session, values: dict) -> int | None:
+        statement = self.statements[session.get_bind().dialect.name]
+        return session.connection().execute(statement, values).scalar()
 
 
 class DriverStatement:

@@ -20,7 +20,7 @@ class PointsEarned:
     balance_before: int
     balance_after: int
     source: str
-    tier_id: int | None = None  # the member's tier after this award, when the writer knows it
+    tier_id: int  # the member's tier after this award
 
 
 @dataclass(frozen=True)

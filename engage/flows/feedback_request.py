@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 
 from engage.events import PurchaseRecorded
 from engage.flows.compose import queue_flow
@@ -15,13 +15,16 @@ from engage.services.program import load
 
 LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
 
-# `_recent_request` as SQL, for a writer that asks it inside its own statement (services.purchases):
-# parameters :member_id and :feedback_since (`spacing_start`).
+# "A feedback request was written recently" — the one definition, as SQL, so that a writer can
+# also ask it inside its own statement (services.purchases). Parameters :member_id and
+# :feedback_since (`spacing_start`).
 RECENT_REQUEST_SQL = (
     "EXISTS (SELECT 1 FROM messages WHERE messages.member_id = :member_id"
     " AND messages.flow = 'feedback_request' AND messages.direction = 'out' AND NOT messages.is_test"
     f" AND messages.status IN ({', '.join(repr(status) for status in LIVE)})"
     " AND messages.created_at >= :feedback_since)")
+_RECENT_REQUEST = text(f"SELECT {RECENT_REQUEST_SQL}").bindparams(
+    bindparam("feedback_since", type_=Message.created_at.type))
 
 
 def spacing_start(session, now):
@@ -30,13 +33,9 @@ def spacing_start(session, now):
     return now - timedelta(days=int(config.params.get("min_days_between", 30)))
 
 
-def _recent_request(session, member_id: int, since, exclude_id: int | None = None) -> int | None:
-    query = select(Message.id).where(
-        Message.member_id == member_id, Message.flow == "feedback_request", Message.direction == "out",
-        Message.is_test.is_(False), Message.status.in_(LIVE), Message.created_at >= since)
-    if exclude_id is not None:
-        query = query.where(Message.id != exclude_id)
-    return session.scalar(query.limit(1))
+def _asked_recently(session, member_id: int, now) -> bool:
+    params = {"member_id": member_id, "feedback_since": spacing_start(session, now)}
+    return bool(session.connection().execute(_RECENT_REQUEST, params).scalar())
 
 
 @on(PurchaseRecorded)
@@ -46,7 +45,7 @@ def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
         return
     recently = event.asked_for_feedback_recently
     if recently is None:
-        recently = _recent_request(session, event.member_id, spacing_start(session, now)) is not None
+        recently = _asked_recently(session, event.member_id, now)
     if recently:
         return
     view = load(session)

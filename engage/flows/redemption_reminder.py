@@ -17,14 +17,11 @@ from engage.services.program import load
 @on(PointsEarned)
 def remind_on_earning(session, event: PointsEarned, now) -> None:
     view = load(session)
-    member = None
-    if event.tier_id is None:
-        member = session.get(Member, event.member_id)
-    tier = view.tier(event.tier_id if event.tier_id is not None else member.tier_id)
-    reward = rewards.newly_affordable(view.rewards, tier, event.balance_before, event.balance_after)
+    reward = rewards.newly_affordable(view.rewards, view.tier(event.tier_id), event.balance_before,
+                                      event.balance_after)
     if reward is None:
         return
-    member = member or session.get(Member, event.member_id)
+    member = session.get(Member, event.member_id)
     queue_flow(session, member, "redemption_reminder", now,
                dedupe_key=f"redemption_reminder:{member.id}:{event.source}",
                extra={"reward": {"name": reward.name, "cost": reward.cost}},

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from engage.db import InsertIgnoring
 from engage.messaging import ContactState
 from engage.models import Member, Suppression
 
+_SUPPRESS = InsertIgnoring(Suppression.__table__, ["channel", "address"])
 INVALID = "invalid"  # suppression reasons starting with this mean "bad address", not "don't send"
 
 
@@ -54,7 +54,4 @@ def suppress(session: Session, channel: str, address: str | None, reason: str, n
     if not address:
         return
     address = address.lower() if channel == "email" else address
-    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(builder(Suppression).values(channel=channel, address=address, reason=reason[:200],
-                                                created_at=now)
-                    .on_conflict_do_nothing(index_elements=["channel", "address"]))
+    _SUPPRESS.run(session, {"channel": channel, "address": address, "reason": reason[:200], "created_at": now})

@@ -10,10 +10,9 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from engage.db import InsertIgnoring
 from engage.messaging import PRIORITY, Pending, choose_channel, count_segments, flow_priority, plan_sms_slots
 from engage.models import Member, Message
 from engage.outbox.content import Content
@@ -48,23 +47,7 @@ def _new_message(member: Member, channel: str | None, flow: str | None, content:
     return message
 
 
-def _default_of(column):
-    default = column.default
-    if default is None:
-        return lambda: None
-    if default.is_callable:  # `default=dict`: SQLAlchemy wraps it to take an execution context
-        return lambda: default.arg(None)
-    return lambda: default.arg
-
-
-# Every column but the id, with what an unset attribute means; one compiled statement per dialect.
-_COLUMN_DEFAULTS = {column.key: _default_of(column) for column in Message.__table__.columns
-                    if column.key != "id"}
-_INSERT_ONCE = {
-    name: builder(Message.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    .returning(Message.__table__.c.id)
-    for name, builder in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+_INSERT_ONCE = InsertIgnoring(Message.__table__, ["dedupe_key"])
 
 
 def _insert_once(session: Session, message: Message) -> Message | None:
@@ -76,10 +59,9 @@ def _insert_once(session: Session, message: Message) -> Message | None:
         session.add(message)
         session.flush()
         return message
-    values = {key: getattr(message, key) if key in message.__dict__ else default()
-              for key, default in _COLUMN_DEFAULTS.items()}
-    dialect = session.get_bind().dialect.name
-    new_id = session.connection().execute(_INSERT_ONCE[dialect], values).scalar()
+    values = {column.key: getattr(message, column.key) for column in Message.__table__.columns
+              if column.key in message.__dict__}
+    new_id = _INSERT_ONCE.run(session, values)
     if new_id is None:
         return None
     message.id = new_id

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from engage.db import InsertIgnoring
 from engage.messaging import delivery
 from engage.models import Member, Message, WebhookEvent
 from engage.outbox.contacts import INVALID, suppress
@@ -16,21 +15,16 @@ from engage.outbox.results import opt_out
 from engage.services import transaction
 
 
-# Compiled once per dialect: this runs first in every webhook call.
-_RECORD_EVENT = {
-    name: builder(WebhookEvent.__table__).on_conflict_do_nothing(index_elements=["provider", "event_id"])
-    .returning(WebhookEvent.__table__.c.id)
-    for name, builder in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+# Runs first in every webhook call.
+_RECORD_EVENT = InsertIgnoring(WebhookEvent.__table__, ["provider", "event_id"])
 
 
 def first_time(session: Session, provider: str, event_id: str | None, now: datetime) -> bool:
     """Record a provider event id; False if it was seen before (provider retries)."""
     if not event_id:
         return True
-    statement = _RECORD_EVENT[session.get_bind().dialect.name]
     values = {"provider": provider, "event_id": event_id[:120], "received_at": now}
-    return session.connection().execute(statement, values).scalar() is not None
+    return _RECORD_EVENT.run(session, values) is not None
 
 
 def _apply(message: Message, status: str, now: datetime, provider_id: str | None = None,

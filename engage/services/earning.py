@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from engage.services import transaction
 from engage import flows
-from engage.errors import Conflict, Unprocessable
+from engage.errors import Unprocessable
 from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.loyalty import earning, tiers
-from engage.loyalty.idempotency import decide, fingerprint
+from engage.loyalty.idempotency import fingerprint
 from engage.models import Event, Member
 from engage.services import feedback, idempotent, ledger, members, purchases
 from engage.services.program import ProgramView, load
@@ -46,7 +46,7 @@ def award(session: Session, view: ProgramView, member: Member, points: int, *, r
     current = lifted = view.tier(member.tier_id)
     if tiers.next_tier(current.threshold, view.tiers) is not None:  # at the top nothing can lift
         lifted = tiers.after_earning(current, qualifying, view.tiers)
-    events: list = [PointsEarned(member.id, points, before, before + points, source, tier_id=lifted.id)]
+    events: list = [PointsEarned(member.id, points, before, before + points, source, lifted.id)]
     if lifted.id != current.id:
         member.tier_id = lifted.id
         events.append(TierUpgraded(member.id, current.id, lifted.id))
@@ -98,10 +98,10 @@ def _points_for(session, view, member, event_type: str, amount, occurred_at) -> 
 
 def record_event(session: Session, member_id: int, data: dict, key: str | None, now: datetime) -> dict:
     """Record a purchase or action and award its points; replay-safe with an Idempotency-Key."""
+    request_body = {name: str(value) for name, value in data.items()}
     if data["type"] == "purchase" and session.get_bind().dialect.name == "postgresql":
-        return _record_purchase(session, member_id, data, key, now)
+        return _record_purchase(session, member_id, data, request_body, key, now)
     with transaction(session):
-        request_body = {name: str(value) for name, value in data.items()}
         replay = idempotent.claim(session, "events", key, member_id, request_body, now)
         if replay is not None:
             return replay
@@ -130,15 +130,15 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
         return answer
 
 
-def _record_purchase(session: Session, member_id: int, data: dict, key: str | None, now: datetime) -> dict:
+def _record_purchase(session: Session, member_id: int, data: dict, request_body: dict, key: str | None,
+                     now: datetime) -> dict:
     """`record_event` for a purchase on PostgreSQL, in two statements (services.purchases)."""
-    request_body = {name: str(value) for name, value in data.items()}
     wanted = fingerprint("events", member_id, request_body)
     try:
         with transaction(session):
             tier_id, stored_fingerprint, stored_answer = purchases.lock(session, member_id, key)
             if stored_fingerprint is not None:
-                return _replay(stored_fingerprint, wanted, stored_answer)
+                return idempotent.replay(stored_fingerprint, wanted, stored_answer)
             view = load(session)
             amount, currency = _check_amount(view, data.get("amount"), data.get("currency"))
             occurred_at = _check_time(view, data.get("occurred_at"), now)
@@ -151,10 +151,4 @@ def _record_purchase(session: Session, member_id: int, data: dict, key: str | No
         pass  # rolled back: the request that won the key has committed its answer
     with transaction(session):
         record = idempotent.stored(session, "events", key)
-        return _replay(record.fingerprint, wanted, record.response)
-
-
-def _replay(stored_fingerprint: str, wanted: str, answer: dict) -> dict:
-    if decide(stored_fingerprint, wanted) == "conflict":
-        raise Conflict("this Idempotency-Key was already used with a different request")
-    return answer
+        return idempotent.replay(record.fingerprint, wanted, record.response)

@@ -9,24 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engage.db import InsertIgnoring
 from engage.errors import Conflict
 from engage.loyalty.idempotency import decide, fingerprint
 from engage.models import IdempotencyRecord
 
 PENDING = 0
-
-
-def _insert_ignoring_conflict(session: Session, values: dict) -> bool:
-    dialect = session.get_bind().dialect.name
-    builder = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect, insert)
-    stmt = builder(IdempotencyRecord).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["scope", "key"]).returning(IdempotencyRecord.id)
-    return session.execute(stmt).scalar() is not None
+_CLAIM = InsertIgnoring(IdempotencyRecord.__table__, ["scope", "key"])
 
 
 def claim(session: Session, scope: str, key: str | None, member_id: int, body: dict,
@@ -40,13 +32,17 @@ def claim(session: Session, scope: str, key: str | None, member_id: int, body: d
     wanted = fingerprint(scope, member_id, body)
     values = dict(scope=scope, key=key, fingerprint=wanted, status_code=PENDING, response={},
                   created_at=now)
-    if _insert_ignoring_conflict(session, values):
+    if _CLAIM.run(session, values) is not None:
         return None
-    record = session.scalars(select(IdempotencyRecord).where(
-        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).one()
-    if decide(record.fingerprint, wanted) == "conflict":
+    record = stored(session, scope, key)
+    return replay(record.fingerprint, wanted, record.response)
+
+
+def replay(stored_fingerprint: str, wanted: str, answer: dict) -> dict:
+    """The stored answer for a repeated request; Conflict for the key reused with another one."""
+    if decide(stored_fingerprint, wanted) == "conflict":
         raise Conflict("this Idempotency-Key was already used with a different request")
-    return record.response
+    return answer
 
 
 def store(session: Session, scope: str, key: str | None, response: dict, status_code: int) -> None:
@@ -59,6 +55,6 @@ def store(session: Session, scope: str, key: str | None, response: dict, status_
 
 
 def stored(session: Session, scope: str, key: str) -> IdempotencyRecord:
-    """The committed record of a key (after losing a race for it)."""
+    """The record of a key that is already taken."""
     return session.scalars(select(IdempotencyRecord).where(
         IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).one()

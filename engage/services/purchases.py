@@ -119,8 +119,7 @@ def write(session: Session, view: ProgramView, member_id: int, tier_id: int, *, 
             answer["tier"] = lifted.name
             if key is not None:
                 session.connection().execute(_ANSWER_TIER, {"response": json.dumps(answer), "key": key})
-        events.append(PointsEarned(member_id, points, before, before + points, f"event:{row.id}",
-                                   tier_id=lifted.id))
+        events.append(PointsEarned(member_id, points, before, before + points, f"event:{row.id}", lifted.id))
         if lifted.id != tier.id:
             events.append(TierUpgraded(member_id, tier.id, lifted.id))
     events.append(PurchaseRecorded(member_id, row.id, amount, currency, occurred_at,
