@@ -143,7 +143,8 @@ class DriverStatement:
     observers: list = []
 
     def __init__(self, sql: str):
-        self.sql = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql)
+        # A literal % (LIKE 'reply:%') is doubled first: psycopg reads % as a placeholder.
+        self.sql = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql.replace("%", "%%"))
 
     def run(self, session: Session, params: dict) -> list:
         for observer in self.observers:

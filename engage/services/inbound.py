@@ -39,8 +39,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from engage.loyalty import replies as reply_rules
+from engage.loyalty import tiers
 
 from engage.messaging import count_segments
 from engage.messaging.email_reply import InboundEmail, classify_reply, reply_text
@@ -49,12 +52,12 @@ from engage.messaging.phones import normalize_phone
 from engage.messaging.replies import decide, with_opt_out_type
 from engage.models import Member, Message
 from engage.outbox.content import Content
-from engage.outbox.enqueue import queue_message
-from engage.services import transaction
-from engage.services.delivery import first_time
-from engage.services.inbound_actions import Outcome, carry_out, open_feedback
-from engage.services.inbound_answers import answer_text, finish, may_answer, render
-from engage.services.inbound_common import ANSWERED, MAX_BODY_CHARS, RECEIVED, clean
+from engage.outbox.enqueue import member_zone, queue_message
+from engage.services import feedback, inbound_store, transaction
+from engage.services.inbound_actions import Outcome, carry_out
+from engage.services.inbound_answers import answer_text, may_answer, render
+from engage.services.inbound_common import ANSWERED, MAX_BODY_CHARS, clean
+from engage.services.inbound_store import Contact, SmsAnswer, Window
 from engage.services.program import ProgramView, load
 
 log = logging.getLogger(__name__)
@@ -96,27 +99,28 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> Answer:
     with transaction(session):
         view = load(session)
         inbound = with_opt_out_type(classify(sms.body), sms.opt_out_type)
-        if not first_time(session, PROVIDER_SMS, sms.sid, now):
-            return _replay(session, "sms", sms.sid, view, inbound)
         phone = _phone(sms.from_number, view)
-        locked = _lock_members(session, Member.phone == phone) if phone else {}
-        member_ids = list(locked)
-        if not member_ids:
+        claim = inbound_store.claim(session, PROVIDER_SMS, sms.sid, "phone", phone, now)
+        if not claim.first:
+            return _replay(session, "sms", sms.sid, view, inbound)
+        if not claim.contacts:
             return _stranger(view, inbound)
-        member = locked[_pick(session, member_ids, "sms")]
-        message = _store_inbound(
-            session, member, "sms", now, provider_id=sms.sid, from_address=phone, to_address=sms.to_number,
-            body=sms.body, data={"num_media": sms.num_media, "media": list(sms.media_urls)[:10]})
-        feedback_open = open_feedback(session, member, now) is not None
-        decision = decide(inbound, channel="sms", feedback_open=feedback_open, has_media=sms.num_media > 0)
-        outcome = carry_out(session, view, member, message, inbound, decision, "sms", member_ids, now)
-        answer_due = may_answer(session, member, "sms", outcome)
-        text = answer_text(session, view, member, outcome, now) if answer_due else None
-        if text:
-            answer = _record_sms_answer(session, member, message, text, sms.to_number, now)
-            outcome.data["answer_id"] = answer.id
-        finish(message, outcome, text)
-        return Answer(outcome.action, text, message.id, member.id)
+        contact = _pick(session, claim.contacts, "sms")
+        data = {"num_media": sms.num_media, "media": list(sms.media_urls)[:10]}
+        facts = inbound_store.store(
+            session, contact, "sms", _window(view, contact, now), from_address=phone,
+            to_address=clean(sms.to_number, 254) or None, subject=None, body=clean(sms.body, MAX_BODY_CHARS),
+            provider_id=clean(sms.sid, 80) or None, data=data, now=now)
+        decision = decide(inbound, channel="sms", feedback_open=facts.feedback_request_id is not None,
+                          has_media=sms.num_media > 0)
+        outcome = carry_out(session, view, contact, facts, inbound, decision, "sms",
+                            [other.id for other in claim.contacts], now)
+        answer_due = may_answer(session, contact, facts, "sms", outcome)
+        text = answer_text(session, view, contact, outcome, now) if answer_due else None
+        inbound_store.finish(session, contact, facts.message_id, action=outcome.action,
+                             in_reply_to_id=outcome.in_reply_to_id, data={**data, **outcome.data, "reply": text},
+                             answer=_sms_answer(contact, phone, sms.to_number, text), now=now)
+        return Answer(outcome.action, text, facts.message_id, contact.id)
 
 
 def _phone(raw: str, view: ProgramView) -> str | None:
@@ -126,19 +130,12 @@ def _phone(raw: str, view: ProgramView) -> str | None:
         return None
 
 
-def _record_sms_answer(session: Session, member: Member, inbound: Message, text: str, our_number: str,
-                       now: datetime) -> Message:
-    """The TwiML answer, stored as sent so the member's thread shows it (never dispatched)."""
+def _sms_answer(contact: Contact, phone: str | None, our_number: str, text: str | None) -> SmsAnswer | None:
+    if not text:
+        return None
     segments = count_segments(text)
-    answer = Message(
-        member_id=member.id, direction="out", flow=None, channel="sms", status="sent",
-        to_address=inbound.from_address, from_address=clean(our_number, 254) or None,
-        locale=member.locale, body=text, segments=segments.segments, encoding=segments.encoding,
-        priority=0, exempt=True, send_after=now, sent_at=now, attempts=0, in_reply_to_id=inbound.id,
-        data={"via": "twiml"}, created_at=now, updated_at=now)
-    session.add(answer)
-    session.flush()
-    return answer
+    return SmsAnswer(text=text, to_address=phone, from_address=clean(our_number, 254) or None,
+                     locale=contact.locale, segments=segments.segments, encoding=segments.encoding)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,27 +157,30 @@ def receive_email(session: Session, email: InboundEmail, now: datetime) -> Answe
         view = load(session)
         words = reply_text(email.text)
         inbound = classify_reply(words)
-        if not first_time(session, PROVIDER_EMAIL, email_event_id(email), now):
+        claim = inbound_store.claim(session, PROVIDER_EMAIL, email_event_id(email), "email", email.sender, now)
+        if not claim.first:
             return Answer("duplicate", duplicate=True)
-        locked = _lock_members(session, func.lower(Member.email) == email.sender) if email.sender else {}
-        member_ids = list(locked)
-        if not member_ids:
+        if not claim.contacts:
             return Answer("unknown_sender")
-        member = locked[_pick(session, member_ids, "email")]
-        message = _store_inbound(
-            session, member, "email", now, provider_id=email.message_id, from_address=email.sender,
-            to_address=email.to, body=words, subject=clean(email.subject, 998) or None,
-            data={"automatic": email.automatic} if email.automatic else {})
+        contact = _pick(session, claim.contacts, "email")
+        data = {"automatic": email.automatic} if email.automatic else {}
+        facts = inbound_store.store(
+            session, contact, "email", _window(view, contact, now), from_address=clean(email.sender, 254) or None,
+            to_address=clean(email.to, 254) or None, subject=clean(email.subject, 998) or None,
+            body=clean(words, MAX_BODY_CHARS),
+            provider_id=clean(email.message_id, 80) or None, data=data, now=now)
         decision = decide(inbound, channel="email", automatic=email.automatic,
-                          feedback_open=open_feedback(session, member, now) is not None)
-        outcome = carry_out(session, view, member, message, inbound, decision, "email", member_ids, now)
-        text = answer_text(session, view, member, outcome, now) if outcome.reply_key else None
+                          feedback_open=facts.feedback_request_id is not None)
+        outcome = carry_out(session, view, contact, facts, inbound, decision, "email",
+                            [other.id for other in claim.contacts], now)
+        text = answer_text(session, view, contact, outcome, now) if outcome.reply_key else None
         if text:
-            answer = _queue_email_answer(session, view, member, message, text, email.subject, outcome, now)
-            if answer is not None:
-                outcome.data["answer_id"] = answer.id
-        finish(message, outcome, text)
-        return Answer(outcome.action, None, message.id, member.id)
+            _queue_email_answer(session, view, session.get(Member, contact.id), facts.message_id, text,
+                                email.subject, outcome, now)
+        inbound_store.finish(session, contact, facts.message_id, action=outcome.action,
+                             in_reply_to_id=outcome.in_reply_to_id, data={**data, **outcome.data, "reply": text},
+                             answer=None, now=now)
+        return Answer(outcome.action, None, facts.message_id, contact.id)
 
 
 def _email_subject(view: ProgramView, subject: str) -> str:
@@ -190,58 +190,49 @@ def _email_subject(view: ProgramView, subject: str) -> str:
     return (subject if subject.lower().startswith("re:") else f"Re: {subject}")[:200]
 
 
-def _queue_email_answer(session: Session, view: ProgramView, member: Member, inbound: Message, text: str,
-                        subject: str, outcome: Outcome, now: datetime) -> Message | None:
+def _queue_email_answer(session: Session, view: ProgramView, member: Member, inbound_id: int, text: str,
+                        subject: str, outcome: Outcome, now: datetime) -> None:
     content = Content(body=text, subject=_email_subject(view, subject),
                       html="<p>" + html_lib.escape(text).replace("\n", "<br>") + "</p>", locale=member.locale)
     if not outcome.answer_always:
-        return queue_message(session, member, flow=None, channels=["email"], render=lambda _channel: content,
-                             now=now, exempt=True, in_reply_to_id=inbound.id, data={"answer": True}, view=view)
+        queue_message(session, member, flow=None, channels=["email"], render=lambda _channel: content,
+                      now=now, exempt=True, in_reply_to_id=inbound_id, data={"answer": True}, view=view)
+        return
     if not member.email:
-        return None
+        return
     # The direct answer to the member's own STOP or HELP goes out even though they opted out.
     answer = Message(
         member_id=member.id, direction="out", flow=None, channel="email", status="queued",
         to_address=member.email, subject=content.subject, body=content.body, html=content.html,
         locale=member.locale, priority=0, exempt=True, send_after=now, attempts=0,
-        in_reply_to_id=inbound.id, data={"answer": True, "force": True}, created_at=now, updated_at=now)
+        in_reply_to_id=inbound_id, data={"answer": True, "force": True}, created_at=now, updated_at=now)
     session.add(answer)
-    session.flush()
-    return answer
 
 
 # ---------------------------------------------------------------------------------------------
 # Shared steps
 
 
-def _lock_members(session: Session, condition) -> dict[int, Member]:
-    """The members with this number or address, locked (one query; usually one member)."""
-    query = (select(Member).where(condition, Member.erased_at.is_(None)).order_by(Member.id)
-             .with_for_update().execution_options(populate_existing=True))
-    return {member.id: member for member in session.scalars(query)}
-
-
-def _pick(session: Session, member_ids: list[int], channel: str) -> int:
+def _pick(session: Session, contacts: list[Contact], channel: str) -> Contact:
     """Of several members sharing a number or address, the one we last wrote to on it."""
-    if len(member_ids) == 1:
-        return member_ids[0]
+    if len(contacts) == 1:
+        return contacts[0]
+    by_id = {contact.id: contact for contact in contacts}
     latest = session.scalar(select(Message.member_id).where(
-        Message.member_id.in_(member_ids), Message.direction == "out", Message.channel == channel,
+        Message.member_id.in_(by_id), Message.direction == "out", Message.channel == channel,
         Message.status.in_(ANSWERED)).order_by(Message.id.desc()).limit(1))
-    return latest or member_ids[-1]
+    return by_id.get(latest) or contacts[-1]
 
 
-def _store_inbound(session: Session, member: Member, channel: str, now: datetime, *, provider_id: str | None,
-                   from_address: str | None, to_address: str | None, body: str, subject: str | None = None,
-                   data: dict | None = None) -> Message:
-    message = Message(
-        member_id=member.id, direction="in", flow=None, channel=channel, status=RECEIVED,
-        from_address=clean(from_address, 254) or None, to_address=clean(to_address, 254) or None,
-        subject=subject, body=clean(body, MAX_BODY_CHARS), provider_id=clean(provider_id, 80) or None,
-        send_after=now, sent_at=now, attempts=0, data=dict(data or {}), created_at=now, updated_at=now)
-    session.add(message)
-    session.flush()
-    return message
+def _window(view: ProgramView, contact: Contact, now: datetime) -> Window:
+    """The instants the facts about a member are read against."""
+    try:
+        zone = member_zone(contact, view)
+    except Exception:  # noqa: BLE001 - an unusable stored time zone: the program's day
+        zone = view.zone
+    return Window(feedback_since=now - feedback.ANSWER_WINDOW, reply_since=now - reply_rules.REPLY_WINDOW,
+                  day_start=reply_rules.local_day_start(now, zone),
+                  qualifying_since=tiers.qualifying_since(now, view.rules.qualifying_window_days))
 
 
 def _replay(session: Session, channel: str, provider_id: str | None, view: ProgramView,

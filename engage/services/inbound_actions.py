@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from engage import flows
@@ -16,12 +16,12 @@ from engage.loyalty import lots, rewards
 from engage.loyalty import replies as reply_rules
 from engage.messaging.keywords import Inbound, keyword_core
 from engage.messaging.replies import REPLY_KEY, Decision
-from engage.models import ConsentEvent, Feedback, Member, Message, Suppression
-from engage.outbox.enqueue import member_zone
+from engage.models import ConsentEvent, Feedback, Member, Suppression
 from engage.outbox.results import opt_out
-from engage.services import feedback, ledger
+from engage.services import ledger
 from engage.services.earning import award
-from engage.services.inbound_common import ANSWERED, MAX_BODY_CHARS, clean
+from engage.services.inbound_common import MAX_BODY_CHARS, clean
+from engage.services.inbound_store import Contact, Facts
 from engage.services.program import ProgramView
 from engage.services.redemption import _redeem_locked
 
@@ -38,28 +38,24 @@ class Outcome:
     data: dict = field(default_factory=dict)  # stored on the inbound message
 
 
-def carry_out(session: Session, view: ProgramView, member: Member, message: Message, inbound: Inbound,
-               decision: Decision, channel: str, same_contact: list[int], now: datetime) -> Outcome:
+def carry_out(session: Session, view: ProgramView, contact: Contact, facts: Facts, inbound: Inbound,
+              decision: Decision, channel: str, same_contact: list[int], now: datetime) -> Outcome:
     outcome = Outcome(decision.action, REPLY_KEY.get(decision.action), decision.answer_always,
-                       latest_flow_message(session, member, channel, now),
-                       data={"kind": inbound.kind} if inbound.kind != "empty" else {})
+                      facts.replied_to, data={"kind": inbound.kind} if inbound.kind != "empty" else {})
     if decision.action == "opt_out":
-        source = f"{channel}:{_keyword(inbound, 'STOP')}:message:{message.id}"
+        source = f"{channel}:{_keyword(inbound, 'STOP')}:message:{facts.message_id}"
         for member_id in same_contact:  # opt-out is about the number or address, whoever has it
             opt_out(session, member_id, channel, source, now)
     elif decision.action == "opt_in":
-        source = f"sms:{_keyword(inbound, 'START')}:message:{message.id}"
+        source = f"sms:{_keyword(inbound, 'START')}:message:{facts.message_id}"
         for member_id in same_contact:
             _opt_in_sms(session, member_id, source, now)
     elif decision.action == "redeem":
-        _redeem(session, view, member, message, outcome, now)
+        _redeem(session, view, contact, facts, outcome, now)
     elif decision.action == "feedback":
-        _feedback(session, view, member, message, inbound, outcome, channel, now)
+        _feedback(session, view, contact, facts, inbound, outcome, channel, now)
     elif decision.action == "reply":
-        _reply_points(session, view, member, message, outcome, channel, now)
-    if decision.action in ("opt_out", "opt_in"):
-        session.flush()
-        session.refresh(member)  # the consent columns changed by UPDATE statements
+        _reply_points(session, view, contact, facts, outcome, channel, now)
     return outcome
 
 
@@ -87,16 +83,16 @@ def _opt_in_sms(session: Session, member_id: int, source: str, now: datetime) ->
             Suppression.reason.like("%recipient opted out%")))
 
 
-def _redeem(session: Session, view: ProgramView, member: Member, message: Message, outcome: Outcome,
+def _redeem(session: Session, view: ProgramView, contact: Contact, facts: Facts, outcome: Outcome,
             now: datetime) -> None:
-    tier = view.tier(member.tier_id)
-    available = lots.available_points(ledger.open_lots(session, member.id), now)
+    tier = view.tier(contact.tier_id)
+    available = lots.available_points(ledger.open_lots(session, contact.id), now)
     choice = rewards.cheapest_paid(view.rewards, tier, available)
     if choice is not None:
         try:
-            done = _redeem_locked(session, member, choice.id, now)
+            done = _redeem_locked(session, contact, choice.id, now)
         except EngageError as error:  # cannot happen under the member lock; answer why not
-            log.warning("REDEEM by message %s refused: %s", message.id, error.message)
+            log.warning("REDEEM by message %s refused: %s", facts.message_id, error.message)
         else:
             outcome.reply_key = "redeem_ok"
             outcome.extra = {"coupon_code": done["coupon_code"], "redeemed": {
@@ -113,8 +109,9 @@ def _redeem(session: Session, view: ProgramView, member: Member, message: Messag
     outcome.data["reason"] = f"short by {shortfall} points" if shortfall else "no reward available"
 
 
-def _credit(session: Session, view: ProgramView, member: Member, points: int, reason: str, source: str,
+def _credit(session: Session, view: ProgramView, contact: Contact, points: int, reason: str, source: str,
             outcome: Outcome, now: datetime) -> None:
+    member = session.get(Member, contact.id)  # locked by the claim; award may lift its tier
     result = award(session, view, member, points, reason=reason, source=source, occurred_at=now, now=now)
     if result.points:
         outcome.data["points"] = result.points
@@ -122,64 +119,30 @@ def _credit(session: Session, view: ProgramView, member: Member, points: int, re
         flows.react(session, result.events, now)
 
 
-def _feedback(session: Session, view: ProgramView, member: Member, message: Message, inbound: Inbound,
+def _feedback(session: Session, view: ProgramView, contact: Contact, facts: Facts, inbound: Inbound,
               outcome: Outcome, channel: str, now: datetime) -> None:
-    request_id = open_feedback(session, member, now)
+    request_id = facts.feedback_request_id
     outcome.in_reply_to_id = request_id
     text = inbound.text if inbound.kind == "text" or "\n" in inbound.text else None
-    session.add(Feedback(member_id=member.id, request_message_id=request_id, inbound_message_id=message.id,
+    session.add(Feedback(member_id=contact.id, request_message_id=request_id, inbound_message_id=facts.message_id,
                          rating=inbound.rating, text=clean(text, MAX_BODY_CHARS) or None, created_at=now))
     outcome.data["rating"] = inbound.rating
     source = earning_rules.action_source("feedback", 0, request_id)
-    if ledger.has_source(session, member.id, source):
+    if ledger.has_source(session, contact.id, source):
         outcome.data["reason"] = "this feedback request was already rewarded"
         return
-    _credit(session, view, member, earning_rules.action_points("feedback", view.rules),
-            f"feedback by {channel} (inbound message {message.id})", source, outcome, now)
+    _credit(session, view, contact, earning_rules.action_points("feedback", view.rules),
+            f"feedback by {channel} (inbound message {facts.message_id})", source, outcome, now)
 
 
-def _reply_points(session: Session, view: ProgramView, member: Member, message: Message, outcome: Outcome,
+def _reply_points(session: Session, view: ProgramView, contact: Contact, facts: Facts, outcome: Outcome,
                   channel: str, now: datetime) -> None:
     replied_to = outcome.in_reply_to_id
-    source = reply_rules.reply_source(replied_to) if replied_to else ""
-    rewarded = bool(replied_to) and (
-        ledger.has_source(session, member.id, source)
-        or ledger.has_source(session, member.id, earning_rules.action_source("feedback", 0, replied_to)))
-    try:
-        zone = member_zone(member, view)
-    except Exception:  # noqa: BLE001 - an unusable stored time zone: the program's day
-        zone = view.zone
-    since = reply_rules.local_day_start(now, zone)
-    today = ledger.earned_today(session, member.id, reply_rules.REPLY_SOURCE_PREFIX, since)
     points, why_not = reply_rules.reply_points(
         earning_rules.action_points("reply", view.rules), daily_cap=view.rules.reply_daily_cap,
-        earned_today=today, replied_to=replied_to, already_rewarded=rewarded)
+        earned_today=facts.replies_today, replied_to=replied_to, already_rewarded=facts.reply_rewarded)
     if why_not:
         outcome.data["reason"] = why_not
         return
-    _credit(session, view, member, points, f"reply by {channel} (inbound message {message.id})", source,
-            outcome, now)
-
-
-def open_feedback(session: Session, member: Member, now: datetime) -> int | None:
-    """The open feedback request not answered yet (one Feedback per request)."""
-    request_id = feedback.open_request(session, member.id, now)
-    if request_id is None:
-        return None
-    answered = session.connection().execute(_ANSWERED_REQUEST, {"request_id": request_id}).scalar()
-    return None if answered else request_id
-
-
-# Compiled once: both run for every inbound message.
-_ANSWERED_REQUEST = select(Feedback.id).where(Feedback.request_message_id == bindparam("request_id"))
-_LATEST_FLOW_MESSAGE = select(Message.id).where(
-    Message.member_id == bindparam("member_id"), Message.direction == "out",
-    Message.channel == bindparam("channel"), Message.flow.is_not(None), Message.is_test.is_(False),
-    Message.status.in_(ANSWERED), Message.sent_at >= bindparam("since", type_=Message.sent_at.type),
-).order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)
-
-
-def latest_flow_message(session: Session, member: Member, channel: str, now: datetime) -> int | None:
-    """The flow message a reply on `channel` answers: the newest sent in the reply window."""
-    return session.connection().execute(_LATEST_FLOW_MESSAGE, {
-        "member_id": member.id, "channel": channel, "since": now - reply_rules.REPLY_WINDOW}).scalar()
+    _credit(session, view, contact, points, f"reply by {channel} (inbound message {facts.message_id})",
+            reply_rules.reply_source(replied_to), outcome, now)

@@ -9,22 +9,25 @@ from sqlalchemy.orm import Session
 
 from engage.flows.compose import public_url
 from engage.flows.context import build_context
-from engage.models import Member, Message
+from engage.models import Member
 from engage.outbox.contacts import state_of
 from engage.services import ledger
 from engage.services.inbound_actions import Outcome
+from engage.services.inbound_store import Contact, Facts
 from engage.services.program import ProgramView
 from engage.templating import render_reply
 
 log = logging.getLogger(__name__)
 
 
-def may_answer(session: Session, member: Member, channel: str, outcome: Outcome) -> bool:
+def may_answer(session: Session, contact: Contact, facts: Facts, channel: str, outcome: Outcome) -> bool:
     if outcome.reply_key is None:
         return False
     if outcome.answer_always:
         return True
-    state = state_of(session, member)
+    state = facts.state
+    if outcome.action == "opt_in":  # START just changed the consent and suppressions read before it
+        state = state_of(session, session.get(Member, contact.id, populate_existing=True))
     if channel == "sms":
         return not (state.sms_opted_out or state.phone_suppressed)
     return not (state.email_opted_out or state.email_suppressed or state.email_invalid)
@@ -39,8 +42,8 @@ def render(key: str, locale: str | None, context: dict, view: ProgramView) -> st
         return None
 
 
-def answer_text(session: Session, view: ProgramView, member: Member, outcome: Outcome,
-                 now: datetime) -> str | None:
+def answer_text(session: Session, view: ProgramView, member: Contact, outcome: Outcome,
+                now: datetime) -> str | None:
     if outcome.reply_key is None:
         return None
     return render(outcome.reply_key, member.locale, _answer_context(session, view, member, outcome, now),
@@ -52,7 +55,7 @@ NEEDS_FULL_CONTEXT = {"balance"}
 NEEDS_POINTS = {"feedback_thanks", "redeem_none", "redeem_ok"}
 
 
-def _answer_context(session: Session, view: ProgramView, member: Member, outcome: Outcome,
+def _answer_context(session: Session, view: ProgramView, member: Contact, outcome: Outcome,
                     now: datetime) -> dict:
     if outcome.reply_key in NEEDS_FULL_CONTEXT:
         return build_context(session, member, view, now, public_url(session), **outcome.extra)
@@ -61,9 +64,3 @@ def _answer_context(session: Session, view: ProgramView, member: Member, outcome
                        "locale": member.locale or view.program.default_locale},
             "program": {"name": view.program.name, "help_text": view.program.help_text},
             **outcome.extra}
-
-
-def finish(message: Message, outcome: Outcome, text: str | None) -> None:
-    message.action = outcome.action
-    message.in_reply_to_id = outcome.in_reply_to_id
-    message.data = {**(message.data or {}), **outcome.data, "reply": text}

@@ -378,6 +378,30 @@ def test_concurrent_retries_are_handled_once(papp, papi, phone):
     assert count(papp, Redemption) == 1 and len(inbound_rows(papp, member["id"])) == 1
 
 
+def test_concurrent_replies_to_one_message_earn_once(papp, papi, phone, clock):
+    """The facts (was this message rewarded, replies today) are read after the member's lock."""
+    member = papi.enrol("race-reply", email=None)
+    queue(db_of(papp), member["id"], clock.current, flow="redemption_reminder", channels=("sms",), exempt=True)
+    deliver(papp)
+    start = balance(papi, member["id"])
+    barrier = threading.Barrier(8)
+    answers: list = []
+
+    def reply(n: int):
+        barrier.wait()
+        answers.append(Phone(papp, phone.token).text(f"thanks {n}"))
+
+    threads = [threading.Thread(target=reply, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 8 and all("Thanks for your message" in answer for answer in answers)
+    assert balance(papi, member["id"]) == start + 5
+    rows = inbound_rows(papp, member["id"])
+    assert len(rows) == 8 and sum(1 for row in rows if row.data.get("points")) == 1
+
+
 def test_unknown_sender_gets_not_a_member_and_nothing_is_stored(papp, papi, fake_provider):
     stranger = Phone(papp, fake_provider.twilio_auth_token, "+31687654321")
     answer = stranger.text("POINTS")
