@@ -24,11 +24,15 @@ def _expiring(expiring: dict | None) -> dict | None:
     return {"points": expiring["points"], "date": date.fromisoformat(expiring["date"])}
 
 
-def build_context(session: Session, member: Member, view: ProgramView, now: datetime, public_url: str,
+def build_context(session: Session, member: Member, view: ProgramView, now: datetime, public_url: str, *,
+                  open_lots: list[lots.OpenLot] | None = None, totals: tuple[int, int] | None = None,
                   **extra) -> dict:
-    """member, program, next_tier, expiring, reward, tier, purchase, unsubscribe_url (+ extra)."""
-    open_lots = ledger.open_lots(session, member.id)
-    summary = members.summary(session, member, now, view, open_lots)
+    """member, program, next_tier, expiring, reward, tier, purchase, unsubscribe_url (+ extra).
+
+    `open_lots` and `totals` (balance, qualifying points) when the caller read them already.
+    """
+    open_lots = ledger.open_lots(session, member.id) if open_lots is None else open_lots
+    summary = members.summary(session, member, now, view, open_lots, totals)
     available = lots.available_points(open_lots, now)
     context = {
         "member": {"first_name": member.first_name, "last_name": member.last_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 import phonenumbers
@@ -57,6 +58,7 @@ def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber:
         raise _fail("not a valid phone number", "invalid") from None
 
 
+@functools.lru_cache(maxsize=4096)  # each inbound SMS parses its sender; members text again and again
 def normalize_phone(raw: str, default_region: str | None = None) -> str:
     """Return `raw` as a valid E.164 number, or raise InvalidPhoneNumber saying why."""
     region = _check_region(default_region)

@@ -44,7 +44,6 @@ from sqlalchemy.orm import Session
 
 from engage.loyalty import replies as reply_rules
 from engage.loyalty import tiers
-
 from engage.messaging import count_segments
 from engage.messaging.email_reply import InboundEmail, classify_reply, reply_text
 from engage.messaging.keywords import Inbound, classify
@@ -110,13 +109,13 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> Answer:
         facts = inbound_store.store(
             session, contact, "sms", _window(view, contact, now), from_address=phone,
             to_address=clean(sms.to_number, 254) or None, subject=None, body=clean(sms.body, MAX_BODY_CHARS),
-            provider_id=clean(sms.sid, 80) or None, data=data, now=now)
+            provider_id=clean(sms.sid, 80) or None, data=data, want_lots=inbound.kind == "balance", now=now)
         decision = decide(inbound, channel="sms", feedback_open=facts.feedback_request_id is not None,
                           has_media=sms.num_media > 0)
         outcome = carry_out(session, view, contact, facts, inbound, decision, "sms",
                             [other.id for other in claim.contacts], now)
         answer_due = may_answer(session, contact, facts, "sms", outcome)
-        text = answer_text(session, view, contact, outcome, now) if answer_due else None
+        text = answer_text(session, view, contact, facts, outcome, now) if answer_due else None
         inbound_store.finish(session, contact, facts.message_id, action=outcome.action,
                              in_reply_to_id=outcome.in_reply_to_id, data={**data, **outcome.data, "reply": text},
                              answer=_sms_answer(contact, phone, sms.to_number, text), now=now)
@@ -168,12 +167,13 @@ def receive_email(session: Session, email: InboundEmail, now: datetime) -> Answe
             session, contact, "email", _window(view, contact, now), from_address=clean(email.sender, 254) or None,
             to_address=clean(email.to, 254) or None, subject=clean(email.subject, 998) or None,
             body=clean(words, MAX_BODY_CHARS),
-            provider_id=clean(email.message_id, 80) or None, data=data, now=now)
+            provider_id=clean(email.message_id, 80) or None, data=data, want_lots=inbound.kind == "balance",
+            now=now)
         decision = decide(inbound, channel="email", automatic=email.automatic,
                           feedback_open=facts.feedback_request_id is not None)
         outcome = carry_out(session, view, contact, facts, inbound, decision, "email",
                             [other.id for other in claim.contacts], now)
-        text = answer_text(session, view, contact, outcome, now) if outcome.reply_key else None
+        text = answer_text(session, view, contact, facts, outcome, now) if outcome.reply_key else None
         if text:
             _queue_email_answer(session, view, session.get(Member, contact.id), facts.message_id, text,
                                 email.subject, outcome, now)

@@ -42,12 +42,12 @@ def render(key: str, locale: str | None, context: dict, view: ProgramView) -> st
         return None
 
 
-def answer_text(session: Session, view: ProgramView, member: Contact, outcome: Outcome,
+def answer_text(session: Session, view: ProgramView, member: Contact, facts: Facts, outcome: Outcome,
                 now: datetime) -> str | None:
     if outcome.reply_key is None:
         return None
-    return render(outcome.reply_key, member.locale, _answer_context(session, view, member, outcome, now),
-                   view)
+    return render(outcome.reply_key, member.locale,
+                  _answer_context(session, view, member, facts, outcome, now), view)
 
 
 # Answers that only greet or confirm don't need the member's points: skip those queries.
@@ -55,10 +55,11 @@ NEEDS_FULL_CONTEXT = {"balance"}
 NEEDS_POINTS = {"feedback_thanks", "redeem_none", "redeem_ok"}
 
 
-def _answer_context(session: Session, view: ProgramView, member: Contact, outcome: Outcome,
+def _answer_context(session: Session, view: ProgramView, member: Contact, facts: Facts, outcome: Outcome,
                     now: datetime) -> dict:
-    if outcome.reply_key in NEEDS_FULL_CONTEXT:
-        return build_context(session, member, view, now, public_url(session), **outcome.extra)
+    if outcome.reply_key in NEEDS_FULL_CONTEXT:  # a balance changes nothing: the facts still hold
+        return build_context(session, member, view, now, public_url(session), open_lots=facts.open_lots,
+                             totals=(facts.balance, facts.qualifying), **outcome.extra)
     points = ledger.balance(session, member.id) if outcome.reply_key in NEEDS_POINTS else None
     return {"member": {"first_name": member.first_name, "last_name": member.last_name, "points": points,
                        "locale": member.locale or view.program.default_locale},

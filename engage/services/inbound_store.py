@@ -25,8 +25,9 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from engage.db import DriverStatement, UTCDateTime
-from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
 from engage.loyalty.earning import once_only_source
+from engage.loyalty.lots import OpenLot
+from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
 from engage.messaging import ContactState
 from engage.models import Member, Message
 from engage.outbox.contacts import contact_state
@@ -79,6 +80,7 @@ class Facts:
     balance: int
     qualifying: int  # earned since the start of the tier qualifying window
     state: ContactState
+    open_lots: list[OpenLot] | None = None  # read with the facts when asked for (PostgreSQL)
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,10 @@ _PG_STORE = DriverStatement(f"""
                 :provider_id, 9, false, false, :now, :now, 0, CAST(:data AS JSON), :now, :now)
         RETURNING id
     ), {_FACTS_CTES}
-    SELECT inbound.id AS message_id, {_FACTS_COLUMNS}
+    SELECT inbound.id AS message_id, {_FACTS_COLUMNS},
+           CASE WHEN CAST(:want_lots AS BOOLEAN) THEN (
+               SELECT coalesce(json_agg(json_build_array(id, remaining, earned_at, expires_at)), '[]')
+               FROM lots WHERE member_id = :member_id AND remaining > 0) END AS open_lots
     FROM inbound, totals
 """)
 
@@ -218,8 +223,12 @@ def claim(session: Session, provider: str, event_id: str | None, by: str, addres
 
 def store(session: Session, contact: Contact, channel: str, window: Window, *, from_address: str | None,
           to_address: str | None, subject: str | None, body: str, provider_id: str | None, data: dict,
-          now: datetime) -> Facts:
-    """Store the inbound message on the member's thread and read the facts about the member."""
+          want_lots: bool, now: datetime) -> Facts:
+    """Store the inbound message on the member's thread and read the facts about the member.
+
+    `want_lots`: the answer will show the member's points in full (a balance); on PostgreSQL their
+    open lots come with the facts.
+    """
     message = {"member_id": contact.id, "channel": channel, "from_address": from_address,
                "to_address": to_address, "subject": subject, "body": body, "provider_id": provider_id,
                "now": now}
@@ -228,8 +237,8 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
               "reply_since": window.reply_since, "day_start": window.day_start,
               "qualifying_since": window.qualifying_since}
     if _postgres(session):
-        [row] = _PG_STORE.run(session, {**message, **params, "data": json.dumps(data)})
-        message_id = row.message_id
+        [row] = _PG_STORE.run(session, {**message, **params, "data": json.dumps(data), "want_lots": want_lots})
+        message_id, open_lots = row.message_id, _lots(row.open_lots)
     else:
         message_id = session.connection().execute(insert(Message).values(
             member_id=contact.id, direction="in", flow=None, channel=channel, status=RECEIVED,
@@ -237,12 +246,21 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
             provider_id=provider_id, send_after=now, sent_at=now, attempts=0, data=data, created_at=now,
             updated_at=now)).inserted_primary_key[0]
         row = session.connection().execute(_FACTS, params).one()
+        open_lots = None
     suppressed = {key: reason for key, reason in ((("sms", params["phone"]), row.sms_suppression),
                                                   (("email", params["email"]), row.email_suppression)) if reason}
     return Facts(message_id=message_id, feedback_request_id=row.feedback_request_id, replied_to=row.replied_to,
                  reply_rewarded=bool(row.reply_rewarded), replies_today=int(row.replies_today),
                  balance=int(row.balance), qualifying=int(row.qualifying),
-                 state=contact_state(contact, suppressed))
+                 state=contact_state(contact, suppressed), open_lots=open_lots)
+
+
+def _lots(rows: list | None) -> list[OpenLot] | None:
+    """Open lots from json_agg: timestamps arrive as ISO 8601 text."""
+    if rows is None:
+        return None
+    return [OpenLot(lot_id, remaining, datetime.fromisoformat(earned), datetime.fromisoformat(expires))
+            for lot_id, remaining, earned, expires in rows]
 
 
 @dataclass(frozen=True)

@@ -138,11 +138,15 @@ def erase(session: Session, member_id: int, now: datetime) -> None:
 
 
 def summary(session: Session, member: Member, now: datetime, view: ProgramView | None = None,
-            open_lots: list[lots.OpenLot] | None = None) -> dict:
-    """Points, tier, qualifying points, next tier and next expiry, for the API and templates."""
+            open_lots: list[lots.OpenLot] | None = None, totals: tuple[int, int] | None = None) -> dict:
+    """Points, tier, qualifying points, next tier and next expiry, for the API and templates.
+
+    `open_lots` and `totals` (balance, qualifying points) when the caller read them already.
+    """
     view = view or load(session)
-    since = tiers.qualifying_since(now, view.rules.qualifying_window_days)
-    balance, qualifying = ledger.totals(session, member.id, since)
+    if totals is None:
+        totals = ledger.totals(session, member.id, tiers.qualifying_since(now, view.rules.qualifying_window_days))
+    balance, qualifying = totals
     upcoming = tiers.next_tier(qualifying, view.tiers)
     open_lots = ledger.open_lots(session, member.id) if open_lots is None else open_lots
     expiry = lots.next_expiry(open_lots, now, view.zone)

@@ -77,6 +77,7 @@ def default_template(
     return {part: _read(folder / name) for part, name in CHANNEL_FILES[channel].items()}
 
 
+@functools.lru_cache(maxsize=512)  # every inbound SMS answer reads one: skip the path lookups
 def reply_text(key: str, locale: str | None, *, program_locale: str | None = None) -> str:
     """Template source of the reply to an inbound SMS keyword (see REPLY_KEYS)."""
     if key not in REPLY_KEYS:
