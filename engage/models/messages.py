@@ -21,6 +21,11 @@ class Message(Base):
               sqlite_where=text("status = 'queued'")),
         Index("ix_messages_member", "member_id", "id"),
         Index("ix_messages_status_flow", "status", "flow"),
+        # A member's flow messages, newest first: what a reply answers, the open feedback request.
+        # Read by every inbound message; only flow messages are in it, so answers cost it nothing.
+        Index("ix_messages_member_flow_sent", "member_id", "sent_at", "id",
+              postgresql_where=text("direction = 'out' AND flow IS NOT NULL"),
+              sqlite_where=text("direction = 'out' AND flow IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
