@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from datetime import datetime, timezone
 from pathlib import Path
 
-from psycopg.rows import namedtuple_row
+from psycopg.pq import ExecStatus
 
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -145,11 +146,18 @@ class DriverStatement:
     def __init__(self, sql: str):
         # A literal % (LIKE 'reply:%') is doubled first: psycopg reads % as a placeholder.
         self.sql = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql.replace("%", "%%"))
+        self._row: type | None = None  # the row type, made from the first result's columns
 
     def run(self, session: Session, params: dict) -> list:
         for observer in self.observers:
             observer(self.sql, params)
-        cursor = session.connection().connection.driver_connection.cursor(row_factory=namedtuple_row)
+        cursor = session.connection().connection.driver_connection.cursor()
         with cursor:
             cursor.execute(self.sql, params)
-            return cursor.fetchall() if cursor.description is not None else []
+            result = cursor.pgresult
+            if result is None or result.status != ExecStatus.TUPLES_OK:
+                return []
+            # psycopg's namedtuple_row reads the columns anew for every result; they never change.
+            if self._row is None:
+                self._row = namedtuple("Row", [column.name for column in cursor.description])
+            return [self._row._make(row) for row in cursor.fetchall()]
