@@ -49,9 +49,12 @@ class SegmentCount:
     per_segment: int  # capacity of each segment for this body: 160/153 or 70/67
 
 
+GSM7_ALL: frozenset[str] = GSM7_BASIC | GSM7_EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
     """Return True if every character of `text` can be sent in GSM-7."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return GSM7_ALL.issuperset(text)  # a set operation in C: every SMS answer is checked
 
 
 def _unit_costs(text: str, encoding: Encoding) -> list[int]:
