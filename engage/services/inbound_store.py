@@ -137,11 +137,6 @@ _FACTS_COLUMNS = f"""
     (SELECT reason FROM suppressions WHERE channel = 'sms' AND address = :phone) AS sms_suppression,
     (SELECT reason FROM suppressions WHERE channel = 'email' AND address = :email) AS email_suppression"""
 
-_MESSAGE_INSERT = """
-    INSERT INTO messages (member_id, direction, channel, status, from_address, to_address, subject, body,
-                          provider_id, priority, exempt, is_test, send_after, sent_at, attempts, data,
-                          created_at, updated_at)"""
-
 # --- PostgreSQL: one statement a step ---------------------------------------------------------
 
 _PG_CLAIM = {by: DriverStatement(f"""
@@ -164,7 +159,9 @@ _PG_CLAIM = {by: DriverStatement(f"""
 
 _PG_STORE = DriverStatement(f"""
     WITH inbound AS (
-        {_MESSAGE_INSERT}
+        INSERT INTO messages (member_id, direction, channel, status, from_address, to_address, subject, body,
+                              provider_id, priority, exempt, is_test, send_after, sent_at, attempts, data,
+                              created_at, updated_at)
         VALUES (:member_id, 'in', :channel, '{RECEIVED}', :from_address, :to_address, :subject, :body,
                 :provider_id, 9, false, false, :now, :now, 0, CAST(:data AS JSON), :now, :now)
         RETURNING id

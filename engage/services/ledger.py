@@ -37,9 +37,6 @@ _TOTALS = select(
     func.coalesce(func.sum(case((and_(LedgerEntry.kind == "earn", LedgerEntry.occurred_at >= _SINCE),
                                  LedgerEntry.points), else_=0)), 0),
 ).where(LedgerEntry.member_id == bindparam("member_id"))
-_EARNED_TODAY = select(func.count(LedgerEntry.id)).where(
-    LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.source.startswith(bindparam("prefix")),
-    LedgerEntry.created_at >= bindparam("since", type_=LedgerEntry.created_at.type))
 _HAS_SOURCE = select(LedgerEntry.id).where(
     LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.source == bindparam("source"))
 
@@ -74,12 +71,6 @@ def totals(session: Session, member_id: int, since: datetime) -> tuple[int, int]
     """(balance, qualifying points since `since`) in one pass over the member's entries."""
     balance, earned = session.connection().execute(_TOTALS, {"member_id": member_id, "since": since}).one()
     return int(balance), int(earned)
-
-
-def earned_today(session: Session, member_id: int, source_prefix: str, since: datetime) -> int:
-    """How many credits with this source prefix were written since `since` (daily caps)."""
-    return int(session.connection().execute(
-        _EARNED_TODAY, {"member_id": member_id, "prefix": source_prefix, "since": since}).scalar_one())
 
 
 def has_source(session: Session, member_id: int, source: str) -> bool:
