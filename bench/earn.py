@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from bench import BenchError, Row
-from bench.harness import LoadSettings, create_table, fresh_database, gunicorn, log, run_load
+from bench.harness import (LoadSettings, alternate, create_table, fastest, fresh_database, gunicorn, log,
+                           run_load)
 
 TARGET_RATIO = 0.6
 MEMBERS = 500
@@ -102,23 +103,18 @@ def run() -> list[Row]:
     create_bare_table(url)
 
     before = count_rows(url, "SELECT count(*) FROM events")
-    bare_runs, app_runs = [], []
     with gunicorn("bench.bare_app:app", {"BENCH_DATABASE_URL": url}, name="bare", probe="/ready") as bare_port, \
             gunicorn("wsgi:app", {"ENGAGE_DATABASE_URL": url}, name="engage", probe="/api/v1/rewards") as port:
-        # Alternate the bare endpoint and ours and keep the best of each: other load on the
-        # machine only ever slows a run down, and it hits both sides alike.
-        for r in range(1, rounds + 1):
-            bare_runs.append(run_load(bare_port, BareRequests(member_ids, api_key), settings,
-                                      label=f"bare INSERT, round {r}/{rounds}"))
-            app_runs.append(run_load(port, PurchaseRequests(member_ids, api_key), settings,
-                                     label=f"engage purchases, round {r}/{rounds}"))
-    log("earn: rounds (bare / engage req/s): " + ", ".join(
-        f"{b.rps:.0f}/{a.rps:.0f}" for b, a in zip(bare_runs, app_runs)))
+        bare_runs, app_runs = alternate(
+            rounds, "earn",
+            lambda r: run_load(bare_port, BareRequests(member_ids, api_key), settings,
+                               label=f"bare INSERT, round {r}/{rounds}"),
+            lambda r: run_load(port, PurchaseRequests(member_ids, api_key), settings,
+                               label=f"engage purchases, round {r}/{rounds}"))
     recorded = count_rows(url, "SELECT count(*) FROM events") - before
     answered = sum(run.ok for run in app_runs)
     if recorded < answered:
         raise BenchError(f"earn: {answered} requests answered 2xx but only {recorded} events were stored")
 
-    bare = max(bare_runs, key=lambda run: run.rps)
-    app = max(app_runs, key=lambda run: run.rps)
-    return [Row("earn", "purchase events/s", app.rps, baseline=bare.rps, target=TARGET_RATIO)]
+    return [Row("earn", "purchase events/s", fastest(app_runs).rps, baseline=fastest(bare_runs).rps,
+                target=TARGET_RATIO)]

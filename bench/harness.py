@@ -317,3 +317,23 @@ def run_load(port: int, maker: RequestMaker, settings: LoadSettings, *, label: s
         raise BenchError(f"{label}: {result.errors} of {result.ok + result.errors} requests failed "
                          f"({result.error_rate:.1%} > {settings.max_error_rate:.0%}); samples:\n  {samples}")
     return result
+
+
+def alternate(rounds: int, label: str, baseline: Callable[[int], LoadResult],
+              ours: Callable[[int], LoadResult]) -> tuple[list[LoadResult], list[LoadResult]]:
+    """Run baseline(r) then ours(r) for rounds r = 1..rounds; (baseline runs, our runs).
+
+    Callers compare the best run of each side: other load on a shared machine only ever slows
+    a run down, and alternating lets it hit both sides alike.
+    """
+    baseline_runs, our_runs = [], []
+    for r in range(1, rounds + 1):
+        baseline_runs.append(baseline(r))
+        our_runs.append(ours(r))
+    log(f"{label}: rounds (baseline / ours req/s): " + ", ".join(
+        f"{b.rps:.0f}/{o.rps:.0f}" for b, o in zip(baseline_runs, our_runs)))
+    return baseline_runs, our_runs
+
+
+def fastest(runs: list[LoadResult]) -> LoadResult:
+    return max(runs, key=lambda run: run.rps)

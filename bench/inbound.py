@@ -47,7 +47,8 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from bench import BenchError, Row
-from bench.harness import LoadSettings, create_table, fresh_database, gunicorn, log, run_load
+from bench.harness import (LoadSettings, alternate, create_table, fastest, fresh_database, gunicorn, log,
+                           run_load)
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
@@ -360,20 +361,18 @@ def run() -> list[Row]:
     create_bare_inbound_table(url)
 
     checks = itertools.count()
-    stored_runs, app_runs = [], []
     with gunicorn("bench.bare_app:app", {**env, "BARE_TWILIO_STORE": "1"}, name="bare-twilio-store",
                   probe="/ready") as bare_port, \
             gunicorn("wsgi:app", env, name="engage-inbound", probe="/api/v1/rewards") as port:
         sanity(port, phones, label="engage inbound", seq=checks)
-        # Alternate the storing bare endpoint and ours and keep the best of each: other load on
-        # the machine only ever slows a run down, and it hits both sides alike.
-        for r, requests in enumerate(round_requests, 1):
-            stored_runs.append(run_load(bare_port, requests, settings,
-                                        label=f"bare signed TwiML + one INSERT, round {r}/{rounds}"))
-            app_runs.append(run_load(port, requests, settings, label=f"engage inbound SMS, round {r}/{rounds}"))
+        stored_runs, app_runs = alternate(
+            rounds, "inbound",
+            lambda r: run_load(bare_port, round_requests[r - 1], settings,
+                               label=f"bare signed TwiML + one INSERT, round {r}/{rounds}"),
+            lambda r: run_load(port, round_requests[r - 1], settings,
+                               label=f"engage inbound SMS, round {r}/{rounds}"))
         lat = paced(port, paced_requests, rate, settings.warmup, label="engage inbound paced")
-        bare_stored = max(stored_runs, key=lambda run: run.rps)
-        app = max(app_runs, key=lambda run: run.rps)
+        bare_stored, app = fastest(stored_runs), fastest(app_runs)
         light = None
         if app.rps < rate:  # saturated at `rate`: also show the latency with headroom (half capacity)
             light_rate = max(10.0, round(app.rps / 2))
@@ -381,8 +380,6 @@ def run() -> list[Row]:
                               for n in range(int(light_rate * (settings.warmup + seconds)))]
             light = paced(port, light_requests, light_rate, settings.warmup,
                           label="engage inbound paced, half load")
-    log("inbound: rounds (bare + INSERT / engage req/s): " + ", ".join(
-        f"{b.rps:.0f}/{a.rps:.0f}" for b, a in zip(stored_runs, app_runs)))
 
     checked = next(checks)
     stored = stored_inbound(url)

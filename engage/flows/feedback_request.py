@@ -11,6 +11,7 @@ from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
 from engage.flows.settings import live_flow_config
 from engage.models import Message
+from engage.outbox.enqueue import BOOKED
 from engage.services.program import load
 
 LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
@@ -61,5 +62,5 @@ def not_too_soon(session, message, member, now) -> str | None:
     spacing = timedelta(days=int(live_flow_config(session, "feedback_request").params.get("min_days_between", 30)))
     sent = session.scalar(select(Message.id).where(
         Message.member_id == member.id, Message.flow == "feedback_request", Message.id != message.id,
-        Message.status.in_(("sending", "sent", "delivered", "unknown")), Message.sent_at >= now - spacing))
+        Message.status.in_(BOOKED), Message.sent_at >= now - spacing))
     return "another feedback request went out in the last 30 days" if sent else None

@@ -20,7 +20,7 @@ from engage.outbox.contacts import state_of
 from engage.services.program import ProgramView, load
 
 WAITING = ("queued",)
-BOOKED = ("sending", "sent", "delivered", "unknown")
+BOOKED = ("sending", "sent", "delivered", "unknown")  # went out (or is going out): counts, can be answered
 
 
 def member_zone(member: Member, view: ProgramView) -> ZoneInfo:

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from engage.models import Message
+from engage.db import UTCDateTime
+from engage.outbox.enqueue import BOOKED
 
 # A feedback request can be answered for this long after it went out.
 ANSWER_WINDOW = timedelta(days=30)
-ANSWERABLE = ("sending", "sent", "delivered", "unknown")
+ANSWERABLE = BOOKED  # a request that went out can be answered
 
-
-_OPEN_REQUEST = select(Message.id).where(
-    Message.member_id == bindparam("member_id"), Message.direction == "out",
-    Message.flow == "feedback_request", Message.is_test.is_(False),
-    Message.status.in_(ANSWERABLE), Message.sent_at >= bindparam("since", type_=Message.sent_at.type),
-).order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)
+# The newest feedback request sent to a member that can still be answered; :member_id and
+# :feedback_since (now - ANSWER_WINDOW). Inbound replies read it inside their facts statement
+# (services.inbound_store), the API's feedback event through `open_request`.
+NEWEST_REQUEST_SQL = (
+    "SELECT r.id FROM messages AS r"
+    " WHERE r.member_id = :member_id AND r.direction = 'out' AND r.flow = 'feedback_request'"
+    f" AND r.is_test = false AND r.status IN ({', '.join(repr(status) for status in ANSWERABLE)})"
+    " AND r.sent_at >= :feedback_since"
+    " ORDER BY r.sent_at DESC, r.id DESC LIMIT 1")
+_OPEN_REQUEST = text(NEWEST_REQUEST_SQL).bindparams(bindparam("feedback_since", type_=UTCDateTime()))
 
 
 def open_request(session: Session, member_id: int, at: datetime) -> int | None:
     """The newest feedback request sent to the member that can still be answered."""
     return session.connection().execute(
-        _OPEN_REQUEST, {"member_id": member_id, "since": at - ANSWER_WINDOW}).scalar()
+        _OPEN_REQUEST, {"member_id": member_id, "feedback_since": at - ANSWER_WINDOW}).scalar()

@@ -32,7 +32,7 @@ from engage.messaging import ContactState
 from engage.models import Member, Message
 from engage.outbox.contacts import contact_state
 from engage.services.delivery import first_time
-from engage.services.feedback import ANSWERABLE
+from engage.services.feedback import NEWEST_REQUEST_SQL
 from engage.services.inbound_common import ANSWERED, RECEIVED
 
 CONTACT_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "locale", "timezone", "tier_id",
@@ -105,12 +105,9 @@ _FEEDBACK_PREFIX = once_only_source("feedback", 0).removesuffix("0")
 # feedback request counts only while unanswered: an answered one does not reopen an older one.
 _FACTS_CTES = f"""
     request AS (
-        SELECT CASE WHEN EXISTS (SELECT 1 FROM feedback AS f WHERE f.request_message_id = r.id)
-                    THEN NULL ELSE r.id END AS id
-        FROM messages AS r
-        WHERE r.member_id = :member_id AND r.direction = 'out' AND r.flow = 'feedback_request'
-          AND r.is_test = false AND r.status IN ({_sql_list(ANSWERABLE)}) AND r.sent_at >= :feedback_since
-        ORDER BY r.sent_at DESC, r.id DESC LIMIT 1
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM feedback AS f WHERE f.request_message_id = newest.id)
+                    THEN NULL ELSE newest.id END AS id
+        FROM ({NEWEST_REQUEST_SQL}) AS newest
     ), replied AS (
         SELECT o.id FROM messages AS o
         WHERE o.member_id = :member_id AND o.direction = 'out' AND o.channel = :channel
