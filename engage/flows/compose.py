@@ -11,6 +11,7 @@ from engage.flows.context import build_context
 from engage.flows.settings import FlowConfig, live_flow_config
 from engage.flows.templates import live_template
 from engage.models import Member, Message
+from engage.outbox.contacts import Contact, read_contact
 from engage.outbox.content import Content
 from engage.outbox.enqueue import prepare_scheduled, queue_message, schedule_message
 from engage.services.program import ProgramView, load
@@ -21,7 +22,7 @@ def public_url(session: Session) -> str:
     return session.info.get("public_url", "http://127.0.0.1:5000")
 
 
-def renderer(session: Session, member: Member, view: ProgramView, flow: str, now: datetime, extra: dict):
+def renderer(session: Session, member: Member | Contact, view: ProgramView, flow: str, now: datetime, extra: dict):
     """A function rendering this flow's live template for a channel, in the member's language.
 
     The context (balance, lots …) is read at the first call: a member who can receive no channel
@@ -64,14 +65,14 @@ def decode(value):
     return {key: decode(item) for key, item in value.items()}
 
 
-def queue_flow(session: Session, member: Member | int, flow: str, now: datetime, *, dedupe_key: str,
+def queue_flow(session: Session, member: Member | Contact | int, flow: str, now: datetime, *, dedupe_key: str,
                extra: dict | None = None, base: datetime | None = None, data: dict | None = None,
                view: ProgramView | None = None, config: FlowConfig | None = None) -> Message | None:
     """Write this flow's message unless the flow is off or already fired for `dedupe_key`.
 
     It goes out the flow's delay after `base` (default now), and never before now. A message
-    due later is only scheduled here and rendered when due. `member` may be just the id: the
-    row is loaded only when the message is rendered now.
+    due later is only scheduled here and rendered when due. `member` may be just the id: then
+    only its contact row is read, and only when the message is rendered now.
     """
     config = config or live_flow_config(session, flow)
     if not config.enabled:
@@ -83,7 +84,7 @@ def queue_flow(session: Session, member: Member | int, flow: str, now: datetime,
                                 now=now, dedupe_key=dedupe_key,
                                 data={**(data or {}), "extra": encode(extra or {})})
     if isinstance(member, int):
-        member = session.get(Member, member)
+        member = read_contact(session, member)
     view = view or load(session)
     render = renderer(session, member, view, flow, now, extra or {})
     return queue_message(session, member, flow=flow, channels=config.channels, render=render, now=now,

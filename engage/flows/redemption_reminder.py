@@ -9,7 +9,7 @@ from engage.events import PointsEarned
 from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
 from engage.loyalty import lots, rewards
-from engage.models import Member, Redemption
+from engage.models import Redemption
 from engage.services import ledger
 from engage.services.program import load
 
@@ -21,9 +21,8 @@ def remind_on_earning(session, event: PointsEarned, now) -> None:
                                       event.balance_after)
     if reward is None:
         return
-    member = session.get(Member, event.member_id)
-    queue_flow(session, member, "redemption_reminder", now,
-               dedupe_key=f"redemption_reminder:{member.id}:{event.source}",
+    queue_flow(session, event.member_id, "redemption_reminder", now,
+               dedupe_key=f"redemption_reminder:{event.member_id}:{event.source}",
                extra={"reward": {"name": reward.name, "cost": reward.cost}},
                data={"reward_id": reward.id}, view=view)
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 from engage.events import TierUpgraded
 from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
-from engage.models import Member
 from engage.services.program import load
 
 
 @on(TierUpgraded)
 def congratulate(session, event: TierUpgraded, now) -> None:
-    member = session.get(Member, event.member_id)
     view = load(session)
     tier = view.tier(event.new_tier_id)
-    queue_flow(session, member, "tier_congratulations", now,
-               dedupe_key=f"tier_congratulations:{member.id}:{tier.id}:{now.date().isoformat()}",
+    queue_flow(session, event.member_id, "tier_congratulations", now,
+               dedupe_key=f"tier_congratulations:{event.member_id}:{tier.id}:{now.date().isoformat()}",
                extra={"tier": {"name": tier.name, "benefits": view.benefits.get(tier.id, [])}},
                data={"tier_id": tier.id}, view=view)
 

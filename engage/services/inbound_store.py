@@ -30,37 +30,10 @@ from engage.loyalty.lots import OpenLot
 from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
 from engage.messaging import ContactState
 from engage.models import Member, Message
-from engage.outbox.contacts import contact_state
+from engage.outbox.contacts import CONTACT_COLUMNS, Contact, contact_state
 from engage.services.delivery import first_time
 from engage.services.feedback import NEWEST_REQUEST_SQL
 from engage.services.inbound_common import ANSWERED, RECEIVED
-
-CONTACT_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "locale", "timezone", "tier_id",
-                   "sms_consent", "email_consent", "sms_opted_out", "email_opted_out", "unsubscribe_token")
-
-
-@dataclass(frozen=True)
-class Contact:
-    """A locked member row as plain values: what answering and the rules read of the member."""
-
-    id: int
-    first_name: str
-    last_name: str | None
-    email: str | None
-    phone: str | None
-    locale: str | None
-    timezone: str | None
-    tier_id: int
-    sms_consent: bool
-    email_consent: bool
-    sms_opted_out: bool
-    email_opted_out: bool
-    unsubscribe_token: str
-
-    @classmethod
-    def of(cls, row) -> Contact:
-        return cls(*(row[i] for i in range(len(CONTACT_COLUMNS))))
-
 
 @dataclass(frozen=True)
 class Claim:
