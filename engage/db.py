@@ -151,13 +151,31 @@ class DriverStatement:
     def run(self, session: Session, params: dict) -> list:
         for observer in self.observers:
             observer(self.sql, params)
-        cursor = session.connection().connection.driver_connection.cursor()
-        with cursor:
-            cursor.execute(self.sql, params)
-            result = cursor.pgresult
-            if result is None or result.status != ExecStatus.TUPLES_OK:
-                return []
-            # psycopg's namedtuple_row reads the columns anew for every result; they never change.
-            if self._row is None:
-                self._row = namedtuple("Row", [column.name for column in cursor.description])
-            return [self._row._make(row) for row in cursor.fetchall()]
+        cursor = _transaction_cursor(session)
+        cursor.execute(self.sql, params)
+        result = cursor.pgresult
+        if result is None or result.status != ExecStatus.TUPLES_OK:
+            return []
+        # psycopg's namedtuple_row reads the columns anew for every result; they never change.
+        if self._row is None:
+            self._row = namedtuple("Row", [column.name for column in cursor.description])
+        return [self._row._make(row) for row in cursor.fetchall()]
+
+
+_CURSOR = "engage.driver_cursor"
+
+
+def _transaction_cursor(session: Session):
+    """One psycopg cursor per session transaction, shared by its DriverStatements.
+
+    Asking the session for its connection again and opening a new cursor cost about as much Python
+    as a statement's own execution. Every statement fetches all its rows, so reuse is safe; the
+    cursor is keyed on the transaction, so a later transaction (another pooled connection) gets its
+    own."""
+    transaction = session.get_transaction()
+    held = session.info.get(_CURSOR)
+    if held is not None and transaction is not None and held[0] is transaction:
+        return held[1]
+    cursor = session.connection().connection.driver_connection.cursor()
+    session.info[_CURSOR] = (session.get_transaction(), cursor)
+    return cursor
