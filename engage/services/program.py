@@ -79,6 +79,9 @@ class ProgramCache:
     """The program's rules, cached per process (they are read on every request).
 
     Edits made through this process clear it at once; other processes see them within `ttl`.
+    When the value is only stale (not cleared), one thread reloads it while the others go on
+    with the stale value: a reload is several queries, and every worker thread would otherwise
+    make it at the same moment.
     """
 
     def __init__(self, ttl_seconds: float = 2.0):
@@ -86,19 +89,28 @@ class ProgramCache:
         self.lock = threading.Lock()
         self.value: ProgramView | None = None
         self.loaded_at = 0.0
+        self.loading = False
+        self.generation = 0  # bumped by clear(): a load begun before an edit is not kept
 
     def get(self, loader) -> ProgramView:
         with self.lock:
-            if self.value is not None and time.monotonic() - self.loaded_at < self.ttl:
+            if self.value is not None and (self.loading or time.monotonic() - self.loaded_at < self.ttl):
                 return self.value
-        value = loader()
+            self.loading, generation = True, self.generation
+        try:
+            value = loader()
+        finally:
+            with self.lock:
+                self.loading = False
         with self.lock:
-            self.value, self.loaded_at = value, time.monotonic()
+            if generation == self.generation:
+                self.value, self.loaded_at = value, time.monotonic()
         return value
 
     def clear(self) -> None:
         with self.lock:
             self.value = None
+            self.generation += 1
 
 
 def _read(session: Session) -> ProgramView:

@@ -43,6 +43,7 @@ class UnknownTemplateError(LookupError):
     """No default template exists for that flow, channel or reply key."""
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked several times for every message and answer
 def normalize_locale(locale: str | None) -> str:
     """'nl-be' → 'nl_BE'; anything that is not a locale tag → '' (it also names a folder)."""
     parts = (locale or "").strip().replace("-", "_").split("_")
@@ -62,6 +63,7 @@ def locale_chain(locale: str | None, program_locale: str | None = None) -> tuple
     return tuple(dict.fromkeys(tag for tag in chain if tag))
 
 
+@functools.lru_cache(maxsize=256)  # pure over a few locale tags; every SMS answer asks
 def resolve_locale(locale: str | None, program_locale: str | None = None) -> str:
     """The first locale in the chain that has default templates."""
     return next(tag for tag in locale_chain(locale, program_locale) if _has_locale(tag))
