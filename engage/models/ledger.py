@@ -22,7 +22,9 @@ class LedgerEntry(Base):
         # `source` names what caused the entry; one entry per cause makes once-only rules
         # (signup, social follow, feedback per request, reply per message) hold under races.
         UniqueConstraint("member_id", "source"),
-        Index("ix_ledger_entries_member_kind_occurred", "member_id", "kind", "occurred_at"),
+        # INCLUDE points: balance and qualifying totals come from the index alone (migration 0004)
+        Index("ix_ledger_entries_member_kind_occurred", "member_id", "kind", "occurred_at",
+              postgresql_include=["points"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

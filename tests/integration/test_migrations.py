@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from engage.db import Base
 
@@ -13,6 +14,20 @@ def test_no_autogenerate_diff(db):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_indexes_include_the_same_columns_as_the_models(db):
+    # Alembic's comparison does not look at INCLUDE columns (PostgreSQL): compare them here.
+    if not db.is_postgres:
+        return
+    with db.engine.connect() as connection:
+        migrated = {name: definition.partition(" INCLUDE ")[2] for name, definition in connection.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"))}
+    modelled = {index.name: index.dialect_options["postgresql"]["include"] or []
+                for table in Base.metadata.tables.values() for index in table.indexes}
+    assert migrated["ix_ledger_entries_member_kind_occurred"] == "(points)"
+    for name, include in modelled.items():
+        assert migrated[name] == (f"({', '.join(include)})" if include else ""), name
 
 
 def test_migrated_database_has_default_program(api):
