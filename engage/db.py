@@ -111,6 +111,13 @@ class Database:
         self.engine.dispose()
 
 
+def sql_strings(values: tuple[str, ...]) -> str:
+    """Fixed string constants (statuses) as a SQL list for hand-written statements: 'a', 'b'."""
+    if any("'" in value for value in values):
+        raise ValueError("sql_strings takes constants without quotes")
+    return ", ".join(f"'{value}'" for value in values)
+
+
 class InsertIgnoring:
     """`INSERT … ON CONFLICT (columns) DO NOTHING RETURNING id`, compiled once per dialect.
 

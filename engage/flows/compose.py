@@ -22,7 +22,8 @@ def public_url(session: Session) -> str:
     return session.info.get("public_url", "http://127.0.0.1:5000")
 
 
-def renderer(session: Session, member: Member | Contact, view: ProgramView, flow: str, now: datetime, extra: dict):
+def renderer(session: Session, member: Member | Contact, view: ProgramView, flow: str, now: datetime,
+             extra: dict):
     """A function rendering this flow's live template for a channel, in the member's language.
 
     The context (balance, lots …) is read at the first call: a member who can receive no channel

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, select, text
 
+from engage.db import sql_strings
 from engage.events import PurchaseRecorded
 from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
@@ -22,7 +23,7 @@ LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
 RECENT_REQUEST_SQL = (
     "EXISTS (SELECT 1 FROM messages WHERE messages.member_id = :member_id"
     " AND messages.flow = 'feedback_request' AND messages.direction = 'out' AND NOT messages.is_test"
-    f" AND messages.status IN ({', '.join(repr(status) for status in LIVE)})"
+    f" AND messages.status IN ({sql_strings(LIVE)})"
     " AND messages.created_at >= :feedback_since)")
 _RECENT_REQUEST = text(f"SELECT {RECENT_REQUEST_SQL}").bindparams(
     bindparam("feedback_since", type_=Message.created_at.type))

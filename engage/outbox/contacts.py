@@ -43,7 +43,8 @@ class Contact:
         return cls(*(row[i] for i in range(len(CONTACT_COLUMNS))))
 
 
-_CONTACT = select(*(Member.__table__.c[name] for name in CONTACT_COLUMNS)).where(Member.id == bindparam("id"))
+CONTACT_ROW = [Member.__table__.c[name] for name in CONTACT_COLUMNS]  # select(*CONTACT_ROW) → Contact.of
+_CONTACT = select(*CONTACT_ROW).where(Member.id == bindparam("id"))
 
 
 def read_contact(session: Session, member_id: int) -> Contact | None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from engage.db import UTCDateTime
+from engage.db import UTCDateTime, sql_strings
 from engage.outbox.enqueue import BOOKED
 
 # A feedback request can be answered for this long after it went out.
@@ -20,7 +20,7 @@ ANSWERABLE = BOOKED  # a request that went out can be answered
 NEWEST_REQUEST_SQL = (
     "SELECT r.id FROM messages AS r"
     " WHERE r.member_id = :member_id AND r.direction = 'out' AND r.flow = 'feedback_request'"
-    f" AND r.is_test = false AND r.status IN ({', '.join(repr(status) for status in ANSWERABLE)})"
+    f" AND r.is_test = false AND r.status IN ({sql_strings(ANSWERABLE)})"
     " AND r.sent_at >= :feedback_since"
     " ORDER BY r.sent_at DESC, r.id DESC LIMIT 1")
 _OPEN_REQUEST = text(NEWEST_REQUEST_SQL).bindparams(bindparam("feedback_since", type_=UTCDateTime()))

@@ -24,16 +24,17 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from engage.db import DriverStatement, UTCDateTime
+from engage.db import DriverStatement, UTCDateTime, sql_strings
 from engage.loyalty.earning import once_only_source
 from engage.loyalty.lots import OpenLot
 from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
 from engage.messaging import ContactState
 from engage.models import Member, Message
-from engage.outbox.contacts import CONTACT_COLUMNS, Contact, contact_state
+from engage.outbox.contacts import CONTACT_COLUMNS, CONTACT_ROW, Contact, contact_state
 from engage.services.delivery import first_time
 from engage.services.feedback import NEWEST_REQUEST_SQL
 from engage.services.inbound_common import ANSWERED, RECEIVED
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -66,10 +67,6 @@ class Window:
     qualifying_since: datetime
 
 
-def _sql_list(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)
-
-
 # The ledger sources of reply and feedback points for a message, less its id (engage.loyalty).
 _REPLY_PREFIX = reply_source(0).removesuffix("0")
 _FEEDBACK_PREFIX = once_only_source("feedback", 0).removesuffix("0")
@@ -84,7 +81,7 @@ _FACTS_CTES = f"""
     ), replied AS (
         SELECT o.id FROM messages AS o
         WHERE o.member_id = :member_id AND o.direction = 'out' AND o.channel = :channel
-          AND o.flow IS NOT NULL AND o.is_test = false AND o.status IN ({_sql_list(ANSWERED)})
+          AND o.flow IS NOT NULL AND o.is_test = false AND o.status IN ({sql_strings(ANSWERED)})
           AND o.sent_at >= :reply_since
         ORDER BY o.sent_at DESC, o.id DESC LIMIT 1
     ), totals AS (
@@ -159,8 +156,7 @@ _PG_FINISH = DriverStatement("""
 
 # --- elsewhere (SQLite): the same steps in plain statements -----------------------------------
 
-_CONTACT_ROW = [Member.__table__.c[name] for name in CONTACT_COLUMNS]
-_CONTACTS = {by: select(*_CONTACT_ROW).where(condition == bindparam("address"), Member.erased_at.is_(None))
+_CONTACTS = {by: select(*CONTACT_ROW).where(condition == bindparam("address"), Member.erased_at.is_(None))
              .order_by(Member.id).with_for_update()
              for by, condition in (("phone", Member.phone), ("email", func.lower(Member.email)))}
 
@@ -242,6 +238,10 @@ class SmsAnswer:
     encoding: str
 
 
+ANSWER_DATA = {"via": "twiml"}  # stored on every TwiML answer row
+_ANSWER_DATA_JSON = json.dumps(ANSWER_DATA)
+
+
 def finish(session: Session, contact: Contact, message_id: int, *, action: str, in_reply_to_id: int | None,
            data: dict, answer: SmsAnswer | None, now: datetime) -> None:
     """Write the SMS answer (if any) and what the inbound message did."""
@@ -252,7 +252,7 @@ def finish(session: Session, contact: Contact, message_id: int, *, action: str, 
             "answer": answer.text if answer else None, "answer_to": answer and answer.to_address,
             "answer_from": answer and answer.from_address, "locale": answer and answer.locale,
             "segments": answer and answer.segments, "encoding": answer and answer.encoding,
-            "answer_data": json.dumps(ANSWER_DATA)})
+            "answer_data": _ANSWER_DATA_JSON})
         return
     connection = session.connection()
     if answer is not None:
@@ -264,6 +264,3 @@ def finish(session: Session, contact: Contact, message_id: int, *, action: str, 
             created_at=now, updated_at=now))
     connection.execute(update(Message).where(Message.id == message_id).values(
         action=action, in_reply_to_id=in_reply_to_id, data=data))
-
-
-ANSWER_DATA = {"via": "twiml"}

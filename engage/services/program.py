@@ -97,15 +97,15 @@ class ProgramCache:
             if self.value is not None and (self.loading or time.monotonic() - self.loaded_at < self.ttl):
                 return self.value
             self.loading, generation = True, self.generation
+        value = None
         try:
             value = loader()
+            return value
         finally:
             with self.lock:
                 self.loading = False
-        with self.lock:
-            if generation == self.generation:
-                self.value, self.loaded_at = value, time.monotonic()
-        return value
+                if value is not None and generation == self.generation:
+                    self.value, self.loaded_at = value, time.monotonic()
 
     def clear(self) -> None:
         with self.lock:
