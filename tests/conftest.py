@@ -66,7 +66,10 @@ def config(database_url):
 def app(config, clock):
     app = create_app(config, clock=clock)
     yield app
-    app.extensions["engage.db"].dispose()
+    try:
+        databases.check_member_totals(app.extensions["engage.db"].engine)
+    finally:
+        app.extensions["engage.db"].dispose()
 
 
 @pytest.fixture

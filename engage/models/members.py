@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
@@ -34,6 +34,11 @@ class Member(Base):
     unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sums of the member's ledger entries and of its `earn` entries, added to by a trigger on
+    # every ledger insert (migration 0005), so never written here. Read them with a statement
+    # that locks the row (purchases); an ORM object loaded earlier may hold older values.
+    points_balance: Mapped[int] = mapped_column(server_default=text("0"))
+    points_earned: Mapped[int] = mapped_column(server_default=text("0"))
 
 
 class ConsentEvent(Base):

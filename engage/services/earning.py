@@ -100,7 +100,9 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
     """Record a purchase or action and award its points; replay-safe with an Idempotency-Key."""
     request_body = {name: str(value) for name, value in data.items()}
     if data["type"] == "purchase" and session.get_bind().dialect.name == "postgresql":
-        return _record_purchase(session, member_id, data, request_body, key, now)
+        answer = _record_purchase(session, member_id, data, request_body, key, now)
+        if answer is not None:
+            return answer
     with transaction(session):
         replay = idempotent.claim(session, "events", key, member_id, request_body, now)
         if replay is not None:
@@ -131,24 +133,32 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
 
 
 def _record_purchase(session: Session, member_id: int, data: dict, request_body: dict, key: str | None,
-                     now: datetime) -> dict:
-    """`record_event` for a purchase on PostgreSQL, in two statements (services.purchases)."""
-    wanted = fingerprint("events", member_id, request_body)
+                     now: datetime) -> dict | None:
+    """`record_event` for a well-formed purchase on PostgreSQL, in one statement (services.purchases).
+
+    None when that path declines (see there) or the purchase is invalid: nothing is written, and
+    the plain steps answer it, so an unknown member, a replay and a bad amount get the same
+    answers in the same order on both databases.
+    """
     try:
         with transaction(session):
-            tier_id, stored_fingerprint, stored_answer = purchases.lock(session, member_id, key)
-            if stored_fingerprint is not None:
-                return idempotent.replay(stored_fingerprint, wanted, stored_answer)
             view = load(session)
-            amount, currency = _check_amount(view, data.get("amount"), data.get("currency"))
-            occurred_at = _check_time(view, data.get("occurred_at"), now)
-            answer, events = purchases.write(session, view, member_id, tier_id, amount=amount,
-                                             currency=currency, occurred_at=occurred_at, key=key,
-                                             fingerprint=wanted, now=now)
+            try:
+                amount, currency = _check_amount(view, data.get("amount"), data.get("currency"))
+                occurred_at = _check_time(view, data.get("occurred_at"), now)
+            except Unprocessable:
+                raise _Declined from None
+            recorded = purchases.record(session, view, member_id, amount=amount, currency=currency,
+                                        occurred_at=occurred_at, key=key,
+                                        fingerprint=fingerprint("events", member_id, request_body), now=now)
+            if recorded is None:
+                raise _Declined
+            answer, events = recorded
             flows.react(session, events, now)
             return answer
-    except purchases.Raced:
-        pass  # rolled back: the request that won the key has committed its answer
-    with transaction(session):
-        record = idempotent.stored(session, "events", key)
-        return idempotent.replay(record.fingerprint, wanted, record.response)
+    except _Declined:
+        return None  # rolled back, nothing written
+
+
+class _Declined(Exception):
+    """The one-statement purchase leaves this request to the plain steps."""

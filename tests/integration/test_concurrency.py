@@ -11,13 +11,17 @@ from engage import create_app
 from engage.config import Config
 from engage.models import LedgerEntry, Lot
 from tests.support.api import ApiClient
+from tests.support.databases import check_member_totals
 
 
 @pytest.fixture
 def pg_api(postgres_only_url, clock):
     app = create_app(Config(database_url=postgres_only_url, testing=True), clock=clock)
     yield ApiClient(app, app.test_client())
-    app.extensions["engage.db"].dispose()
+    try:
+        check_member_totals(app.extensions["engage.db"].engine)
+    finally:
+        app.extensions["engage.db"].dispose()
 
 
 def _race(calls):
@@ -65,3 +69,23 @@ def test_one_key_racing_across_two_members_credits_one(pg_api):
     assert len(winners) == 1
     points = sorted(pg_api.get(f"/members/{m['id']}").get_json()["points"] for m in (first, second))
     assert points == [100, 142]
+
+
+def test_twenty_purchases_racing_at_one_member_each_see_the_one_before(pg_api):
+    """Every answer's balance is the previous answer's plus its own points: each purchase read the
+    balance committed just before it (the member's row lock orders them), none a stale one."""
+    member = pg_api.enrol("race-5")  # 100 signup points
+    path = f"/api/v1/members/{member['id']}/events"
+    calls = [lambda n=n: pg_api.app.test_client().post(
+        path, json={"type": "purchase", "amount": "42.00"},
+        headers={**pg_api.headers(), "Idempotency-Key": f"order-{n}"}) for n in range(20)]
+    responses = _race(calls)
+    assert {r.status_code for r in responses} == {201}
+    answers = sorted((r.get_json() for r in responses), key=lambda answer: answer["points"])
+    balance = 100
+    for answer in answers:
+        balance += answer["points_awarded"]
+        assert answer["points"] == balance
+    assert pg_api.get(f"/members/{member['id']}").get_json()["points"] == balance
+    assert answers[-1]["tier"] == "Silver"  # crossed 500 on the way: later purchases earned 1.25x
+    assert answers[-1]["points_awarded"] == 52

@@ -84,3 +84,20 @@ def empty_postgres(url: str) -> None:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         insert_defaults(connection)
     engine.dispose()
+
+
+MEMBER_TOTALS_DRIFT = sa.text("""
+    SELECT m.id, m.points_balance, m.points_earned, coalesce(l.balance, 0) AS balance, coalesce(l.earned, 0) AS earned
+    FROM members AS m
+    LEFT JOIN (SELECT member_id, sum(points) AS balance,
+                      sum(CASE WHEN kind = 'earn' THEN points ELSE 0 END) AS earned
+               FROM ledger_entries GROUP BY member_id) AS l ON l.member_id = m.id
+    WHERE m.points_balance <> coalesce(l.balance, 0) OR m.points_earned <> coalesce(l.earned, 0)
+""")
+
+
+def check_member_totals(engine: sa.Engine) -> None:
+    """After every test: each member's stored totals are the sums of its ledger (trigger, 0005)."""
+    with engine.connect() as connection:
+        drift = connection.execute(MEMBER_TOTALS_DRIFT).all()
+    assert not drift, f"members whose points_balance/points_earned differ from their ledger: {drift[:5]}"
