@@ -38,14 +38,12 @@ def award(session: Session, view: ProgramView, member: Member, points: int, *, r
     """
     if points <= 0:
         return Award(0, [])
-    since = tiers.qualifying_since(now, view.rules.qualifying_window_days)
-    before, qualifying = ledger.totals(session, member.id, since)
+    before, earned = ledger.stored_totals(session, member.id)
     ledger.credit(session, member.id, points, reason=reason, source=source,
                   occurred_at=occurred_at, now=now, rules=view.rules)
-    qualifying += points if occurred_at >= since else 0
-    current = lifted = view.tier(member.tier_id)
-    if tiers.next_tier(current.threshold, view.tiers) is not None:  # at the top nothing can lift
-        lifted = tiers.after_earning(current, qualifying, view.tiers)
+    current = view.tier(member.tier_id)
+    lifted = ledger.tier_after_earning(session, view.tiers, member.id, current, earned + points,
+                                       tiers.qualifying_since(now, view.rules.qualifying_window_days))
     events: list = [PointsEarned(member.id, points, before, before + points, source, lifted.id)]
     if lifted.id != current.id:
         member.tier_id = lifted.id

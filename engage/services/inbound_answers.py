@@ -59,7 +59,8 @@ def _answer_context(session: Session, view: ProgramView, member: Contact, facts:
                     now: datetime) -> dict:
     if outcome.reply_key in NEEDS_FULL_CONTEXT:  # a balance changes nothing: the facts still hold
         return build_context(session, member, view, now, public_url(session), open_lots=facts.open_lots,
-                             totals=(facts.balance, facts.qualifying), **outcome.extra)
+                             totals=None if facts.qualifying is None else (facts.balance, facts.qualifying),
+                             **outcome.extra)
     points = ledger.balance(session, member.id) if outcome.reply_key in NEEDS_POINTS else None
     return {"member": {"first_name": member.first_name, "last_name": member.last_name, "points": points,
                        "locale": member.locale or view.program.default_locale},

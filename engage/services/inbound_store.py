@@ -52,7 +52,7 @@ class Facts:
     reply_rewarded: bool  # `replied_to` already earned reply or feedback points
     replies_today: int  # reply credits since the member's local midnight
     balance: int
-    qualifying: int  # earned since the start of the tier qualifying window
+    qualifying: int | None  # earned since the start of the tier qualifying window; read for `want_lots`
     state: ContactState
     open_lots: list[OpenLot] | None = None  # read with the facts when asked for (PostgreSQL)
 
@@ -85,10 +85,14 @@ _FACTS_CTES = f"""
           AND o.sent_at >= :reply_since
         ORDER BY o.sent_at DESC, o.id DESC LIMIT 1
     ), totals AS (
-        SELECT coalesce(sum(points), 0) AS balance,
-               coalesce(sum(CASE WHEN kind = 'earn' AND occurred_at >= :qualifying_since THEN points END), 0)
-                   AS qualifying
-        FROM ledger_entries WHERE member_id = :member_id
+        -- the balance from the member's row (kept by the ledger trigger, migration 0005); the
+        -- qualifying points only for an answer that shows them (a balance)
+        SELECT points_balance AS balance,
+               CASE WHEN CAST(:want_totals AS BOOLEAN) THEN (
+                   SELECT coalesce(sum(points), 0) FROM ledger_entries
+                   WHERE member_id = :member_id AND kind = 'earn' AND occurred_at >= :qualifying_since)
+               END AS qualifying
+        FROM members WHERE id = :member_id
     )"""
 _FACTS_COLUMNS = f"""
     (SELECT id FROM request) AS feedback_request_id,
@@ -189,8 +193,8 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
           want_lots: bool, now: datetime) -> Facts:
     """Store the inbound message on the member's thread and read the facts about the member.
 
-    `want_lots`: the answer will show the member's points in full (a balance); on PostgreSQL their
-    open lots come with the facts.
+    `want_lots`: the answer will show the member's points in full (a balance); the qualifying
+    points, and on PostgreSQL the open lots, come with the facts.
     """
     message = {"member_id": contact.id, "channel": channel, "from_address": from_address,
                "to_address": to_address, "subject": subject, "body": body, "provider_id": provider_id,
@@ -198,7 +202,7 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
     params = {"member_id": contact.id, "channel": channel, "phone": contact.phone or "",
               "email": (contact.email or "").lower(), "feedback_since": window.feedback_since,
               "reply_since": window.reply_since, "day_start": window.day_start,
-              "qualifying_since": window.qualifying_since}
+              "qualifying_since": window.qualifying_since, "want_totals": want_lots}
     if _postgres(session):
         [row] = _PG_STORE.run(session, {**message, **params, "data": json.dumps(data), "want_lots": want_lots})
         message_id, open_lots = row.message_id, _lots(row.open_lots)
@@ -214,7 +218,7 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
                                                   (("email", params["email"]), row.email_suppression)) if reason}
     return Facts(message_id=message_id, feedback_request_id=row.feedback_request_id, replied_to=row.replied_to,
                  reply_rewarded=bool(row.reply_rewarded), replies_today=int(row.replies_today),
-                 balance=int(row.balance), qualifying=int(row.qualifying),
+                 balance=int(row.balance), qualifying=None if row.qualifying is None else int(row.qualifying),
                  state=contact_state(contact, suppressed), open_lots=open_lots)
 
 

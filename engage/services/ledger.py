@@ -8,8 +8,10 @@ from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engage.loyalty import lots as lot_rules
+from engage.loyalty import tiers as tier_rules
 from engage.loyalty.settings import EarningRules
-from engage.models import LedgerEntry, Lot
+from engage.loyalty.tiers import TierRule
+from engage.models import LedgerEntry, Lot, Member
 
 
 def credit(session: Session, member_id: int, points: int, *, reason: str, source: str,
@@ -29,14 +31,15 @@ def credit(session: Session, member_id: int, points: int, *, reason: str, source
 # session's connection (no ORM layer for plain rows).
 _OPEN_LOTS = select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
     Lot.member_id == bindparam("member_id"), Lot.remaining > 0)
-_BALANCE = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-    LedgerEntry.member_id == bindparam("member_id"))
+_STORED_TOTALS = select(Member.points_balance, Member.points_earned).where(Member.id == bindparam("member_id"))
 _SINCE = bindparam("since", type_=LedgerEntry.occurred_at.type)
 _TOTALS = select(
     func.coalesce(func.sum(LedgerEntry.points), 0),
     func.coalesce(func.sum(case((and_(LedgerEntry.kind == "earn", LedgerEntry.occurred_at >= _SINCE),
                                  LedgerEntry.points), else_=0)), 0),
 ).where(LedgerEntry.member_id == bindparam("member_id"))
+_QUALIFYING = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+    LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.kind == "earn", LedgerEntry.occurred_at >= _SINCE)
 _HAS_SOURCE = select(LedgerEntry.id).where(
     LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.source == bindparam("source"))
 
@@ -63,8 +66,32 @@ def debit_fifo(session: Session, member_id: int, points: int, *, kind: str, reas
 
 
 def balance(session: Session, member_id: int) -> int:
-    """The sum of the member's ledger entries: the one truth about their points."""
-    return int(session.connection().execute(_BALANCE, {"member_id": member_id}).scalar_one())
+    """The member's points: the sum of their ledger entries, kept on their row (see stored_totals)."""
+    return stored_totals(session, member_id)[0]
+
+
+def stored_totals(session: Session, member_id: int) -> tuple[int, int]:
+    """(balance, points ever earned) from the member's row, one row whatever the history.
+
+    A trigger adds every inserted ledger entry to them in the inserting transaction (migration
+    0005), so they are the ledger's sums. Under the member's row lock they are also current.
+    """
+    balance, earned = session.connection().execute(_STORED_TOTALS, {"member_id": member_id}).one()
+    return int(balance), int(earned)
+
+
+def tier_after_earning(session: Session, tiers: list[TierRule], member_id: int, current: TierRule,
+                       earned: int, since: datetime) -> TierRule:
+    """The tier once this member's latest credit is written (earning only ever lifts).
+
+    `earned`, all points ever earned including that credit, bounds the qualifying points: below
+    the next tier's threshold nothing can lift, and the member's entries are not summed.
+    """
+    above = tier_rules.next_tier(current.threshold, tiers)
+    if above is None or earned < above[0].threshold:
+        return current
+    qualifying = session.connection().execute(_QUALIFYING, {"member_id": member_id, "since": since}).scalar_one()
+    return tier_rules.after_earning(current, int(qualifying), tiers)
 
 
 def totals(session: Session, member_id: int, since: datetime) -> tuple[int, int]:

@@ -37,6 +37,7 @@ from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.flows import feedback_request
 from engage.loyalty import earning, tiers
 from engage.loyalty import lots as lot_rules
+from engage.services import ledger
 from engage.services.program import ProgramView
 
 _PURCHASE = DriverStatement(f"""
@@ -80,10 +81,6 @@ _PURCHASE = DriverStatement(f"""
     FROM priced
 """)
 
-_QUALIFYING = DriverStatement("""
-    SELECT coalesce(sum(points), 0) AS points FROM ledger_entries
-    WHERE member_id = :member_id AND kind = 'earn' AND occurred_at >= :since
-""")
 _LIFT_TIER = text("UPDATE members SET tier_id = :tier_id WHERE id = :member_id")
 _ANSWER_TIER = text("UPDATE idempotency_records SET response = :response WHERE scope = 'events' AND key = :key")
 
@@ -108,7 +105,8 @@ def record(session: Session, view: ProgramView, member_id: int, *, amount: Decim
     answer = {"id": row.event_id, "points_awarded": points, "points": before + points, "tier": tier.name}
     events: list = []
     if points > 0:
-        lifted = _lifted(session, view, member_id, tier, row.earned + points, now)
+        lifted = ledger.tier_after_earning(session, view.tiers, member_id, tier, row.earned + points,
+                                           tiers.qualifying_since(now, rules.qualifying_window_days))
         if lifted.id != tier.id:
             session.connection().execute(_LIFT_TIER, {"tier_id": lifted.id, "member_id": member_id})
             answer["tier"] = lifted.name
@@ -121,13 +119,3 @@ def record(session: Session, view: ProgramView, member_id: int, *, amount: Decim
                                    asked_for_feedback_recently=row.asked_recently))
     return answer, events
 
-
-def _lifted(session: Session, view: ProgramView, member_id: int, tier, earned: int, now: datetime):
-    """The member's tier after earning; `earned` (all points ever earned, this purchase's too)
-    bounds the qualifying points, so below the next threshold there is nothing to sum."""
-    above = tiers.next_tier(tier.threshold, view.tiers)
-    if above is None or earned < above[0].threshold:
-        return tier
-    since = tiers.qualifying_since(now, view.rules.qualifying_window_days)
-    [row] = _QUALIFYING.run(session, {"member_id": member_id, "since": since})
-    return tiers.after_earning(tier, int(row.points), view.tiers)

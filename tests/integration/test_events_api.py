@@ -24,6 +24,19 @@ def test_tier_multiplier_and_instant_upgrade(api):
     assert gold["tier"] == "Gold" and gold["points_awarded"] == 1250
 
 
+@pytest.mark.parametrize("last", [{"type": "purchase", "amount": "150.00"}, {"type": "review"}])
+def test_points_earned_before_the_qualifying_window_do_not_lift(api, clock, last):
+    """The member has earned more than Silver's 500 in all, but only the last year counts."""
+    member = api.enrol("window-1")  # 100
+    api.purchase(member["id"], "390.00")  # 490 earned: still Bronze
+    clock.advance(days=366)
+    after = api.post(f"/members/{member['id']}/events", last).get_json()
+    assert after["tier"] == "Bronze" and after["points_awarded"] in (150, 50)
+    clock.advance(days=1)
+    lifting = api.purchase(member["id"], "450.00").get_json()  # 450 + the last one, within the year
+    assert lifting["tier"] == "Silver"
+
+
 @pytest.mark.parametrize("event,points", [("review", 50), ("newsletter_signup", 20), ("social_follow", 10)])
 def test_actions_earn_fixed_points(api, event, points):
     member = api.enrol(f"act-{event}")
