@@ -40,6 +40,13 @@ def after_earning(current: TierRule, qualifying: int, tiers: list[TierRule]) -> 
     return reached if reached.threshold > current.threshold else current
 
 
+def may_lift(current: TierRule, earned_ever: int, tiers: list[TierRule]) -> bool:
+    """Could earning lift `current`? Qualifying points never exceed all points ever earned, so
+    below the next tier's threshold the answer is no without summing the qualifying window."""
+    above = next_tier(current.threshold, tiers)
+    return above is not None and earned_ever >= above[0].threshold
+
+
 def rank(tier: TierRule, tiers: list[TierRule]) -> int:
     return [t.id for t in ordered(tiers)].index(tier.id)
 

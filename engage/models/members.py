@@ -35,8 +35,8 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The sums of the member's ledger entries and of its `earn` entries, added to by a trigger on
-    # every ledger insert (migration 0005), so never written here. Read them with a statement
-    # that locks the row (purchases); an ORM object loaded earlier may hold older values.
+    # every ledger insert (migration 0005), so never written here. Read them with SQL
+    # (ledger.stored_totals, the purchase statement): an ORM object loaded earlier may be stale.
     points_balance: Mapped[int] = mapped_column(server_default=text("0"))
     points_earned: Mapped[int] = mapped_column(server_default=text("0"))
 

@@ -88,7 +88,7 @@ _FACTS_CTES = f"""
         -- the balance from the member's row (kept by the ledger trigger, migration 0005); the
         -- qualifying points only for an answer that shows them (a balance)
         SELECT points_balance AS balance,
-               CASE WHEN CAST(:want_totals AS BOOLEAN) THEN (
+               CASE WHEN CAST(:want_lots AS BOOLEAN) THEN (
                    SELECT coalesce(sum(points), 0) FROM ledger_entries
                    WHERE member_id = :member_id AND kind = 'earn' AND occurred_at >= :qualifying_since)
                END AS qualifying
@@ -202,9 +202,9 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
     params = {"member_id": contact.id, "channel": channel, "phone": contact.phone or "",
               "email": (contact.email or "").lower(), "feedback_since": window.feedback_since,
               "reply_since": window.reply_since, "day_start": window.day_start,
-              "qualifying_since": window.qualifying_since, "want_totals": want_lots}
+              "qualifying_since": window.qualifying_since, "want_lots": want_lots}
     if _postgres(session):
-        [row] = _PG_STORE.run(session, {**message, **params, "data": json.dumps(data), "want_lots": want_lots})
+        [row] = _PG_STORE.run(session, {**message, **params, "data": json.dumps(data)})
         message_id, open_lots = row.message_id, _lots(row.open_lots)
     else:
         message_id = session.connection().execute(insert(Message).values(

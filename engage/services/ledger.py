@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engage.loyalty import lots as lot_rules
@@ -32,14 +32,9 @@ def credit(session: Session, member_id: int, points: int, *, reason: str, source
 _OPEN_LOTS = select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
     Lot.member_id == bindparam("member_id"), Lot.remaining > 0)
 _STORED_TOTALS = select(Member.points_balance, Member.points_earned).where(Member.id == bindparam("member_id"))
-_SINCE = bindparam("since", type_=LedgerEntry.occurred_at.type)
-_TOTALS = select(
-    func.coalesce(func.sum(LedgerEntry.points), 0),
-    func.coalesce(func.sum(case((and_(LedgerEntry.kind == "earn", LedgerEntry.occurred_at >= _SINCE),
-                                 LedgerEntry.points), else_=0)), 0),
-).where(LedgerEntry.member_id == bindparam("member_id"))
 _QUALIFYING = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-    LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.kind == "earn", LedgerEntry.occurred_at >= _SINCE)
+    LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.kind == "earn",
+    LedgerEntry.occurred_at >= bindparam("since", type_=LedgerEntry.occurred_at.type))
 _HAS_SOURCE = select(LedgerEntry.id).where(
     LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.source == bindparam("source"))
 
@@ -84,20 +79,16 @@ def tier_after_earning(session: Session, tiers: list[TierRule], member_id: int, 
                        earned: int, since: datetime) -> TierRule:
     """The tier once this member's latest credit is written (earning only ever lifts).
 
-    `earned`, all points ever earned including that credit, bounds the qualifying points: below
-    the next tier's threshold nothing can lift, and the member's entries are not summed.
+    `earned` is all points ever earned, that credit included (see tiers.may_lift).
     """
-    above = tier_rules.next_tier(current.threshold, tiers)
-    if above is None or earned < above[0].threshold:
+    if not tier_rules.may_lift(current, earned, tiers):
         return current
-    qualifying = session.connection().execute(_QUALIFYING, {"member_id": member_id, "since": since}).scalar_one()
-    return tier_rules.after_earning(current, int(qualifying), tiers)
+    return tier_rules.after_earning(current, qualifying(session, member_id, since), tiers)
 
 
-def totals(session: Session, member_id: int, since: datetime) -> tuple[int, int]:
-    """(balance, qualifying points since `since`) in one pass over the member's entries."""
-    balance, earned = session.connection().execute(_TOTALS, {"member_id": member_id, "since": since}).one()
-    return int(balance), int(earned)
+def qualifying(session: Session, member_id: int, since: datetime) -> int:
+    """Points earned at or after `since` (the tier qualifying window)."""
+    return int(session.connection().execute(_QUALIFYING, {"member_id": member_id, "since": since}).scalar_one())
 
 
 def has_source(session: Session, member_id: int, source: str) -> bool:

@@ -145,7 +145,8 @@ def summary(session: Session, member: Member, now: datetime, view: ProgramView |
     """
     view = view or load(session)
     if totals is None:
-        totals = ledger.totals(session, member.id, tiers.qualifying_since(now, view.rules.qualifying_window_days))
+        totals = (ledger.balance(session, member.id), ledger.qualifying(
+            session, member.id, tiers.qualifying_since(now, view.rules.qualifying_window_days)))
     balance, qualifying = totals
     upcoming = tiers.next_tier(qualifying, view.tiers)
     open_lots = ledger.open_lots(session, member.id) if open_lots is None else open_lots

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.loyalty.tiers import TierRule, after_earning, next_tier, ordered, qualifying_since, rank, tier_for
+from engage.loyalty.tiers import TierRule, after_earning, may_lift, next_tier, ordered, qualifying_since, rank, tier_for
 
 BRONZE = TierRule(id=1, name="Bronze", threshold=0, multiplier=Decimal("1.0"))
 SILVER = TierRule(id=2, name="Silver", threshold=500, multiplier=Decimal("1.25"))
@@ -104,3 +104,25 @@ def test_qualifying_window():
     now = datetime(2025, 6, 1, 12, tzinfo=timezone.utc)
     assert qualifying_since(now, 365) == now - timedelta(days=365)
     assert qualifying_since(now, 30) == datetime(2025, 5, 2, 12, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("current", "earned_ever", "expected"),
+    [
+        (BRONZE, 499, False),  # below Silver's 500: no window to sum
+        (BRONZE, 500, True),
+        (SILVER, 1499, False),
+        (SILVER, 5000, True),
+        (GOLD, 99999, False),  # the top: nothing lifts
+    ],
+)
+def test_may_lift(current, earned_ever, expected):
+    assert may_lift(current, earned_ever, TIERS) is expected
+
+
+@given(current=st.sampled_from(TIERS), qualifying=st.integers(min_value=0, max_value=5_000),
+       older=st.integers(min_value=0, max_value=5_000))
+def test_may_lift_never_misses_a_lift(current, qualifying, older):
+    # all points ever earned are the qualifying ones plus any older ones
+    if after_earning(current, qualifying, TIERS) != current:
+        assert may_lift(current, qualifying + older, TIERS)
