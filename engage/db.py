@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections import namedtuple
 from datetime import datetime, timezone
 from pathlib import Path
@@ -99,6 +100,7 @@ class Database:
         # `info` travels with every session: deployment facts (the public URL) that flows need
         # deep inside a service, without services knowing about Flask or the config.
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=dict(info or {}))
+        self._threads = threading.local()
 
     @property
     def is_postgres(self) -> bool:
@@ -106,6 +108,26 @@ class Database:
 
     def session(self) -> Session:
         return self.sessions()
+
+    def request_session(self) -> Session:
+        """This thread's session for web requests, made once per thread; `end_request` closes it
+        after each request (rolling back, emptying it, returning its connection) for the next.
+        Making a Session costs about as much Python as a purchase's own statement. A request
+        inside another on the same thread (an app context in a test) gets a session of its own."""
+        threads = self._threads
+        if getattr(threads, "busy", False):
+            return self.sessions()
+        held = getattr(threads, "session", None)
+        if held is None:
+            held = threads.session = self.sessions()
+        threads.busy = True
+        return held
+
+    def end_request(self, session: Session) -> None:
+        session.info.pop(_CURSOR, None)
+        session.close()
+        if session is getattr(self._threads, "session", None):
+            self._threads.busy = False
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -124,17 +146,60 @@ class InsertIgnoring:
     `run` gives the new row's id, or None when the unique index already held the values. One
     statement and no savepoint, so it is cheap inside a purchase's or a webhook's transaction.
     Columns missing from `values` get their column defaults, as with any Core insert.
+
+    On PostgreSQL it runs as a DriverStatement, one per set of column names: it writes outbox
+    rows inside purchases, where SQLAlchemy's per-execution work cost as much as the insert. The
+    values still go through SQLAlchemy's bind processors for their column types (UTC datetimes,
+    JSON), so what is stored is what the Core insert stores on SQLite.
     """
 
     def __init__(self, table: Table, conflict: list[str]):
+        self.table, self.conflict = table, conflict
         self.statements = {
             name: builder(table).on_conflict_do_nothing(index_elements=conflict).returning(table.c.id)
             for name, builder in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
         }
+        self._driven: dict[tuple[str, ...], _DrivenInsert] = {}
 
     def run(self, session: Session, values: dict) -> int | None:
-        statement = self.statements[session.get_bind().dialect.name]
-        return session.connection().execute(statement, values).scalar()
+        dialect = session.get_bind().dialect
+        if dialect.name == "postgresql":
+            names = tuple(values)
+            driven = self._driven.get(names) or self._driven.setdefault(names, _DrivenInsert(self, dialect, names))
+            return driven.run(session, values)
+        return session.connection().execute(self.statements[dialect.name], values).scalar()
+
+
+class _DrivenInsert:
+    """An InsertIgnoring for one set of given columns on PostgreSQL: the SQL, the bind processors
+    and the Python-side defaults of the columns not given, all worked out once."""
+
+    def __init__(self, insert: InsertIgnoring, dialect, names: tuple[str, ...]):
+        table, quote = insert.table, dialect.identifier_preparer.quote
+        self.defaults = {}
+        for column in table.columns:
+            default = column.default
+            if column.key in names or default is None:
+                continue
+            if not (default.is_scalar or default.is_callable):
+                raise NotImplementedError(f"{table.name}.{column.key}: only scalar and callable defaults")
+            self.defaults[column.key] = default
+        columns = [table.c[name] for name in (*names, *self.defaults)]
+        self.processors = {column.key: processor for column in columns
+                           if (processor := column.type.dialect_impl(dialect).bind_processor(dialect))}
+        self.statement = DriverStatement(
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(column.name) for column in columns)}) "
+            f"VALUES ({', '.join(':' + column.key for column in columns)}) "
+            f"ON CONFLICT ({', '.join(quote(name) for name in insert.conflict)}) DO NOTHING RETURNING id")
+
+    def run(self, session: Session, values: dict) -> int | None:
+        params = dict(values)
+        for key, default in self.defaults.items():
+            params[key] = default.arg if default.is_scalar else default.arg(None)
+        for key, processor in self.processors.items():
+            params[key] = processor(params[key])
+        rows = self.statement.run(session, params)
+        return rows[0][0] if rows else None
 
 
 class DriverStatement:

@@ -32,12 +32,13 @@ def now() -> datetime:
 
 def session() -> Session:
     """One session per request, closed at teardown; services open its transactions."""
-    if "db_session" not in g:
-        g.db_session = database().session()
-    return g.db_session
+    held = g.get("db_session")
+    if held is None:
+        held = g.db_session = database().request_session()
+    return held
 
 
 def close_session(_error=None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
-        db_session.close()
+        database().end_request(db_session)
