@@ -124,10 +124,12 @@ class Database:
         return held
 
     def end_request(self, session: Session) -> None:
-        session.info.pop(_CURSOR, None)
-        session.close()
-        if session is getattr(self._threads, "session", None):
-            self._threads.busy = False
+        try:
+            session.info.pop(_CURSOR, None)
+            session.close()
+        finally:
+            if session is getattr(self._threads, "session", None):
+                self._threads.busy = False
 
     def dispose(self) -> None:
         self.engine.dispose()
