@@ -42,14 +42,23 @@ class RateLimiter:
             self.sleep(wait)
 
 
+# The refill is measured with clock_timestamp() read once the row is locked, not now(): now() is
+# when the transaction began, and a take that began first can get the lock second, after the
+# other take wrote a later updated_at. Measured that way the elapsed time came out negative, so
+# `available` and then the grant did, and a negative grant let a dispatcher send without limit.
+# GREATEST(0, …) also covers a clock stepped back.
 TAKE = text("""
-WITH current AS (
-    SELECT sender, LEAST(:capacity, tokens + EXTRACT(EPOCH FROM (now() - updated_at)) * :rate) AS available
+WITH locked AS (
+    SELECT sender, tokens, updated_at, clock_timestamp() AS at
     FROM sender_budgets WHERE sender = :sender FOR UPDATE
+), current AS (
+    SELECT sender, at, GREATEST(0, LEAST(:capacity, tokens + EXTRACT(EPOCH FROM (at - updated_at)) * :rate))
+        AS available
+    FROM locked
 ), grant_ AS (
-    SELECT sender, available, LEAST(:wanted, FLOOR(available))::int AS granted FROM current
+    SELECT sender, at, available, LEAST(:wanted, FLOOR(available))::int AS granted FROM current
 )
-UPDATE sender_budgets SET tokens = grant_.available - grant_.granted, updated_at = now()
+UPDATE sender_budgets SET tokens = grant_.available - grant_.granted, updated_at = grant_.at
 FROM grant_ WHERE sender_budgets.sender = grant_.sender
 RETURNING grant_.granted
 """)
@@ -77,7 +86,7 @@ class SharedRateLimiter:
         with self.engine.begin() as connection:
             granted = connection.execute(TAKE, {"capacity": self.capacity, "rate": self.rate,
                                                 "sender": self.sender, "wanted": self.chunk}).scalar()
-        return int(granted or 0)
+        return max(0, int(granted or 0))
 
     def acquire(self) -> None:
         """Block until this process may send one more message for the sender."""
