@@ -11,7 +11,6 @@ from pathlib import Path
 from psycopg.pq import ExecStatus
 
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -135,6 +134,12 @@ class Database:
         self.engine.dispose()
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether this session's database is PostgreSQL (else SQLite): the hot paths that have a
+    one-statement or driver-level form there ask this."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def sql_strings(values: tuple[str, ...]) -> str:
     """Fixed string constants (statuses) as a SQL list for hand-written statements: 'a', 'b'."""
     if any("'" in value for value in values):
@@ -143,7 +148,7 @@ def sql_strings(values: tuple[str, ...]) -> str:
 
 
 class InsertIgnoring:
-    """`INSERT … ON CONFLICT (columns) DO NOTHING RETURNING id`, compiled once per dialect.
+    """`INSERT … ON CONFLICT (columns) DO NOTHING RETURNING id`.
 
     `run` gives the new row's id, or None when the unique index already held the values. One
     statement and no savepoint, so it is cheap inside a purchase's or a webhook's transaction.
@@ -157,19 +162,17 @@ class InsertIgnoring:
 
     def __init__(self, table: Table, conflict: list[str]):
         self.table, self.conflict = table, conflict
-        self.statements = {
-            name: builder(table).on_conflict_do_nothing(index_elements=conflict).returning(table.c.id)
-            for name, builder in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-        }
-        self._driven: dict[tuple[str, ...], _DrivenInsert] = {}
+        self.sqlite = sqlite_insert(table).on_conflict_do_nothing(index_elements=conflict).returning(table.c.id)
+        self._driven: dict[tuple[str, ...], _DrivenInsert] = {}  # PostgreSQL, by the columns given
 
     def run(self, session: Session, values: dict) -> int | None:
-        dialect = session.get_bind().dialect
-        if dialect.name == "postgresql":
-            names = tuple(values)
-            driven = self._driven.get(names) or self._driven.setdefault(names, _DrivenInsert(self, dialect, names))
-            return driven.run(session, values)
-        return session.connection().execute(self.statements[dialect.name], values).scalar()
+        if not on_postgres(session):
+            return session.connection().execute(self.sqlite, values).scalar()
+        names = tuple(values)
+        driven = self._driven.get(names)
+        if driven is None:
+            driven = self._driven[names] = _DrivenInsert(self, session.get_bind().dialect, names)
+        return driven.run(session, values)
 
 
 class _DrivenInsert:

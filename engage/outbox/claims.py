@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from engage import flows
 from engage.channels import OutboundMessage
-from engage.db import UTCDateTime
+from engage.db import UTCDateTime, on_postgres
 from engage.messaging import can_receive
 from engage.models import Member, Message
 from engage.outbox.contacts import contact_state, member_pairs, suppressions
@@ -108,7 +108,7 @@ def _mark_sending(session: Session, taken: list[tuple[Message, str | None]], now
     ids = [m.id for m, _ in taken]
     attempts = [m.attempts + 1 for m, _ in taken]
     addresses = [to for _, to in taken]
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         session.execute(_SENDING_PG, {"now": now, "ids": ids, "attempts": attempts, "addresses": addresses})
     else:
         table = Message.__table__

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
-from engage.db import DriverStatement, InsertIgnoring
+from engage.db import DriverStatement, InsertIgnoring, on_postgres
 from engage.messaging import ContactState
 from engage.models import Member, Suppression
 
@@ -51,7 +51,7 @@ _CONTACT_PG = DriverStatement(f"SELECT {', '.join(CONTACT_COLUMNS)} FROM members
 
 def read_contact(session: Session, member_id: int) -> Contact | None:
     """The member's contact row (after flushing the session's pending changes), or None."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         if session.autoflush:  # as session.execute would
             session.flush()
         rows = _CONTACT_PG.run(session, {"id": member_id})

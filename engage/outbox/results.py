@@ -10,7 +10,7 @@ from sqlalchemy import Integer, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from engage.channels import SendResult
-from engage.db import UTCDateTime
+from engage.db import UTCDateTime, on_postgres
 from engage.models import ConsentEvent, Member, Message
 from engage.outbox import retry
 from engage.outbox.claims import Claimed
@@ -98,7 +98,7 @@ def _record_sent(session: Session, sent: list[tuple[int, str | None, int | None]
     if not sent:
         return
     ids, provider_ids, segments = (list(column) for column in zip(*sent))
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         session.execute(_SENT_PG, {"now": now, "ids": ids, "provider_ids": provider_ids, "segments": segments})
         return
     table = Message.__table__  # SQLite: an executemany

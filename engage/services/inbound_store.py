@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from engage.db import DriverStatement, UTCDateTime, sql_strings
+from engage.db import DriverStatement, UTCDateTime, on_postgres, sql_strings
 from engage.loyalty.earning import once_only_source
 from engage.loyalty.lots import OpenLot
 from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
@@ -168,15 +168,11 @@ _FACTS = text(f"WITH {_FACTS_CTES} SELECT {_FACTS_COLUMNS} FROM totals").bindpar
     *(bindparam(name, type_=UTCDateTime()) for name in Window.__dataclass_fields__))
 
 
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def claim(session: Session, provider: str, event_id: str | None, by: str, address: str | None,
           now: datetime) -> Claim:
     """Record the provider event; lock the members with this phone number or (lower-case) address."""
     event_id = event_id[:120] if event_id else None
-    if _postgres(session):
+    if on_postgres(session):
         rows = _PG_CLAIM[by].run(session, {"provider": provider, "event_id": event_id, "now": now,
                                            "address": address})
         return Claim(rows[0].is_first, [Contact.of(row) for row in rows if row.id is not None])
@@ -203,7 +199,7 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
               "email": (contact.email or "").lower(), "feedback_since": window.feedback_since,
               "reply_since": window.reply_since, "day_start": window.day_start,
               "qualifying_since": window.qualifying_since, "want_lots": want_lots}
-    if _postgres(session):
+    if on_postgres(session):
         [row] = _PG_STORE.run(session, {**message, **params, "data": json.dumps(data)})
         message_id, open_lots = row.message_id, _lots(row.open_lots)
     else:
@@ -249,7 +245,7 @@ _ANSWER_DATA_JSON = json.dumps(ANSWER_DATA)
 def finish(session: Session, contact: Contact, message_id: int, *, action: str, in_reply_to_id: int | None,
            data: dict, answer: SmsAnswer | None, now: datetime) -> None:
     """Write the SMS answer (if any) and what the inbound message did."""
-    if _postgres(session):
+    if on_postgres(session):
         _PG_FINISH.run(session, {
             "member_id": contact.id, "message_id": message_id, "now": now, "action": action,
             "in_reply_to_id": in_reply_to_id, "data": json.dumps(data),

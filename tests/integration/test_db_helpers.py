@@ -80,26 +80,23 @@ def test_a_composite_conflict_target(db):
         assert INSERT_SUPPRESSION.run(session, {**values, "channel": "sms"}) is not None
 
 
-def _request(app: Flask, seen: list):
+def _request(app: Flask):
+    """The session one request gets."""
     with app.test_request_context():
         session = state.session()
-        seen.append(session)
         assert state.session() is session  # one per request
         return session
 
 
 def test_a_thread_reuses_its_request_session_closed_in_between(app, api):
     member = api.enrol("ses-a")["id"]
-    seen: list = []
     with app.test_request_context():
         first = state.session()
         loaded = first.get(Member, member)
         assert loaded in first
-        seen.append(first)
     # the teardown closed it: empty, no transaction, no connection held
     assert loaded not in first and not first.in_transaction()
-    second = _request(app, seen)
-    assert second is first
+    assert _request(app) is first
 
 
 def test_an_app_context_inside_another_gets_its_own_session(app):
@@ -113,5 +110,4 @@ def test_an_app_context_inside_another_gets_its_own_session(app):
         # the inner context ended: the outer session is still open and usable
         assert "db_session" in g and state.session() is outer and outer.in_transaction()
         outer.execute(Message.__table__.select().limit(1)).all()
-    seen: list = []
-    assert _request(app, seen) is outer  # and the thread's session comes back after
+    assert _request(app) is outer  # and the thread's session comes back after
