@@ -74,6 +74,9 @@ def create_table(url: str, name: str, columns: str) -> None:
 
 @dataclass(frozen=True)
 class ServerSettings:
+    """Every server, ours and the bare baselines, runs with the project's gunicorn.conf.py (the
+    production settings: a listening socket per worker) plus these flags."""
+
     workers: int = 2
     worker_class: str = "gthread"
     threads: int = 4
@@ -129,9 +132,9 @@ def gunicorn(app: str, env: dict[str, str], *, name: str, probe: str,
     """Run `gunicorn app` from the project root with `env` added; yield its port once it answers."""
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"engage-bench-{name}-{os.getpid()}.log"
-    command = [sys.executable, "-m", "gunicorn", "-w", str(settings.workers), "-k", settings.worker_class,
-               "--threads", str(settings.threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-               app]
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+               "-w", str(settings.workers), "-k", settings.worker_class, "--threads", str(settings.threads),
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app]
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log_file,
                                 stderr=subprocess.STDOUT, start_new_session=True)

@@ -243,16 +243,21 @@ _CURSOR = "engage.driver_cursor"
 
 
 def _transaction_cursor(session: Session):
-    """One psycopg cursor per session transaction, shared by its DriverStatements.
+    """The psycopg cursor that the session's transaction's DriverStatements share.
 
-    Asking the session for its connection again and opening a new cursor cost about as much Python
-    as a statement's own execution. Every statement fetches all its rows, so reuse is safe; the
-    cursor is keyed on the transaction, so a later transaction (another pooled connection) gets its
-    own."""
+    Asking the session for its connection again costs about as much Python as a statement's own
+    execution, so the cursor is remembered for the transaction (a later transaction may hold
+    another pooled connection). Each psycopg connection keeps one cursor for its whole life, in
+    the pool's per-connection `info` (emptied when the connection is replaced): a new cursor
+    would look up the dumpers and loaders of every parameter and column type again. Every
+    statement fetches all its rows, so reuse is safe."""
     transaction = session.get_transaction()
     held = session.info.get(_CURSOR)
     if held is not None and transaction is not None and held[0] is transaction:
         return held[1]
-    cursor = session.connection().connection.driver_connection.cursor()
+    pooled = session.connection().connection
+    cursor = pooled.info.get(_CURSOR)
+    if cursor is None or cursor.closed:
+        cursor = pooled.info[_CURSOR] = pooled.driver_connection.cursor()
     session.info[_CURSOR] = (session.get_transaction(), cursor)
     return cursor

@@ -93,8 +93,7 @@ def number(context: Context, value: Any, pattern: str | None = None) -> str:
     """`{{ member.points|number }}` → "1.250" in de."""
     if value is None:
         return ""
-    text = format_decimal(_decimal(value), format=pattern, locale=_locale(context))
-    return _for_output(context, text)
+    return _for_output(context, _formatted(_decimal(value), pattern, _locale(context)))
 
 
 @pass_context
@@ -102,11 +101,21 @@ def points(context: Context, value: Any) -> str:
     """`{{ member.points|points }}` → "620 de puncte" in ro, "1 Punkt" in de."""
     if value is None:
         return ""
-    locale = _locale(context)
+    return _for_output(context, _points_text(_decimal(value), _locale(context)))
+
+
+# Points and numbers are formatted over and over with the same few values (every answer to
+# POINTS, every reminder); Babel's formatting was a quarter of rendering such an answer.
+@functools.lru_cache(maxsize=4096)
+def _formatted(value: Decimal, pattern: str | None, locale: Locale) -> str:
+    return format_decimal(value, format=pattern, locale=locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _points_text(count: Decimal, locale: Locale) -> str:
     nouns = _POINT_NOUNS.get(locale.language, _POINT_NOUNS["en"])
-    count = _decimal(value)
     form = nouns.get(locale.plural_form(count), nouns["other"])
-    return form.format(n=number(context, count))
+    return form.format(n=_formatted(count, None, locale))
 
 
 LOCALE_FILTERS: dict[str, Callable[..., str]] = {

@@ -480,6 +480,15 @@ def test_tampered_body_is_refused(papp, papi, phone):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("signed_url", [PUBLIC + PATH, "https://engage.example.com:443" + PATH])
+def test_signature_over_either_port_form_of_the_public_url_is_accepted(papp, papi, phone, signed_url):
+    # Twilio signs the URL with or without its default port; the SDK accepts both, and so do we.
+    member = papi.enrol("sig-4")
+    params = phone.params("STOP")
+    assert phone.post(params, signature=twilio_signature(phone.token, signed_url, params)).status_code == 200
+    assert member_row(papp, member["id"]).sms_opted_out is True
+
+
 def test_signature_checks_the_public_url_behind_a_proxy(papp, papi, phone):
     member = papi.enrol("sig-3")
     params = phone.params("STOP")
