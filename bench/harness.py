@@ -141,6 +141,7 @@ def gunicorn(app: str, env: dict[str, str], *, name: str, probe: str,
     _LIVE.add(proc)
     try:
         _wait_until_answering(proc, port, probe, log_path)
+        _wait_until_every_worker_listens(proc, port, settings.workers, log_path)
         yield port
     finally:
         _stop(proc)
@@ -165,6 +166,27 @@ def _wait_until_answering(proc: subprocess.Popen, port: int, probe: str, log_pat
             pass
         time.sleep(0.1)
     raise BenchError(f"gunicorn did not answer on port {port} within {timeout:.0f} s:\n{_tail(log_path)}")
+
+
+def _wait_until_every_worker_listens(proc: subprocess.Popen, port: int, workers: int, log_path: Path,
+                                    timeout: float = 30.0) -> None:
+    """With a socket per worker (gunicorn.conf.py), a connection made before the last worker
+    booted can only go to the ones already listening, and a kept-alive connection stays there.
+    Reads Linux's socket table; elsewhere this is not checked."""
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        return
+    local = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = [line.split() for line in table.read_text().splitlines()[1:]]
+        if sum(1 for row in rows if row[1] == local and row[3] == "0A") >= workers:
+            return
+        if proc.poll() is not None:
+            raise BenchError(f"gunicorn exited with {proc.returncode} at start-up:\n{_tail(log_path)}")
+        time.sleep(0.1)
+    raise BenchError(f"not all {workers} gunicorn workers listen on port {port} after {timeout:.0f} s:\n"
+                     f"{_tail(log_path)}")
 
 
 # --- load -----------------------------------------------------------------------------------
