@@ -155,32 +155,38 @@ def _wait_until_answering(proc: subprocess.Popen, port: int, probe: str, log_pat
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise BenchError(f"gunicorn exited with {proc.returncode} at start-up:\n{_tail(log_path)}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", probe)
-            status = connection.getresponse().status
-            connection.close()
-            if status < 500:
+            if connection.getresponse().status < 500:
                 return
         except OSError:
             pass
+        finally:
+            connection.close()
         time.sleep(0.1)
     raise BenchError(f"gunicorn did not answer on port {port} within {timeout:.0f} s:\n{_tail(log_path)}")
+
+
+def listening_sockets(port: int) -> int | None:
+    """LISTEN sockets on 127.0.0.1:port, from Linux's socket table (None elsewhere)."""
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        return None
+    local = f"0100007F:{port:04X}"
+    rows = [line.split() for line in table.read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[1] == local and row[3] == "0A")
 
 
 def _wait_until_every_worker_listens(proc: subprocess.Popen, port: int, workers: int, log_path: Path,
                                     timeout: float = 30.0) -> None:
     """With a socket per worker (gunicorn.conf.py), a connection made before the last worker
     booted can only go to the ones already listening, and a kept-alive connection stays there.
-    Reads Linux's socket table; elsewhere this is not checked."""
-    table = Path("/proc/net/tcp")
-    if not table.exists():
-        return
-    local = f"0100007F:{port:04X}"
+    Not checked where there is no Linux socket table."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rows = [line.split() for line in table.read_text().splitlines()[1:]]
-        if sum(1 for row in rows if row[1] == local and row[3] == "0A") >= workers:
+        listening = listening_sockets(port)
+        if listening is None or listening >= workers:
             return
         if proc.poll() is not None:
             raise BenchError(f"gunicorn exited with {proc.returncode} at start-up:\n{_tail(log_path)}")

@@ -62,38 +62,19 @@ def test_engage_timezone_sets_the_new_programs_zone(tmp_path):
     assert program["timezone"] == "America/New_York"
 
 
-def _listening_sockets(port: int) -> int:
-    """LISTEN sockets on 127.0.0.1:port, from the kernel's own table (state 0A)."""
-    with open("/proc/net/tcp") as table:
-        rows = [line.split() for line in table.readlines()[1:]]
-    return sum(1 for row in rows if row[1] == f"0100007F:{port:04X}" and row[3] == "0A")
-
 
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads Linux's socket table")
 def test_gunicorn_with_the_shipped_config_gives_each_worker_its_own_socket(migrated):
     # One socket per worker (SO_REUSEPORT) is what spreads kept-alive connections over the
     # workers; with one shared socket, one worker took nearly all of them (gunicorn.conf.py).
-    import socket
-    import time
+    # The bench harness starts gunicorn as production does: from the project root, with that file.
     import urllib.request
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {**os.environ, "ENGAGE_DATABASE_URL": f"sqlite:///{migrated}/cli.sqlite"}
-    log = migrated / "gunicorn.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                                  cwd=root, env=environment, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while _listening_sockets(port) < 2 and time.monotonic() < deadline and server.poll() is None:
-            time.sleep(0.1)
-        assert _listening_sockets(port) == 2, log.read_text()
+    from bench.harness import ServerSettings, gunicorn, listening_sockets
+
+    env = {"ENGAGE_DATABASE_URL": f"sqlite:///{migrated}/cli.sqlite"}
+    with gunicorn("wsgi:app", env, name="config-test", probe="/api/openapi.json",
+                  settings=ServerSettings(workers=2)) as port:
+        assert listening_sockets(port) == 2
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=30) as response:
             assert response.status == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
