@@ -18,8 +18,10 @@ from engage.services import members
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Loyalty members")
 
 
-def member_json(member: Member, view=None) -> dict:
-    """The member as the API shows it: contact, consent, points, tier and what comes next."""
+def member_json(member: Member, view=None, summary: dict | None = None) -> dict:
+    """The member as the API shows it: contact, consent, points, tier and what comes next.
+
+    `summary`: the member's points part, when it was read with others (a page)."""
     session = state.session()
     body = {
         "id": member.id, "external_id": member.external_id, "first_name": member.first_name,
@@ -29,7 +31,7 @@ def member_json(member: Member, view=None) -> dict:
         "opted_out": {"sms": member.sms_opted_out, "email": member.email_opted_out},
         "referral_code": member.referral_code, "created_at": member.created_at,
     }
-    body.update(members.summary(session, member, state.now(), view))
+    body.update(summary if summary is not None else members.summary(session, member, state.now(), view))
     return body
 
 
@@ -55,8 +57,10 @@ class MemberCollection(MethodView):
             return member_json(members.by_external_id(session, query["external_id"]))
         stmt = select(Member).where(Member.erased_at.is_(None))
         rows, cursor = pagination.page(session, stmt, Member.id, query["limit"], query.get("cursor"))
+        summaries = members.summaries(session, rows, state.now())
+        items = [member_json(member, summary=summaries[member.id]) for member in rows]
         # A Response passes flask-smorest's serialisation, which is for the single-member answer.
-        return jsonify(MemberPageSchema().dump({"items": [member_json(m) for m in rows], "next": cursor}))
+        return jsonify(MemberPageSchema().dump({"items": items, "next": cursor}))
 
 
 @blp.route("/<int:member_id>")

@@ -44,6 +44,18 @@ def open_lots(session: Session, member_id: int) -> list[lot_rules.OpenLot]:
     return [lot_rules.OpenLot(*row) for row in rows]
 
 
+def open_lots_of(session: Session, member_ids: list[int]) -> dict[int, list[lot_rules.OpenLot]]:
+    """`open_lots` for several members in one statement (a page of the member list)."""
+    found: dict[int, list[lot_rules.OpenLot]] = {member_id: [] for member_id in member_ids}
+    if member_ids:
+        rows = session.connection().execute(
+            select(Lot.member_id, Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at)
+            .where(Lot.member_id.in_(member_ids), Lot.remaining > 0))
+        for member_id, *lot in rows:
+            found[member_id].append(lot_rules.OpenLot(*lot))
+    return found
+
+
 def debit_fifo(session: Session, member_id: int, points: int, *, kind: str, reason: str,
                source: str, now: datetime) -> LedgerEntry:
     """Take `points` from the oldest usable lots and write one debit entry.
@@ -89,6 +101,19 @@ def tier_after_earning(session: Session, tiers: list[TierRule], member_id: int, 
 def qualifying(session: Session, member_id: int, since: datetime) -> int:
     """Points earned at or after `since` (the tier qualifying window)."""
     return int(session.connection().execute(_QUALIFYING, {"member_id": member_id, "since": since}).scalar_one())
+
+
+def qualifying_of(session: Session, member_ids: list[int], since: datetime) -> dict[int, int]:
+    """`qualifying` for several members in one statement (a page of the member list)."""
+    found = dict.fromkeys(member_ids, 0)
+    if member_ids:
+        rows = session.connection().execute(
+            select(LedgerEntry.member_id, func.sum(LedgerEntry.points))
+            .where(LedgerEntry.member_id.in_(member_ids), LedgerEntry.kind == "earn",
+                   LedgerEntry.occurred_at >= since)
+            .group_by(LedgerEntry.member_id))
+        found.update((member_id, int(points)) for member_id, points in rows)
+    return found
 
 
 def has_source(session: Session, member_id: int, source: str) -> bool:

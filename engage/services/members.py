@@ -137,6 +137,19 @@ def erase(session: Session, member_id: int, now: datetime) -> None:
         ).values(status="skipped", reason="member erased", updated_at=now))
 
 
+def summaries(session: Session, page: list[Member], now: datetime, view: ProgramView | None = None) -> dict[int, dict]:
+    """`summary` of each member of a page, by id, in two statements whatever the page size.
+
+    The balance is the one on the member rows just read (the ledger trigger keeps it)."""
+    view = view or load(session)
+    ids = [member.id for member in page]
+    qualifying = ledger.qualifying_of(session, ids, tiers.qualifying_since(now, view.rules.qualifying_window_days))
+    open_lots = ledger.open_lots_of(session, ids)
+    return {member.id: summary(session, member, now, view, open_lots=open_lots[member.id],
+                               totals=(int(member.points_balance), qualifying[member.id]))
+            for member in page}
+
+
 def summary(session: Session, member: Member, now: datetime, view: ProgramView | None = None,
             open_lots: list[lots.OpenLot] | None = None, totals: tuple[int, int] | None = None) -> dict:
     """Points, tier, qualifying points, next tier and next expiry, for the API and templates.

@@ -110,6 +110,45 @@ def test_member_list_pages(api):
     assert len(page["items"]) == 2 and page["next"]
 
 
+def test_member_list_shows_each_member_as_reading_it_alone_does(api, clock):
+    """The page reads points, qualifying points and lots for all its members at once; each item
+    must still be what GET /members/{id} says (balance, tier, next tier, soonest expiry)."""
+    ids = [api.enrol(f"page-{i}", phone=f"+3161234567{i}")["id"] for i in range(4)]
+    api.purchase(ids[0], "450.00")  # Silver
+    clock.advance(days=300)
+    api.purchase(ids[0], "20.00")
+    api.purchase(ids[2], "35.50")
+    clock.advance(days=100)  # the signup bonuses and the first purchase have expired
+    api.purchase(ids[3], "12.00")
+    page = {item["id"]: item for item in api.get("/members?limit=10").get_json()["items"]}
+    assert sorted(page) == ids
+    for member_id, item in page.items():
+        assert item == api.get(f"/members/{member_id}").get_json()
+    assert page[ids[0]]["tier"] == "Silver" and page[ids[0]]["expiring"]["points"] == 25  # Silver earns 1.25×
+    assert page[ids[1]]["expiring"] is None
+    assert page[ids[3]]["expiring"]["points"] == 12
+
+
+def test_member_list_reads_the_same_number_of_statements_for_any_page_size(api, db):
+    from sqlalchemy import event
+
+    for i in range(6):
+        member = api.enrol(f"count-{i}", phone=f"+3161234560{i}")
+        api.purchase(member["id"], "10.00")
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        counts = []
+        for limit in (1, 6):
+            statements.clear()
+            assert len(api.get(f"/members?limit={limit}").get_json()["items"]) == limit
+            counts.append(len(statements))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert counts[0] == counts[1], counts
+
+
 def test_huge_ids_and_cursors_are_not_500(api):
     assert api.get("/members/99999999999999999").status_code == 404
     assert api.post("/members/99999999999999999/events", {"type": "review"}).status_code == 404
