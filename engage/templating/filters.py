@@ -93,7 +93,7 @@ def number(context: Context, value: Any, pattern: str | None = None) -> str:
     """`{{ member.points|number }}` → "1.250" in de."""
     if value is None:
         return ""
-    return _for_output(context, _formatted(_decimal(value), pattern, _locale(context)))
+    return _for_output(context, _formatted(str(_decimal(value)), pattern, _locale(context)))
 
 
 @pass_context
@@ -101,20 +101,22 @@ def points(context: Context, value: Any) -> str:
     """`{{ member.points|points }}` → "620 de puncte" in ro, "1 Punkt" in de."""
     if value is None:
         return ""
-    return _for_output(context, _points_text(_decimal(value), _locale(context)))
+    return _for_output(context, _points_text(str(_decimal(value)), _locale(context)))
 
 
 # Points and numbers are formatted over and over with the same few values (every answer to
-# POINTS, every reminder); Babel's formatting was a quarter of rendering such an answer.
+# POINTS, every reminder); Babel's formatting was a quarter of rendering such an answer. The
+# caches are keyed on the number's text, not the Decimal: 1 and 1.0 (or 0 and -0) are equal
+# Decimals, yet they plural and format differently.
 @functools.lru_cache(maxsize=4096)
-def _formatted(value: Decimal, pattern: str | None, locale: Locale) -> str:
-    return format_decimal(value, format=pattern, locale=locale)
+def _formatted(value: str, pattern: str | None, locale: Locale) -> str:
+    return format_decimal(Decimal(value), format=pattern, locale=locale)
 
 
 @functools.lru_cache(maxsize=4096)
-def _points_text(count: Decimal, locale: Locale) -> str:
+def _points_text(count: str, locale: Locale) -> str:
     nouns = _POINT_NOUNS.get(locale.language, _POINT_NOUNS["en"])
-    form = nouns.get(locale.plural_form(count), nouns["other"])
+    form = nouns.get(locale.plural_form(Decimal(count)), nouns["other"])
     return form.format(n=_formatted(count, None, locale))
 
 

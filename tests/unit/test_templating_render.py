@@ -75,6 +75,19 @@ def test_numbers_and_points_follow_locale_and_plural_rules() -> None:
     assert render(romanian, "ro") == "1 punct; 19 puncte; 20 de puncte; 101 puncte; 1.250 de puncte"
 
 
+def test_equal_numbers_written_differently_keep_their_own_form() -> None:
+    # 1 and 1.0 are equal Decimals, but CLDR plurals tell them apart (visible fraction digits):
+    # whichever is formatted first must not decide the other's words.
+    def with_points(source: str, value) -> str:
+        return render(source, member={**sample_context("en")["member"], "points": value})
+
+    assert with_points("{{ member.points|points }}", Decimal("1")) == "1 point"
+    assert with_points("{{ member.points|points }}", Decimal("1.0")) == "1 points"
+    assert with_points("{{ member.points|points }}", Decimal("1")) == "1 point"
+    assert with_points("{{ member.points|number }}", Decimal("-0")) == "-0"
+    assert with_points("{{ member.points|number }}", Decimal("0")) == "0"
+
+
 def test_regional_locale_formats_and_unknown_locale_falls_back() -> None:
     assert render("{{ 10|money }}", "nl_BE") == "€ 10,00"
     assert render("{{ 1250|number }}", "xx_YY") == "1,250"
