@@ -20,13 +20,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 import sqlalchemy as sa
 
 from bench import BenchError
 
 ROOT = Path(__file__).resolve().parent.parent
+R = TypeVar("R")  # a round's result: a LoadResult, or bench.inbound's PacedResult
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -350,19 +351,20 @@ def run_load(port: int, maker: RequestMaker, settings: LoadSettings, *, label: s
     return result
 
 
-def alternate(rounds: int, label: str, baseline: Callable[[int], LoadResult],
-              ours: Callable[[int], LoadResult]) -> tuple[list[LoadResult], list[LoadResult]]:
+def alternate(rounds: int, label: str, baseline: Callable[[int], R], ours: Callable[[int], R], *,
+              figure: Callable[[R], str] = lambda run: f"{run.rps:.0f}",
+              unit: str = "req/s") -> tuple[list[R], list[R]]:
     """Run baseline(r) then ours(r) for rounds r = 1..rounds; (baseline runs, our runs).
 
     Callers compare the best run of each side: other load on a shared machine only ever slows
-    a run down, and alternating lets it hit both sides alike.
+    a run down, and alternating lets it hit both sides alike. Each round's `figure` is logged.
     """
     baseline_runs, our_runs = [], []
     for r in range(1, rounds + 1):
         baseline_runs.append(baseline(r))
         our_runs.append(ours(r))
-    log(f"{label}: rounds (baseline / ours req/s): " + ", ".join(
-        f"{b.rps:.0f}/{o.rps:.0f}" for b, o in zip(baseline_runs, our_runs)))
+    log(f"{label}: rounds (baseline / ours {unit}): " + ", ".join(
+        f"{figure(b)}/{figure(o)}" for b, o in zip(baseline_runs, our_runs)))
     return baseline_runs, our_runs
 
 

@@ -363,6 +363,7 @@ def run() -> list[Row]:
     round_requests = [presign(phones, settings.processes, per_process, POOL_LOAD + r) for r in range(rounds)]
     paced_rng = random.Random(5)
     paced_count = int(rate * (settings.warmup + seconds))
+
     def paced_set(process: int) -> list[tuple[bytes, str]]:
         return [signed(phones, POOL_PACED, process, n, paced_rng) for n in range(paced_count)]
 
@@ -390,14 +391,13 @@ def run() -> list[Row]:
                                label=f"bare signed TwiML + one INSERT, round {r}/{rounds}"),
             lambda r: run_load(port, round_requests[r - 1], settings,
                                label=f"engage inbound SMS, round {r}/{rounds}"))
-        our_lats, stored_lats = [], []
-        for k in range(paced_rounds):
-            our_lats.append(paced(port, our_paced[k], rate, settings.warmup,
-                                  label=f"engage inbound paced, round {k + 1}/{paced_rounds}"))
-            stored_lats.append(paced(bare_port, stored_paced[k], rate, settings.warmup,
-                                     label=f"bare TwiML + one INSERT paced, round {k + 1}/{paced_rounds}"))
-        log("inbound: paced p99 ms by round (bare + one INSERT / ours): " + ", ".join(
-            f"{b.ms(b.latencies, .99):.1f}/{o.ms(o.latencies, .99):.1f}" for b, o in zip(stored_lats, our_lats)))
+        stored_lats, our_lats = alternate(
+            paced_rounds, "inbound paced",
+            lambda k: paced(bare_port, stored_paced[k - 1], rate, settings.warmup,
+                            label=f"bare TwiML + one INSERT paced, round {k}/{paced_rounds}"),
+            lambda k: paced(port, our_paced[k - 1], rate, settings.warmup,
+                            label=f"engage inbound paced, round {k}/{paced_rounds}"),
+            figure=lambda run: f"{run.ms(run.latencies, .99):.1f}", unit="p99 ms")
         lat, stored_lat = calmest(our_lats), calmest(stored_lats)
         bare_stored, app = fastest(stored_runs), fastest(app_runs)
         light = None

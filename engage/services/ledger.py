@@ -29,12 +29,15 @@ def credit(session: Session, member_id: int, points: int, *, reason: str, source
 
 # The reads below run in purchases, redemptions and inbound replies: compiled once, run on the
 # session's connection (no ORM layer for plain rows).
-_OPEN_LOTS = select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
-    Lot.member_id == bindparam("member_id"), Lot.remaining > 0)
+# What an open lot and a qualifying entry are, for one member and for a page of them.
+_LOT_FIELDS = (Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at)  # lot_rules.OpenLot's
+_LOT_IS_OPEN = Lot.remaining > 0
+_EARNED_SINCE = (LedgerEntry.kind == "earn",
+                 LedgerEntry.occurred_at >= bindparam("since", type_=LedgerEntry.occurred_at.type))
+_OPEN_LOTS = select(*_LOT_FIELDS).where(Lot.member_id == bindparam("member_id"), _LOT_IS_OPEN)
 _STORED_TOTALS = select(Member.points_balance, Member.points_earned).where(Member.id == bindparam("member_id"))
 _QUALIFYING = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-    LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.kind == "earn",
-    LedgerEntry.occurred_at >= bindparam("since", type_=LedgerEntry.occurred_at.type))
+    LedgerEntry.member_id == bindparam("member_id"), *_EARNED_SINCE)
 _HAS_SOURCE = select(LedgerEntry.id).where(
     LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.source == bindparam("source"))
 
@@ -49,8 +52,7 @@ def open_lots_of(session: Session, member_ids: list[int]) -> dict[int, list[lot_
     found: dict[int, list[lot_rules.OpenLot]] = {member_id: [] for member_id in member_ids}
     if member_ids:
         rows = session.connection().execute(
-            select(Lot.member_id, Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at)
-            .where(Lot.member_id.in_(member_ids), Lot.remaining > 0))
+            select(Lot.member_id, *_LOT_FIELDS).where(Lot.member_id.in_(member_ids), _LOT_IS_OPEN))
         for member_id, *lot in rows:
             found[member_id].append(lot_rules.OpenLot(*lot))
     return found
@@ -109,9 +111,8 @@ def qualifying_of(session: Session, member_ids: list[int], since: datetime) -> d
     if member_ids:
         rows = session.connection().execute(
             select(LedgerEntry.member_id, func.sum(LedgerEntry.points))
-            .where(LedgerEntry.member_id.in_(member_ids), LedgerEntry.kind == "earn",
-                   LedgerEntry.occurred_at >= since)
-            .group_by(LedgerEntry.member_id))
+            .where(LedgerEntry.member_id.in_(member_ids), *_EARNED_SINCE)
+            .group_by(LedgerEntry.member_id), {"since": since})
         found.update((member_id, int(points)) for member_id, points in rows)
     return found
 
