@@ -62,7 +62,6 @@ def test_engage_timezone_sets_the_new_programs_zone(tmp_path):
     assert program["timezone"] == "America/New_York"
 
 
-
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads Linux's socket table")
 def test_gunicorn_with_the_shipped_config_gives_each_worker_its_own_socket(migrated):
     # One socket per worker (SO_REUSEPORT) is what spreads kept-alive connections over the
