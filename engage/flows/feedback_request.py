@@ -63,5 +63,7 @@ def not_too_soon(session, message, member, now) -> str | None:
     spacing = timedelta(days=int(live_flow_config(session, "feedback_request").params.get("min_days_between", 30)))
     sent = session.scalar(select(Message.id).where(
         Message.member_id == member.id, Message.flow == "feedback_request", Message.id != message.id,
-        Message.status.in_(BOOKED), Message.sent_at >= now - spacing))
+        Message.status.in_(BOOKED),
+        # claimed_at: one taken for sending earlier in this same batch has no sent_at yet
+        (Message.sent_at >= now - spacing) | (Message.claimed_at >= now - spacing)).limit(1))
     return "another feedback request went out in the last 30 days" if sent else None

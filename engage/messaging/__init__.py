@@ -9,6 +9,7 @@ from engage.messaging.caps import (
     flow_priority,
     next_capped_slot,
     plan_sms_slots,
+    slot_still_holds,
 )
 from engage.messaging.eligibility import ChannelChoice, ContactState, can_receive, choose_channel
 from engage.messaging.keywords import Inbound, classify, clean_body
@@ -35,6 +36,7 @@ __all__ = [
     "next_capped_slot",
     "normalize_phone",
     "plan_sms_slots",
+    "slot_still_holds",
     "sms_send_time",
     "split_segments",
 ]

@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 
 from zoneinfo import ZoneInfo
 
-from engage.messaging.quiet_hours import DEFAULT_QUIET_END, DEFAULT_QUIET_START, sms_send_time
+from engage.messaging.quiet_hours import DEFAULT_QUIET_END, DEFAULT_QUIET_START, in_quiet_hours, sms_send_time
 from engage.messaging.zones import TzLike, as_zone, local_date, require_aware, wall_to_utc
 
 # Index 0 is the highest priority; over the cap, higher priorities take slots first.
@@ -147,3 +147,23 @@ def plan_sms_slots(
         taken.append(slot)  # later (lower-priority) messages must fit around this one
         plan.append((item, slot))
     return plan
+
+
+def slot_still_holds(
+    slot: datetime,
+    now: datetime,
+    tz: TzLike,
+    quiet: tuple[time, time] = (DEFAULT_QUIET_START, DEFAULT_QUIET_END),
+) -> bool:
+    """May a flow SMS planned for `slot` go out at `now`, which is at or after it?
+
+    A plan fits quiet hours and the caps at the instants it chose. A sender that comes late (a
+    worker down overnight, a backlog) may only use the slot outside quiet hours and on the slot's
+    own local day: later, the messages planned for several days would all go out on one, past the
+    daily cap. Otherwise the member's messages must be planned again from `now`.
+    """
+    zone = as_zone(tz)
+    moment = require_aware(now, "now")
+    if in_quiet_hours(moment.astimezone(zone).time(), *quiet):
+        return False
+    return local_date(moment, zone) == local_date(require_aware(slot, "slot"), zone)

@@ -16,10 +16,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engage import flows
 from engage.channels import OutboundMessage
 from engage.db import UTCDateTime, on_postgres
-from engage.messaging import can_receive
+from engage.messaging import can_receive, slot_still_holds
 from engage.models import Member, Message
 from engage.outbox.contacts import contact_state, member_pairs, suppressions
+from engage.outbox.enqueue import member_zone, plan_member_sms, quiet_window
 from engage.services import transaction
+from engage.services.program import ProgramView, load
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,25 @@ def _why_not(session, message: Message, member: Member | None, suppressed, now) 
     return None
 
 
+def _planned(message: Message) -> bool:
+    """A flow SMS whose send time was planned around quiet hours and the caps."""
+    return message.channel == "sms" and bool(message.flow) and not message.exempt and not message.is_test
+
+
+def _slot_lost(session: Session, message: Message, member: Member, now: datetime, view: ProgramView) -> bool:
+    """True if a planned SMS must not go now: its member's waiting SMS are planned again from now.
+
+    A late dispatcher (down overnight, behind a backlog) would otherwise send at night, or send
+    the messages planned for several days on one. The message stays queued for its new time.
+    """
+    if message.send_after > now:  # moved later by another message's re-plan in this batch
+        return True
+    if slot_still_holds(message.send_after, now, member_zone(member, view), quiet_window(view)):
+        return False
+    plan_member_sms(session, member, now, view)
+    return message.send_after > now
+
+
 def _outbound(message: Message, member: Member, public_url: str) -> OutboundMessage:
     to = member.phone if message.channel == "sms" else member.email
     return OutboundMessage(
@@ -76,16 +97,21 @@ def claim(session: Session, limit: int, now: datetime, public_url: str) -> list[
         suppressed = suppressions(session, [p for m in members.values() for p in member_pairs(m)])
         claimed: list[Claimed] = []
         taken: list[tuple[Message, str | None]] = []
+        view: ProgramView | None = None
         for message in sorted(messages, key=lambda m: (m.priority, m.send_after, m.id)):
             member = members.get(message.member_id)
             if taken and message.flow and not message.is_test:
-                _mark_sending(session, taken, now)  # its relevance check may query: write what we took
+                _mark_sending(session, taken, now)  # its checks may query and re-plan: write what we took
                 taken = []
             refusal = _why_not(session, message, member, suppressed, now)
             if refusal:
                 message.updated_at = now
                 message.status, message.reason = refusal
                 continue
+            if _planned(message):
+                view = view or load(session)
+                if _slot_lost(session, message, member, now, view):
+                    continue
             taken.append((message, member.phone if message.channel == "sms" else member.email))
             claimed.append(Claimed(_outbound(message, member, public_url), message.attempts + 1, member.id))
         _mark_sending(session, taken, now)

@@ -32,6 +32,12 @@ def _hhmm(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
+def quiet_window(view: ProgramView) -> tuple[time, time]:
+    """The program's quiet hours (start, end) as wall-clock times."""
+    quiet = view.settings["quiet_hours"]
+    return _hhmm(quiet["start"]), _hhmm(quiet["end"])
+
+
 def _new_message(member: Member, channel: str | None, flow: str | None, content: Content | None,
                  now: datetime, **fields) -> Message:
     content = content or Content(body="")
@@ -141,13 +147,13 @@ def plan_member_sms(session: Session, member: Member, now: datetime, view: Progr
         Message.member_id == member.id, Message.direction == "out", Message.channel == "sms",
         Message.exempt.is_(False), Message.flow.is_not(None),
         Message.status.in_(WAITING + BOOKED),
-    ).where((Message.status.in_(WAITING)) | (Message.sent_at >= window_start))).scalars().all()
+    ).where(Message.status.in_(WAITING) | (Message.sent_at >= window_start)
+            | (Message.claimed_at >= window_start))).scalars().all()  # claimed: being sent right now
     waiting = [m for m in rows if m.status in WAITING]
     booked = [m.sent_at or m.claimed_at or m.send_after for m in rows if m.status in BOOKED]
     pending = [Pending(str(m.id), m.flow, m.created_at, _earliest(m)) for m in waiting]
-    quiet = (_hhmm(settings["quiet_hours"]["start"]), _hhmm(settings["quiet_hours"]["end"]))
     plan = plan_sms_slots(pending, booked, member_zone(member, view), int(settings["sms_daily_cap"]),
-                          int(settings["sms_weekly_cap"]), quiet, now=now)
+                          int(settings["sms_weekly_cap"]), quiet_window(view), now=now)
     by_id = {str(m.id): m for m in waiting}
     for item, slot in plan:
         message = by_id[item.key]

@@ -60,6 +60,46 @@ def test_daily_cap_moves_the_lowest_priority_to_the_next_day(papp, papi, fake_pr
     assert dispatcher_for(papp).run_once() == 1
 
 
+def test_a_late_dispatcher_keeps_quiet_hours_and_the_daily_cap(papp, papi, fake_provider, clock):
+    """Messages planned for two days, found late at night days later, are planned again from then."""
+    db = papp.extensions["engage.db"]
+    clock.set(datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc))  # 11:00 in Amsterdam
+    member = papi.enrol("late-1", timezone="Europe/Amsterdam")
+    ids = [queue(db, member["id"], clock.current, flow=flow, channels=("sms",))
+           for flow in ("tier_congratulations", "expiry_warning", "redemption_reminder")]
+    assert [message(db, i).send_after.day for i in ids] == [1, 1, 2]  # two today, one tomorrow
+    clock.set(datetime(2026, 7, 3, 23, 34, tzinfo=timezone.utc))  # 01:34 on 4 July in Amsterdam
+    assert dispatcher_for(papp).run_once() == 0
+    assert fake_provider.request_count("sms") == 0
+    held = [message(db, i) for i in ids]
+    assert [m.status for m in held] == ["queued"] * 3
+    assert [m.send_after for m in held] == [datetime(2026, 7, 4, 6, 0, tzinfo=timezone.utc)] * 2 + [
+        datetime(2026, 7, 5, 6, 0, tzinfo=timezone.utc)]
+    clock.set(datetime(2026, 7, 4, 6, 0, tzinfo=timezone.utc))
+    assert dispatcher_for(papp).run_once() == 2
+    clock.set(datetime(2026, 7, 4, 20, 0, tzinfo=timezone.utc))
+    assert dispatcher_for(papp).run_once() == 0  # 22:00: the cap is spent and it is night
+    clock.set(datetime(2026, 7, 5, 6, 0, tzinfo=timezone.utc))
+    assert dispatcher_for(papp).run_once() == 1
+    assert fake_provider.request_count("sms") == 3
+
+
+def test_a_slot_missed_by_a_day_counts_what_this_batch_sends(papp, papi, fake_provider, clock):
+    """Yesterday's leftover is planned around the messages the same batch is sending today."""
+    db = papp.extensions["engage.db"]
+    clock.set(datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc))
+    member = papi.enrol("late-2", timezone="Europe/Amsterdam")
+    tomorrow = datetime(2026, 7, 2, 9, 0, tzinfo=timezone.utc)
+    leftover = queue(db, member["id"], clock.current, flow="feedback_request", channels=("sms",))
+    planned = [queue(db, member["id"], clock.current, flow=flow, channels=("sms",), not_before=tomorrow)
+               for flow in ("tier_congratulations", "welcome")]
+    clock.set(tomorrow)  # the dispatcher did not run yesterday: one batch holds all three
+    assert dispatcher_for(papp).run_once() == 2
+    assert [message(db, i).status for i in planned] == ["sent", "sent"]
+    late = message(db, leftover)
+    assert late.status == "queued" and late.send_after == datetime(2026, 7, 3, 6, 0, tzinfo=timezone.utc)
+
+
 def test_weekly_cap(papp, papi, fake_provider, clock):
     db = papp.extensions["engage.db"]
     clock.set(datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc))
@@ -80,3 +120,16 @@ def test_dedupe_key_fires_once(papp, papi, clock):
     member = papi.enrol("dedupe-1")
     assert queue(db, member["id"], clock.current, dedupe_key="welcome:1") is not None
     assert queue(db, member["id"], clock.current, dedupe_key="welcome:1") is None
+
+
+def test_two_feedback_requests_in_one_batch_send_one(papp, papi, fake_provider, clock):
+    """At most one feedback request a member per 30 days, even when two wait in the same batch."""
+    db = papp.extensions["engage.db"]
+    clock.set(datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc))
+    member = papi.enrol("feedback-twice", timezone="Europe/Amsterdam")
+    ids = [queue(db, member["id"], clock.current, flow="feedback_request", channels=("sms",),
+                 dedupe_key=f"feedback-{n}") for n in (1, 2)]
+    assert dispatcher_for(papp).run_once() == 1
+    first, second = (message(db, i) for i in ids)
+    assert first.status == "sent"
+    assert second.status == "skipped" and "feedback request" in second.reason

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.messaging.caps import PRIORITY, Pending, flow_priority, next_capped_slot, plan_sms_slots
+from engage.messaging.caps import (PRIORITY, Pending, flow_priority, next_capped_slot, plan_sms_slots,
+                                  slot_still_holds)
 from engage.messaging.quiet_hours import in_quiet_hours
 
 UTC = timezone.utc
@@ -182,6 +183,34 @@ def test_custom_quiet_window_and_not_before_in_the_past() -> None:
 
 def test_empty_plan() -> None:
     assert plan_sms_slots([], [ams(2024, 6, 3)], AMS, now=ams(2024, 6, 3)) == []
+
+
+# --- slot_still_holds -------------------------------------------------------------------
+
+
+def test_a_slot_holds_on_time_and_later_the_same_local_day() -> None:
+    slot = ams(2024, 6, 3, 8)
+    assert slot_still_holds(slot, slot, AMS)
+    assert slot_still_holds(slot, ams(2024, 6, 3, 20, 59), AMS)
+
+
+def test_a_late_sender_does_not_send_in_quiet_hours() -> None:
+    slot = ams(2024, 6, 3, 20, 59)
+    assert not slot_still_holds(slot, ams(2024, 6, 3, 21, 0), AMS)
+    assert not slot_still_holds(slot, ams(2024, 6, 4, 1, 34), AMS)
+    assert slot_still_holds(slot, ams(2024, 6, 3, 21, 0), AMS, quiet=(time(22), time(7)))
+
+
+def test_a_slot_from_an_earlier_local_day_does_not_hold() -> None:
+    # Two messages planned for Monday and one for Tuesday must not all go on Wednesday.
+    assert not slot_still_holds(ams(2024, 6, 3, 8), ams(2024, 6, 5, 10), AMS)
+    # The member's local day, not UTC's: both instants fall on 2024-06-04 in UTC.
+    assert not slot_still_holds(local(NY, 2024, 6, 3, 20, 30), local(NY, 2024, 6, 4, 8, 0), NY)
+
+
+def test_slot_still_holds_refuses_naive_times() -> None:
+    with pytest.raises(ValueError):
+        slot_still_holds(datetime(2024, 6, 3, 8), ams(2024, 6, 3, 9), AMS)
 
 
 # --- properties -------------------------------------------------------------------------
