@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from engage import state
 from engage.api.auth import requires
+from engage.api.parser import Blueprint
 from engage.api.program_schemas import (RewardListSchema, RewardPatchSchema, RewardSchema, TierListSchema,
                                         TierSchema)
 from engage.services import catalog

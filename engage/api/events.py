@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from engage import state
 from engage.api.auth import requires
+from engage.api.parser import Blueprint
 from engage.api.schemas import EventCreateSchema, EventResultSchema, RedemptionCreateSchema, RedemptionSchema
 from engage.services import earning, redemption
 

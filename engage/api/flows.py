@@ -6,13 +6,13 @@ from __future__ import annotations
 from babel import Locale, UnknownLocaleError
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
 from engage.api.messages import MessageSchema
+from engage.api.parser import Blueprint
 from engage.api.schemas import PageQuery
 from engage.models import TemplateVersion
 from engage.services import flow_admin, flow_preview

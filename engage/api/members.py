@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
+from engage.api.parser import Blueprint
 from engage.api.schemas import (LedgerPageSchema, MemberCreateSchema, MemberListQuery, MemberPageSchema,
                                 MemberPatchSchema, MemberSchema, PageQuery)
 from engage.models import LedgerEntry, Member

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
+from engage.api.parser import Blueprint
 from engage.models import Message
 from engage.services import members
 

@@ -8,7 +8,6 @@ message in `email`). Whatever arrives, these functions return text, never raise.
 from __future__ import annotations
 
 import html as html_lib
-import json
 import re
 from dataclasses import dataclass
 from email import policy
@@ -16,6 +15,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser, HeaderParser
 from email.utils import getaddresses, parseaddr
 
+from engage import safe_json
 from engage.messaging.keywords import Inbound, classify
 
 MAX_REPLY_CHARS = 5000  # what is stored and classified of a reply; the quote below is dropped
@@ -65,7 +65,7 @@ def _decode(raw: bytes | None, charset: str | None) -> str:
 def odd_charsets(charsets_field: str | None, names=("from", "to", "subject", "text", "html")) -> dict:
     """{field: charset} for fields SendGrid says are not UTF-8 (the `charsets` JSON field)."""
     try:
-        charsets = json.loads(charsets_field or "{}")
+        charsets = safe_json.loads(charsets_field or "{}")
     except ValueError:
         return {}
     if not isinstance(charsets, dict):
@@ -155,7 +155,7 @@ def address(value: str | None) -> str | None:
 
 def _envelope_sender(envelope: str | None) -> str | None:
     try:
-        data = json.loads(envelope or "{}")
+        data = safe_json.loads(envelope or "{}")
     except ValueError:
         return None
     return address(data.get("from")) if isinstance(data, dict) and isinstance(data.get("from"), str) else None

@@ -15,11 +15,10 @@ spend a member's points by forging their From address. Only use it over HTTPS.
 from __future__ import annotations
 
 import hmac
-import json
 
 from flask import Blueprint, abort, request
 
-from engage import state
+from engage import safe_json, state
 from engage.messaging import email_reply
 from engage.services import delivery, inbound
 from engage.webhooks.signatures import require_sendgrid_signature
@@ -31,10 +30,13 @@ blp = Blueprint("sendgrid_webhooks", __name__, url_prefix="/webhooks/sendgrid")
 def events():
     """Delivered, bounce, dropped, spam report, unsubscribe … (signed, deduplicated by sg_event_id)."""
     require_sendgrid_signature()
+    text = request.get_data(as_text=True)
     try:
-        payload = json.loads(request.get_data(as_text=True))
+        payload = safe_json.loads(text)
     except ValueError:
         abort(400, description="body is not JSON")
+    if "\\u0000" in text and safe_json.nul_paths(payload):
+        abort(400, description="events may not contain the NUL character (\\u0000)")
     if not isinstance(payload, list):
         abort(400, description="expected a JSON array of events")
     applied = delivery.sendgrid_events(state.session(), payload, state.now())

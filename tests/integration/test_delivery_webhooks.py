@@ -139,3 +139,10 @@ def test_messages_api_filters_and_member_thread(papp, papi, clock):
     thread = papi.get(f"/members/{member['id']}/messages").get_json()["items"]
     assert len(thread) == 2 and thread[1]["segments"] == 1
     assert papi.get("/messages?status=bogus", role="marketer").status_code == 422
+
+
+@pytest.mark.parametrize("body", ["[" * 2000 + "]" * 2000, '[{"event": "delivered", "sg_event_id": "x\\u0000"}]'],
+                         ids=["too-deep", "nul"])
+def test_sendgrid_events_that_break_a_parser_or_a_database_are_a_400(papp, signer, body):
+    response = papp.test_client().post("/webhooks/sendgrid/events", data=body, headers=signer.headers(body))
+    assert response.status_code == 400

@@ -1,0 +1,56 @@
+"""The API's blueprints: flask-smorest's, with a webargs parser that reads JSON bodies safely."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_smorest
+from flask import request
+from marshmallow import ValidationError
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from engage import safe_json
+from engage.errors import EngageError, Unprocessable
+
+
+class EngageParser(FlaskParser):
+    """Too-deep JSON is a 400 like other malformed JSON; a NUL in any string is a 422 naming it.
+
+    webargs' `load_json` turns the JSONDecodeError and UnicodeDecodeError raised here into its
+    400 "Invalid JSON body." (and an empty body into a missing one)."""
+
+    def _raw_load_json(self, req) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        text = req.get_data(cache=True).decode("utf-8")
+        value = safe_json.loads(text)
+        if "\\u0000" in text:  # rare: only then walk the parsed value (raw NUL is invalid JSON)
+            bad = safe_json.nul_paths(value)
+            if bad:
+                raise ValidationError({path: [safe_json.NUL_MESSAGE] for path in bad})
+        return value
+
+
+def refuse_nul() -> None:
+    """422 for a NUL in the query string or the path, 400 in a header: before any route reads one."""
+    fields = [*request.args.items(multi=True), *(request.view_args or {}).items()]
+    bad = sorted({name for name, value in fields
+                  if safe_json.NUL in name or (isinstance(value, str) and safe_json.NUL in value)})
+    if bad:
+        names = [name.replace(safe_json.NUL, "\\u0000") for name in bad]
+        raise Unprocessable(f"invalid input: {names[0]}: {safe_json.NUL_MESSAGE}",
+                            {name: [safe_json.NUL_MESSAGE] for name in names})
+    for name, value in request.headers.items():
+        if safe_json.NUL in value:
+            raise EngageError(f"header {name}: {safe_json.NUL_MESSAGE}")
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, parsing arguments with EngageParser and refusing NUL anywhere."""
+
+    ARGUMENTS_PARSER = EngageParser()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(refuse_nul)
