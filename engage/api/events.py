@@ -34,6 +34,7 @@ def idempotency_key() -> str | None:
 @blp.arguments(EventCreateSchema())
 @blp.response(201, EventResultSchema)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+@blp.alt_response(404, description="no such member")
 @blp.alt_response(409, description="Idempotency-Key reused with another body")
 @blp.alt_response(422, description="invalid event (amount, currency, occurred_at …)")
 def create_event(data, member_id):
@@ -48,6 +49,8 @@ def create_event(data, member_id):
 @blp.arguments(RedemptionCreateSchema())
 @blp.response(201, RedemptionSchema)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+@blp.alt_response(404, description="no such member or reward")
+@blp.alt_response(409, description="Idempotency-Key reused with another body")
 @blp.alt_response(422, description="not enough points, or tier too low")
 def create_redemption(data, member_id):
     """Redeem a reward: points are taken oldest first; a coupon code comes back (not for donations)."""

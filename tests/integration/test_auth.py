@@ -37,6 +37,8 @@ def test_openapi_document_lists_the_api(app):
         assert path in paths, path
     assert "bearerAuth" in document["components"]["securitySchemes"]
     assert app.test_client().get("/api/docs").status_code == 200
+    for path in ("/api/v1/members/{member_id}/events", "/api/v1/members/{member_id}/redemptions"):
+        assert {"201", "404", "409", "422"} <= set(paths[path]["post"]["responses"]), path
 
 
 def test_unknown_route_is_json_404(app):
