@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,24 @@ def _app() -> Flask:
     except ConfigError as error:
         # One line naming the setting, never a traceback.
         raise SystemExit(f"engage: configuration error: {error}") from None
+
+
+def _needs_schema(command):
+    """Like with_appcontext; and a database `engage db upgrade` has not brought up to this code's
+    migrations is refused in one line, instead of tracebacks about missing tables."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        from engage import migrate, state
+
+        engine = state.database().engine
+        at, wanted = migrate.current(engine), migrate.head()
+        if at != wanted:
+            raise SystemExit(f"engage: the database ({engine.url.render_as_string()}) is at revision "
+                             f"{at or 'none'}, this Engage needs {wanted}: run `engage db upgrade` first")
+        return command(*args, **kwargs)
+
+    return with_appcontext(run)
 
 
 @click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, load_dotenv=True,
@@ -68,7 +87,7 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice(["integration", "marketer", "admin"]))
 @click.option("--name", required=True, help="Who or what uses the key, e.g. 'webshop'.")
-@with_appcontext
+@_needs_schema
 def keys_create(role: str, name: str) -> None:
     """Create a key; it is printed once, alone on stdout, and only its hash is stored."""
     from engage import state
@@ -79,7 +98,7 @@ def keys_create(role: str, name: str) -> None:
 
 
 @cli.command("seed-demo")
-@with_appcontext
+@_needs_schema
 def seed_demo() -> None:
     """Add a demo program's members with history (does nothing the second time)."""
     from engage import seed, state
@@ -91,7 +110,7 @@ def seed_demo() -> None:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
-@with_appcontext
+@_needs_schema
 def serve(host: str, port: int) -> None:
     """Web app, API and webhooks with the scheduler and dispatcher, in one process."""
     from engage import serving
@@ -100,7 +119,7 @@ def serve(host: str, port: int) -> None:
 
 
 @cli.command("worker")
-@with_appcontext
+@_needs_schema
 def worker() -> None:
     """Scheduler and dispatcher, for production beside gunicorn; stops on SIGINT/SIGTERM."""
     from engage import worker as worker_module
@@ -126,7 +145,7 @@ def jobs() -> None:
 
 
 @jobs.command("list")
-@with_appcontext
+@_needs_schema
 def jobs_list() -> None:
     """The jobs, when each runs and what it does."""
     from engage.jobs import JOBS
@@ -143,7 +162,7 @@ def jobs_list() -> None:
               help="Run as of this date (YYYY-MM-DD) or instant (ISO 8601): time travel for tests "
                    "and catch-up. A date means the sweep time for `sweep`, the day's end otherwise.")
 @click.option("--force", is_flag=True, help="Run a daily job again for a date it already finished.")
-@with_appcontext
+@_needs_schema
 def jobs_run(name: str, as_of: str | None, force: bool) -> None:
     """Run one job now; a rerun for the same date changes nothing the second time."""
     from engage import jobs as job_module
@@ -169,7 +188,7 @@ def members() -> None:
 
 @members.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@with_appcontext
+@_needs_schema
 def members_import(file: Path) -> None:
     """Enrol members from a CSV (external_id, first_name, last_name, email, phone, locale,
     timezone, sms_consent, email_consent); existing external_ids are skipped."""
@@ -191,7 +210,13 @@ def members_import(file: Path) -> None:
 
 
 def main() -> None:
-    cli.main(prog_name="engage")
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        cli.main(prog_name="engage")
+    except OperationalError as error:  # the database cannot be reached (or opened): say so in one line
+        reason = (str(error.orig).strip().splitlines() or ["unknown error"])[0]
+        raise SystemExit(f"engage: database error: {reason}") from None
 
 
 if __name__ == "__main__":

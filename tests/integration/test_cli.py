@@ -44,6 +44,22 @@ def test_bad_setting_is_one_line_naming_it(tmp_path, name, value):
     assert len(lines) == 1 and name in lines[0] and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args", [["seed-demo"], ["keys", "create", "--role", "admin", "--name", "x"],
+                                  ["jobs", "run", "sweep"], ["worker"], ["serve", "--port", "0"]])
+def test_a_database_not_yet_upgraded_is_one_line_saying_so(tmp_path, args):
+    result = run(args, tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "is at revision none" in line and "run `engage db upgrade` first" in line
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(tmp_path):
+    result = run(["db", "upgrade"], tmp_path, ENGAGE_DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("engage: database error: ") and "127.0.0.1" in line
+
+
 def test_help_lists_commands(tmp_path):
     result = run(["--help"], tmp_path)
     for command in ("db", "keys", "seed-demo", "serve"):
