@@ -25,8 +25,10 @@ def _check_locale(value: str) -> None:
 
 
 class ConsentSchema(Schema):
-    sms = fields.Boolean(load_default=False)
-    email = fields.Boolean(load_default=False)
+    """Enrolment states both consents: SPEC.md lists `consent: {sms, email}` without a `?`."""
+
+    sms = fields.Boolean(required=True)
+    email = fields.Boolean(required=True)
 
 
 class ConsentPatchSchema(Schema):
@@ -46,7 +48,7 @@ class ContactFields(Schema):
 class MemberCreateSchema(ContactFields):
     external_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
     first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    consent = fields.Nested(ConsentSchema, load_default=lambda: {"sms": False, "email": False})
+    consent = fields.Nested(ConsentSchema, required=True)
     referral_code = fields.String(allow_none=True, validate=validate.Length(max=16))
 
 

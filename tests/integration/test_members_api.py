@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+NO_CONSENT = {"sms": False, "email": False}
+
 
 def test_enrol_gives_signup_bonus_and_full_member_shape(api):
     member = api.enrol("shop-1", last_name="Pop", locale="ro", timezone="Europe/Bucharest")
@@ -30,7 +32,7 @@ def test_lookup_by_id_and_external_id(api):
 
 def test_duplicate_external_id_is_409(api):
     api.enrol("dup")
-    response = api.post("/members", {"external_id": "dup", "first_name": "B"})
+    response = api.post("/members", {"external_id": "dup", "first_name": "B", "consent": NO_CONSENT})
     assert response.status_code == 409
     assert "dup" in response.get_json()["message"]
 
@@ -41,12 +43,24 @@ def test_duplicate_external_id_is_409(api):
     ("external_id", 12),
 ])
 def test_invalid_fields_are_422_with_field_errors(api, field, value):
-    body = {"external_id": "bad", "first_name": "X", field: value}
+    body = {"external_id": "bad", "first_name": "X", "consent": NO_CONSENT, field: value}
     response = api.post("/members", body)
     assert response.status_code == 422, response.get_json()
     payload = response.get_json()
     assert field in payload["errors"] and payload["message"]
     assert api.get("/members?external_id=bad").status_code == 404
+
+
+@pytest.mark.parametrize("consent,fields", [(None, {"consent"}), ({}, {"consent"}),
+                                            ({"sms": True}, {"consent"}), ({"sms": "maybe", "email": False}, {"consent"})])
+def test_enrolment_states_both_consents(api, consent, fields):
+    body = {"external_id": "no-consent", "first_name": "X"}
+    if consent is not None:
+        body["consent"] = consent
+    response = api.post("/members", body)
+    assert response.status_code == 422, response.get_json()
+    assert set(response.get_json()["errors"]) == fields
+    assert api.get("/members?external_id=no-consent").status_code == 404
 
 
 def test_phone_is_stored_in_e164(api):
@@ -58,7 +72,8 @@ def test_referral_rewards_the_referrer(api):
     referrer = api.enrol("ref-a")
     api.enrol("ref-b", referral_code=referrer["referral_code"].lower())
     assert api.get(f"/members/{referrer['id']}").get_json()["points"] == 300
-    unknown = api.post("/members", {"external_id": "ref-c", "first_name": "C", "referral_code": "NOPE1234"})
+    unknown = api.post("/members", {"external_id": "ref-c", "first_name": "C", "consent": NO_CONSENT,
+                                    "referral_code": "NOPE1234"})
     assert unknown.status_code == 422 and "referral_code" in unknown.get_json()["errors"]
 
 
