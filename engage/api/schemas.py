@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -98,13 +99,30 @@ class PageQuery(Schema):
     cursor = fields.String()
 
 
+class Instant(fields.DateTime):
+    """ISO 8601: a date-time with an offset, or without one (then the program's wall clock, applied
+    by the service, which knows the program), or a date alone (its midnight there)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        if not isinstance(value, str):
+            raise ValidationError("Not an ISO 8601 date or date-time.")
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError("Not an ISO 8601 date or date-time (e.g. 2026-06-01T10:00:00+02:00).") from None
+        if not 1900 <= moment.year <= 2999:  # also keeps time zone arithmetic clear of year 1 and 9999
+            raise ValidationError("Year out of range.")
+        return moment
+
+
 class EventCreateSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     amount = fields.Decimal(allow_none=True, as_string=True, places=None,
                             metadata={"description": "Decimal string, purchases only, e.g. \"25.90\""})
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Za-z]{3}$",
                              error="Must be an ISO 4217 code such as EUR."))
-    occurred_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
+    occurred_at = Instant(allow_none=True, metadata={
+        "description": "ISO 8601; without an offset, the program's time zone. Default: now."})
 
     @validates("amount")
     def _finite(self, value, **_kwargs):

@@ -70,6 +70,8 @@ def _check_amount(view: ProgramView, amount: Decimal | None, currency: str | Non
 
 def _check_time(view: ProgramView, occurred_at: datetime | None, now: datetime) -> datetime:
     occurred_at = occurred_at or now
+    if occurred_at.tzinfo is None:  # ISO 8601 without an offset: the shop's wall clock
+        occurred_at = occurred_at.replace(tzinfo=view.zone)
     if occurred_at > now + FUTURE_TOLERANCE:
         raise Unprocessable("occurred_at is in the future", {"occurred_at": ["Must not be in the future."]})
     if occurred_at <= now - timedelta(days=view.rules.lot_lifetime_days):

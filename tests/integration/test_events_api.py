@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -104,6 +105,19 @@ def test_late_purchase_keeps_its_date(api, clock):
     assert api.get(f"/members/{member['id']}").get_json()["expiring"]["points"] == 30
 
 
+def test_occurred_at_without_an_offset_is_the_programs_wall_clock(api, clock):
+    zone = ZoneInfo(api.get("/program", role="admin").get_json()["timezone"])
+    member = api.enrol("naive-1")
+    wall = (clock.current - timedelta(days=10)).astimezone(zone).replace(tzinfo=None, microsecond=0)
+    assert api.purchase(member["id"], "30", occurred_at=wall.isoformat()).status_code == 201
+    day = (clock.current - timedelta(days=20)).astimezone(zone).date()
+    assert api.purchase(member["id"], "40", occurred_at=day.isoformat()).status_code == 201
+    entries = api.get(f"/members/{member['id']}/ledger").get_json()["items"]
+    by_points = {entry["points"]: datetime.fromisoformat(entry["occurred_at"]) for entry in entries}
+    assert by_points[30] == wall.replace(tzinfo=zone)
+    assert by_points[40] == datetime.combine(day, time(0), tzinfo=zone)
+
+
 @pytest.mark.parametrize("body,field", [
     ({"type": "purchase", "amount": "-1"}, "amount"),
     ({"type": "purchase", "amount": "1e12"}, "amount"),
@@ -115,7 +129,9 @@ def test_late_purchase_keeps_its_date(api, clock):
     ({"type": "purchase", "amount": "10", "currency": "USD"}, "currency"),
     ({"type": "purchase", "amount": "10", "occurred_at": "2999-01-01T00:00:00Z"}, "occurred_at"),
     ({"type": "purchase", "amount": "10", "occurred_at": "yesterday"}, "occurred_at"),
-    ({"type": "purchase", "amount": "10", "occurred_at": "2026-01-01T10:00:00"}, "occurred_at"),
+    ({"type": "purchase", "amount": "10", "occurred_at": "0001-01-01T00:00:00"}, "occurred_at"),
+    ({"type": "purchase", "amount": "10", "occurred_at": "2026-13-01"}, "occurred_at"),
+    ({"type": "purchase", "amount": "10", "occurred_at": 1767261600}, "occurred_at"),
     ({"type": "purchase", "amount": "10", "occurred_at": "2020-01-01T10:00:00Z"}, "occurred_at"),
     ({"type": "teleport"}, "type"),
     ({"amount": "10"}, "type"),
