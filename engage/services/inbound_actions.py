@@ -43,6 +43,8 @@ def carry_out(session: Session, view: ProgramView, contact: Contact, facts: Fact
     outcome = Outcome(decision.action, REPLY_KEY.get(decision.action), decision.answer_always,
                       facts.replied_to, data={"kind": inbound.kind} if inbound.kind != "empty" else {})
     if decision.action == "opt_out":
+        if channel == "email":
+            outcome.reply_key = "opt_out_email"
         source = f"{channel}:{_keyword(inbound, 'STOP')}:message:{facts.message_id}"
         for member_id in same_contact:  # opt-out is about the number or address, whoever has it
             opt_out(session, member_id, channel, source, now)

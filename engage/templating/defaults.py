@@ -23,6 +23,7 @@ FLOW_KEYS = (
 CHANNELS = ("sms", "email")
 REPLY_KEYS = (
     "opt_out",
+    "opt_out_email",  # STOP by email opts out of email only, and START by email does not undo it
     "opt_in",
     "help",
     "balance",

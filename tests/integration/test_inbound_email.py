@@ -178,6 +178,9 @@ def test_stop_by_email_opts_out_of_email_and_confirms(papp, papi, fake_provider)
     deliver(papp)
     confirmations = [m for m in emails_sent(fake_provider) if m["subject"].startswith("Re:")]
     assert len(confirmations) == 1 and "unsubscribed" in text_of(confirmations[0])
+    # It names email, not texts, and does not promise that START by email works (it does not).
+    assert "emails" in text_of(confirmations[0])
+    assert "texts" not in text_of(confirmations[0]) and "START" not in text_of(confirmations[0])
     # An opted-out member gets no other answer, and START by email does not opt back in.
     assert reply(papp, "mail-4@example.com", "POINTS")["action"] == "balance"
     assert reply(papp, "mail-4@example.com", "START")["action"] == "reply"

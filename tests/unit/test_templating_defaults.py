@@ -42,7 +42,7 @@ def test_every_default_file_exists() -> None:
         for flow, locale in FLOWS
         for name in ("sms.txt", "email_subject.txt", "email.html", "email.txt")
     ] + [root / "replies" / locale / f"{key}.txt" for key, locale in REPLIES]
-    assert len(files) == 80 + 36
+    assert len(files) == 80 + 40
     assert all(path.is_file() for path in files)
 
 
