@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engage.channels import Channel
 from engage.outbox.dispatcher import Dispatcher
 from engage.flows import due, timed
 from engage.models import JobRun
@@ -26,15 +27,21 @@ class Job:
     progress_label: str | None = None  # what its progress callback counts, when it reports any
 
 
-def dispatcher_for(app: Flask, clock=None) -> Dispatcher:
+def dispatcher_for(app: Flask, clock=None, channels: dict[str, Channel] | None = None) -> Dispatcher:
     ext = app.extensions
-    return Dispatcher(ext["engage.db"], ext["engage.channels"], ext["engage.config"], clock or ext["engage.clock"])
+    return Dispatcher(ext["engage.db"], channels or ext["engage.channels"], ext["engage.config"],
+                      clock or ext["engage.clock"])
+
+
+def deliver(app: Flask, now: datetime, channels: dict[str, Channel] | None = None) -> int:
+    """Prepare the flow messages due by `now`, then send everything due; returns messages attempted."""
+    with app.extensions["engage.db"].session() as session:
+        due.promote_all_due(session, now)
+    return dispatcher_for(app, clock=lambda: now, channels=channels).run_once()
 
 
 def _outbox(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
-    with app.extensions["engage.db"].session() as session:
-        due.promote_all_due(session, now)  # flow messages that became due are prepared first
-    return {"attempted": dispatcher_for(app, clock=lambda: now).run_once()}
+    return {"attempted": deliver(app, now)}
 
 
 def _sweep(app: Flask, as_of: date, now: datetime, progress=None) -> dict:

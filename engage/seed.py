@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from engage.db import Database
-from engage.models import Member
+from engage.models import Member, Message
 from engage.services import earning, members, redemption
 
 DEMO = [
@@ -25,8 +26,29 @@ DEMO = [
 ]
 
 
-def demo(database: Database, now: datetime) -> int:
-    """Enrol the demo members once; returns how many were added."""
+def _live_until(database: Database, until: datetime, deliver: Callable[[datetime], object] | None) -> None:
+    """Run the outbox at each moment a message fell due up to `until` (each run moves it on:
+    sent, skipped, suppressed, or planned later around quiet hours and caps)."""
+    last = None
+    for _ in range(1_000) if deliver else ():  # bounded: a message that would not move must not hang the seed
+        with database.session() as session:
+            due = session.scalar(select(Message.send_after).where(
+                Message.status.in_(("scheduled", "queued")), Message.send_after <= until)
+                .order_by(Message.send_after).limit(1))
+        if due is None or due == last:
+            return
+        deliver(due)
+        last = due
+
+
+def demo(database: Database, now: datetime, deliver: Callable[[datetime], object] | None = None) -> int:
+    """Enrol the demo members once; returns how many were added.
+
+    `deliver(at)` runs the outbox as of `at` (the `outbox` job). Before each step of a member's
+    history it is run at every moment a message fell due, as a running Engage would have: the
+    welcome, congratulations and feedback requests of months ago went out months ago, within
+    quiet hours and caps, instead of all at the server's first start.
+    """
     added = 0
     for external_id, first, last, email, phone, locale, zone, purchases, reward in DEMO:
         with database.session() as session:
@@ -39,9 +61,11 @@ def demo(database: Database, now: datetime) -> int:
                 "consent": {"sms": phone is not None, "email": True}}, start)
             for days, amount in purchases:
                 when = now - timedelta(days=days)
+                _live_until(database, when, deliver)
                 earning.record_event(session, member.id, {"type": "purchase", "amount": Decimal(amount),
                                                           "currency": "EUR", "occurred_at": when}, None, when)
             if reward:
+                _live_until(database, now - timedelta(days=1), deliver)
                 redemption.redeem(session, member.id, reward, None, now - timedelta(days=1))
             added += 1
     return added

@@ -35,6 +35,38 @@ def test_seed_demo_is_idempotent(migrated):
     assert "already seeded" in run(["seed-demo"], migrated).stderr
 
 
+def test_seed_demo_lives_its_history_within_the_messaging_rules(migrated):
+    """The demo's months of history went out when they fell due, not all at the server's first
+    start; and as sent, they keep quiet hours, the daily cap and the feedback request spacing."""
+    import sqlite3
+    from collections import Counter
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    result = run(["seed-demo"], migrated)
+    assert result.returncode == 0 and result.stdout == ""  # the past was not printed, nor sent anywhere
+    with sqlite3.connect(migrated / "cli.sqlite") as connection:
+        rows = connection.execute(
+            "SELECT m.flow, m.channel, m.status, m.send_after, m.sent_at, mem.id, mem.timezone"
+            " FROM messages m JOIN members mem ON mem.id = m.member_id WHERE m.direction = 'out'").fetchall()
+    utc = timezone.utc
+    now = datetime.now(utc)
+    waiting = [row for row in rows if row[2] in ("queued", "scheduled")]
+    assert all(datetime.fromisoformat(row[3]).replace(tzinfo=utc) > now - timedelta(days=3) for row in waiting)
+    sent = [(flow, member, datetime.fromisoformat(at).replace(tzinfo=utc).astimezone(ZoneInfo(zone)))
+            for flow, channel, status, _, at, member, zone in rows if status == "sent" and channel == "sms"]
+    assert len(sent) >= 10
+    assert all(8 <= local.hour < 21 for _, _, local in sent)
+    assert max(Counter((member, local.date()) for _, member, local in sent).values()) <= 2
+    requests: dict[int, list[datetime]] = {}
+    for flow, member, local in sent:
+        if flow == "feedback_request":
+            requests.setdefault(member, []).append(local)
+    for times in requests.values():
+        times.sort()
+        assert all(later - earlier >= timedelta(days=30) for earlier, later in zip(times, times[1:]))
+
+
 @pytest.mark.parametrize("name,value", [("ENGAGE_TIMEZONE", "Mars/Base"), ("ENGAGE_PUBLIC_URL", "not a url"),
                                         ("ENGAGE_MAX_ATTEMPTS", "many"), ("ENGAGE_DATABASE_URL", "mysql://x")])
 def test_bad_setting_is_one_line_naming_it(tmp_path, name, value):
