@@ -55,7 +55,9 @@ class MemberCreateSchema(ContactFields):
 
 class MemberPatchSchema(ContactFields):
     first_name = fields.String(validate=validate.Length(min=1, max=100))
-    consent = fields.Nested(ConsentPatchSchema)
+    consent = fields.Nested(ConsentPatchSchema, metadata={
+        "description": "email: true also lifts an email opt-out (STOP by email, unsubscribe link); "
+                       "an SMS opt-out is lifted only by the member texting START."})
 
 
 class NextTierSchema(Schema):

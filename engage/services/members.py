@@ -116,6 +116,13 @@ def update_member(session: Session, member_id: int, data: dict, now: datetime) -
             if given != getattr(member, f"{channel}_consent"):
                 setattr(member, f"{channel}_consent", given)
                 _record_consent(session, member, channel, given, "api:update", now)
+            if given and channel == "email" and member.email_opted_out:
+                # The shop has the member's consent again (an email STOP or unsubscribe link can't
+                # be undone by email: a sender can be forged). SMS opt-outs are lifted only by the
+                # member's START, which the carrier also waits for.
+                member.email_opted_out = False
+                session.add(ConsentEvent(member_id=member.id, channel="email", change="opt_in",
+                                         source="api:update", at=now))
         return member
 
 

@@ -188,6 +188,12 @@ def test_stop_by_email_opts_out_of_email_and_confirms(papp, papi, fake_provider)
     assert len([m for m in emails_sent(fake_provider) if m["subject"].startswith("Re:")]) == 1
     with db_of(papp).session() as session:
         assert session.get(Member, member["id"]).email_opted_out is True
+    # The shop, having the member's consent again, lifts the email opt-out through the API.
+    changed = papi.patch(f"/members/{member['id']}", {"consent": {"email": True}}).get_json()
+    assert changed["opted_out"] == {"sms": False, "email": False} and changed["consent"]["email"] is True
+    assert reply(papp, "mail-4@example.com", "POINTS")["action"] == "balance"
+    deliver(papp)
+    assert len([m for m in emails_sent(fake_provider) if m["subject"].startswith("Re:")]) == 2
 
 
 def test_points_and_redeem_by_email(papp, papi, fake_provider):
