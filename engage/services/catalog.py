@@ -90,6 +90,20 @@ def update_reward(session: Session, reward_id: int, data: dict) -> dict:
         raise Conflict("another reward already has that name") from None
 
 
+def _keep_the_order(ladder: list[Tier], tier: Tier, threshold: int) -> None:
+    """A new threshold stays between the tiers below and above: moving a tier past another would
+    silently swap their places (Silver above Gold, with Gold's members now 'Silver' and back)."""
+    at = ladder.index(tier)
+    below = ladder[at - 1] if at > 0 else None
+    above = ladder[at + 1] if at + 1 < len(ladder) else None
+    # Equal to a neighbour's is left to the unique index: 409, another tier has that threshold.
+    if (below and threshold < below.threshold) or (above and threshold > above.threshold):
+        bounds = (f"above {below.name}'s {below.threshold}" if below else "") + (
+            " and " if below and above else "") + (f"below {above.name}'s {above.threshold}" if above else "")
+        raise Unprocessable(f"{tier.name}'s threshold must stay {bounds}",
+                            {"threshold": [f"Must stay {bounds}."]})
+
+
 def update_tier(session: Session, tier_id: int, data: dict) -> dict:
     """Change a tier; the lowest tier must keep threshold 0 so every member has a tier."""
     try:
@@ -97,9 +111,11 @@ def update_tier(session: Session, tier_id: int, data: dict) -> dict:
             tier = session.get(Tier, tier_id)
             if tier is None:
                 raise NotFound(f"tier {tier_id} not found")
-            lowest = session.scalar(select(Tier.id).order_by(Tier.threshold).limit(1))
-            if tier.id == lowest and data.get("threshold", 0) != 0:
+            ladder = list(session.scalars(select(Tier).order_by(Tier.threshold)))
+            if tier is ladder[0] and data.get("threshold", 0) != 0:
                 raise Unprocessable("the lowest tier's threshold must stay 0", {"threshold": ["Must be 0."]})
+            if "threshold" in data:
+                _keep_the_order(ladder, tier, data["threshold"])
             for field, value in data.items():
                 setattr(tier, field, value)
             session.flush()

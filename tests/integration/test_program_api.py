@@ -38,3 +38,7 @@ def test_admin_edits_rewards_and_tiers(api):
     assert tier["threshold"] == 400
     assert api.patch("/tiers/1", {"threshold": 10}, role="admin").status_code == 422
     assert api.patch("/tiers/2", {"threshold": 1500}, role="admin").status_code == 409
+    past_gold = api.patch("/tiers/2", {"threshold": 2000}, role="admin")
+    assert past_gold.status_code == 422 and "below Gold's 1500" in past_gold.get_json()["message"]
+    assert api.patch("/tiers/3", {"threshold": 300}, role="admin").status_code == 422  # Gold under Silver
+    assert [tier["name"] for tier in api.get("/tiers").get_json()["items"]] == ["Bronze", "Silver", "Gold"]
