@@ -88,8 +88,11 @@ def queue_flow(session: Session, member: Member | Contact | int, flow: str, now:
         member = read_contact(session, member)
     view = view or load(session)
     render = renderer(session, member, view, flow, now, extra or {})
+    # What rendering needs is kept, so the dispatcher can choose another channel and render again
+    # if this one stops being receivable (a STOP) before the message goes out.
     return queue_message(session, member, flow=flow, channels=config.channels, render=render, now=now,
-                         dedupe_key=dedupe_key, data=data, view=view)
+                         dedupe_key=dedupe_key, view=view,
+                         data={**(data or {}), "extra": encode(extra or {}), "channels": list(config.channels)})
 
 
 def render_due(session: Session, member: Member, message: Message, now: datetime) -> None:

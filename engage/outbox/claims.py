@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engage import flows
 from engage.channels import OutboundMessage
 from engage.db import UTCDateTime, on_postgres
+from engage.flows.compose import render_due
 from engage.messaging import can_receive, slot_still_holds
 from engage.models import Member, Message
 from engage.outbox.contacts import contact_state, member_pairs, suppressions
@@ -52,6 +53,22 @@ def _why_not(session, message: Message, member: Member | None, suppressed, now) 
         if reason:
             return "skipped", reason
     return None
+
+
+def _choose_again(session: Session, message: Message, member: Member, refusal: tuple[str, str],
+                  now: datetime) -> bool:
+    """A flow message whose channel stopped being receivable while it waited (an SMS queued
+    before the member's STOP) is rendered again, now, on the first of its flow's channels the
+    member can still receive (it goes with a later batch), or suppressed if none. Once only."""
+    status, reason = refusal
+    data = message.data or {}
+    if (status != "suppressed" or not message.flow or message.is_test or data.get("chosen_again")
+            or "extra" not in data or not set(data.get("channels") or ()) - {message.channel}):
+        return False
+    message.reason = f"{message.channel}: {reason}; another channel chosen"
+    message.data = {**data, "chosen_again": True}
+    render_due(session, member, message, now)
+    return True
 
 
 def _planned(message: Message) -> bool:
@@ -104,6 +121,8 @@ def claim(session: Session, limit: int, now: datetime, public_url: str) -> list[
                 _mark_sending(session, taken, now)  # its checks may query and re-plan: write what we took
                 taken = []
             refusal = _why_not(session, message, member, suppressed, now)
+            if refusal and _choose_again(session, message, member, refusal, now):
+                continue
             if refusal:
                 message.updated_at = now
                 message.status, message.reason = refusal

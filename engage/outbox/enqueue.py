@@ -93,6 +93,8 @@ def fill(session: Session, member: Member, message: Message, channels: Sequence[
     if choice.channel == "sms":
         segments = count_segments(content.body)
         message.segments, message.encoding = segments.segments, segments.encoding
+    else:  # an email, perhaps in place of an SMS written before the member's STOP
+        message.segments = message.encoding = None
     message.send_after = max(now, earliest)
     message.data = {**(message.data or {}), "not_before_at": message.send_after.isoformat()}
     return choice.channel

@@ -204,11 +204,17 @@ def test_stop_blocks_every_sms_flow_email_continues_then_start(papp, papi, phone
         event = session.scalar(select(ConsentEvent).where(ConsentEvent.change == "opt_out"))
         assert event.channel == "sms" and event.source.startswith("sms:STOP:message:")
 
-    # Nothing more by SMS: the queued welcome is dropped, new flows go by email.
+    # Nothing more by SMS: the welcome queued as an SMS goes by email instead, and so do new flows.
     papi.purchase(member["id"], "600.00")  # Silver: tier congratulations, reminder, feedback later
     deliver(papp)
+    deliver(papp)  # the welcome, rendered again for email by the first run, goes with the next
     assert sms_sent_to_provider(fake_provider) == []
-    assert fake_provider.request_count("email") >= 1
+    with db_of(papp).session() as session:
+        welcome = session.scalar(select(Message).where(Message.member_id == member["id"],
+                                                       Message.flow == "welcome"))
+        assert (welcome.channel, welcome.status, welcome.segments) == ("email", "sent", None)
+        assert welcome.subject and "sms: opted out" in welcome.reason
+    assert fake_provider.request_count("email") >= 2
     assert phone.text("POINTS") is None  # no answer to an opted-out member
     assert phone.text("help") is not None  # HELP is answered regardless
 
@@ -221,6 +227,18 @@ def test_stop_blocks_every_sms_flow_email_continues_then_start(papp, papi, phone
     changes = [(e.change, e.source.split(":")[1]) for e in _consent_events(papp, member["id"])
                if e.channel == "sms" and e.change in ("opt_out", "opt_in")]
     assert changes == [("opt_out", "STOP"), ("opt_in", "START")]
+
+
+def test_stop_with_no_other_channel_suppresses_the_queued_sms(papp, papi, phone, fake_provider):
+    member = papi.enrol("conv-4b", consent={"sms": True, "email": False})  # welcome queued by SMS
+    assert "unsubscribed" in phone.text("STOP")
+    deliver(papp)
+    deliver(papp)
+    assert sms_sent_to_provider(fake_provider) == [] and fake_provider.request_count("email") == 0
+    with db_of(papp).session() as session:
+        welcome = session.scalar(select(Message).where(Message.member_id == member["id"],
+                                                       Message.flow == "welcome"))
+        assert welcome.status == "suppressed" and welcome.data["chosen_again"] is True
 
 
 def _consent_events(app, member_id):
