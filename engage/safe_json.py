@@ -24,10 +24,20 @@ def loads(text: str | bytes) -> Any:
         raise json.JSONDecodeError("JSON nested too deeply", doc, 0) from None
 
 
-def nul_paths(value: Any, path: str = "") -> list[str]:
-    """Dotted paths of the strings (keys included) in parsed JSON that hold a NUL character."""
+def shown(name: str) -> str:
+    """A field name as an error may print it: its NULs written as JSON writes them."""
+    return name.replace(NUL, "\\u0000")
+
+
+def nuls_in(text: str, value: Any) -> list[str]:
+    """Dotted paths of the strings (keys included) in `value`, parsed from the JSON `text`, that
+    hold a NUL. JSON can only carry one escaped, so the parsed value is walked only then."""
+    return _nul_paths(value) if "\\u0000" in text else []
+
+
+def _nul_paths(value: Any) -> list[str]:
     found: list[str] = []
-    stack = [(path, value)]
+    stack = [("", value)]
     while stack:  # iterative: the nesting depth is the client's choice
         where, item = stack.pop()
         if isinstance(item, str):
@@ -37,7 +47,7 @@ def nul_paths(value: Any, path: str = "") -> list[str]:
             for key, child in item.items():
                 child_path = f"{where}.{key}" if where else str(key)
                 if NUL in key:
-                    found.append(child_path.replace(NUL, "\\u0000"))
+                    found.append(shown(child_path))
                 else:
                     stack.append((child_path, child))
         elif isinstance(item, list):

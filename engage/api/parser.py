@@ -25,10 +25,9 @@ class EngageParser(FlaskParser):
             return core.missing
         text = req.get_data(cache=True).decode("utf-8")
         value = safe_json.loads(text)
-        if "\\u0000" in text:  # rare: only then walk the parsed value (raw NUL is invalid JSON)
-            bad = safe_json.nul_paths(value)
-            if bad:
-                raise ValidationError({path: [safe_json.NUL_MESSAGE] for path in bad})
+        bad = safe_json.nuls_in(text, value)
+        if bad:
+            raise ValidationError({path: [safe_json.NUL_MESSAGE] for path in bad})
         return value
 
 
@@ -38,7 +37,7 @@ def refuse_nul() -> None:
     bad = sorted({name for name, value in fields
                   if safe_json.NUL in name or (isinstance(value, str) and safe_json.NUL in value)})
     if bad:
-        names = [name.replace(safe_json.NUL, "\\u0000") for name in bad]
+        names = [safe_json.shown(name) for name in bad]
         raise Unprocessable(f"invalid input: {names[0]}: {safe_json.NUL_MESSAGE}",
                             {name: [safe_json.NUL_MESSAGE] for name in names})
     for name, value in request.headers.items():

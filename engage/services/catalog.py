@@ -98,8 +98,12 @@ def _keep_the_order(ladder: list[Tier], tier: Tier, threshold: int) -> None:
     above = ladder[at + 1] if at + 1 < len(ladder) else None
     # Equal to a neighbour's is left to the unique index: 409, another tier has that threshold.
     if (below and threshold < below.threshold) or (above and threshold > above.threshold):
-        bounds = (f"above {below.name}'s {below.threshold}" if below else "") + (
-            " and " if below and above else "") + (f"below {above.name}'s {above.threshold}" if above else "")
+        sides = []
+        if below:
+            sides.append(f"above {below.name}'s {below.threshold}")
+        if above:
+            sides.append(f"below {above.name}'s {above.threshold}")
+        bounds = " and ".join(sides)
         raise Unprocessable(f"{tier.name}'s threshold must stay {bounds}",
                             {"threshold": [f"Must stay {bounds}."]})
 

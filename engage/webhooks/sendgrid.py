@@ -35,7 +35,7 @@ def events():
         payload = safe_json.loads(text)
     except ValueError:
         abort(400, description="body is not JSON")
-    if "\\u0000" in text and safe_json.nul_paths(payload):
+    if safe_json.nuls_in(text, payload):
         abort(400, description="events may not contain the NUL character (\\u0000)")
     if not isinstance(payload, list):
         abort(400, description="expected a JSON array of events")

@@ -40,5 +40,7 @@ def test_admin_edits_rewards_and_tiers(api):
     assert api.patch("/tiers/2", {"threshold": 1500}, role="admin").status_code == 409
     past_gold = api.patch("/tiers/2", {"threshold": 2000}, role="admin")
     assert past_gold.status_code == 422 and "below Gold's 1500" in past_gold.get_json()["message"]
-    assert api.patch("/tiers/3", {"threshold": 300}, role="admin").status_code == 422  # Gold under Silver
+    under_silver = api.patch("/tiers/3", {"threshold": 300}, role="admin")  # Gold, the top: one bound
+    assert under_silver.status_code == 422 and under_silver.get_json()["message"] == (
+        "Gold's threshold must stay above Silver's 400")
     assert [tier["name"] for tier in api.get("/tiers").get_json()["items"]] == ["Bronze", "Silver", "Gold"]

@@ -22,16 +22,18 @@ def test_too_deep_nesting_is_a_decode_error_not_a_recursion_error(depth):
         safe_json.loads(('{"a":' * depth + "1" + "}" * depth).encode())
 
 
-def test_nul_paths_name_every_string_holding_a_nul():
-    value = safe_json.loads('{"first_name": "a\\u0000b", "consent": {"sms": true, "x\\u0000": 1},'
-                            ' "tags": ["ok", "\\u0000"], "fine": "no nul"}')
-    assert safe_json.nul_paths(value) == ["consent.x\\u0000", "first_name", "tags.1"]
-    assert safe_json.nul_paths("\x00") == ["_body"]
-    assert safe_json.nul_paths({"a": ["b", {"c": 1}], "d": None}) == []
+def test_nuls_in_names_every_string_holding_a_nul():
+    text = ('{"first_name": "a\\u0000b", "consent": {"sms": true, "x\\u0000": 1},'
+            ' "tags": ["ok", "\\u0000"], "fine": "no nul"}')
+    assert safe_json.nuls_in(text, safe_json.loads(text)) == ["consent.x\\u0000", "first_name", "tags.1"]
+    assert safe_json.nuls_in('"\\u0000"', "\x00") == ["_body"]
+    text = '{"a": ["b", {"c": 1}], "d": null}'
+    assert safe_json.nuls_in(text, safe_json.loads(text)) == []
 
 
-def test_nul_paths_walks_deep_values_without_recursing():
+def test_nuls_in_walks_deep_values_without_recursing():
+    text = "[" * 10_001 + '"\\u0000"' + "]" * 10_001
     deep: list = ["\x00"]
     for _ in range(10_000):
         deep = [deep]
-    assert len(safe_json.nul_paths(deep)) == 1
+    assert len(safe_json.nuls_in(text, deep)) == 1
