@@ -131,7 +131,7 @@ def _dispatcher_main(url, fake_url, sid, token, threads, batch_size, ready, go, 
     try:
         from engage import create_app
         from engage.config import Config
-        from engage.outbox.dispatcher import Dispatcher
+        from engage.dispatcher import Dispatcher
 
         config = Config(database_url=url, public_url=PUBLIC_URL, twilio_account_sid=sid,
                         twilio_auth_token=token, twilio_from_number=FROM_NUMBER,

@@ -27,7 +27,7 @@ def main(messages: int = 3000, batch_size: int = 50) -> None:
     os.environ.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     from engage import create_app
     from engage.config import Config
-    from engage.outbox.dispatcher import Dispatcher
+    from engage.dispatcher import Dispatcher
     from tests.fakes import provider_wire as wire
 
     url = fresh_database(DATABASE)

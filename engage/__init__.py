@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 from engage.config import Config
 from engage.db import Database
 from engage.services.keys import KeyCache
-from engage.services.program import ProgramCache
+from engage.store.program import ProgramCache
 from engage.state import Clock, close_session, utc_now
 
 

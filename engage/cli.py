@@ -101,16 +101,10 @@ def keys_create(role: str, name: str) -> None:
 @_needs_schema
 def seed_demo() -> None:
     """Add a demo program's members with history (does nothing the second time)."""
-    import io
-
     from engage import jobs, seed, state
-    from engage.channels.console import ConsoleChannel
 
     app = current_app._get_current_object()
-    # The demo's past goes to console channels that print nothing: whatever providers are set
-    # up, its made-up numbers and addresses never reach one.
-    past = {name: ConsoleChannel(name, io.StringIO()) for name in ("sms", "email")}
-    created = seed.demo(state.database(), state.now(), deliver=lambda at: jobs.deliver(app, at, past))
+    created = seed.demo(state.database(), state.now(), deliver=lambda at: jobs.deliver_quietly(app, at))
     click.echo(f"demo: {created} members added" if created else "demo: already seeded", err=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engage.channels import Channel
-from engage.outbox.dispatcher import Dispatcher
+from engage.channels.console import ConsoleChannel
+from engage.dispatcher import Dispatcher
 from engage.flows import due, timed
 from engage.models import JobRun
-from engage.services import sweep, transaction
+from engage.outbox.ports import Channel
+from engage.services import sweep
+from engage.store import transaction
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,13 @@ def deliver(app: Flask, now: datetime, channels: dict[str, Channel] | None = Non
     with app.extensions["engage.db"].session() as session:
         due.promote_all_due(session, now)
     return dispatcher_for(app, clock=lambda: now, channels=channels).run_once()
+
+
+def deliver_quietly(app: Flask, now: datetime) -> int:
+    """`deliver` into console channels that print nothing: the demo's made-up past never reaches a
+    provider, whatever providers are set up."""
+    silent = {name: ConsoleChannel(name, io.StringIO()) for name in ("sms", "email")}
+    return deliver(app, now, silent)
 
 
 def _outbox(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
@@ -75,7 +85,7 @@ def resolve_as_of(app: Flask, name: str, as_of: str | None) -> tuple[date, datet
     from datetime import time, timezone
     from zoneinfo import ZoneInfo
 
-    from engage.services.program import get_program
+    from engage.store.program import get_program
 
     with app.extensions["engage.db"].session() as session:
         zone = ZoneInfo(get_program(session).timezone)

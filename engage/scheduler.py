@@ -59,7 +59,7 @@ def missed_sweep(now: datetime, zone: ZoneInfo, at: time) -> date | None:
 
 def read_zone(app: Flask) -> ZoneInfo | None:
     """The program's time zone, or None while the program row is missing or unreadable."""
-    from engage.services.program import get_program
+    from engage.store.program import get_program
 
     try:
         with app.extensions["engage.db"].session() as session:

@@ -14,6 +14,7 @@ from engage.api.schemas import (LedgerPageSchema, MemberCreateSchema, MemberList
                                 MemberPatchSchema, MemberSchema, PageQuery)
 from engage.models import LedgerEntry, Member
 from engage.services import members
+from engage.store import members as member_reads
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Loyalty members")
 
@@ -31,7 +32,7 @@ def member_json(member: Member, view=None, summary: dict | None = None) -> dict:
         "opted_out": {"sms": member.sms_opted_out, "email": member.email_opted_out},
         "referral_code": member.referral_code, "created_at": member.created_at,
     }
-    body.update(summary if summary is not None else members.summary(session, member, state.now(), view))
+    body.update(summary if summary is not None else member_reads.summary(session, member, state.now(), view))
     return body
 
 
@@ -54,10 +55,10 @@ class MemberCollection(MethodView):
         """Find a member by external_id (→ the member), or list members (→ a page)."""
         session = state.session()
         if "external_id" in query:
-            return member_json(members.by_external_id(session, query["external_id"]))
+            return member_json(member_reads.by_external_id(session, query["external_id"]))
         stmt = select(Member).where(Member.erased_at.is_(None))
         rows, cursor = pagination.page(session, stmt, Member.id, query["limit"], query.get("cursor"))
-        summaries = members.summaries(session, rows, state.now())
+        summaries = member_reads.summaries(session, rows, state.now())
         items = [member_json(member, summary=summaries[member.id]) for member in rows]
         # A Response passes flask-smorest's serialisation, which is for the single-member answer.
         return jsonify(MemberPageSchema().dump({"items": items, "next": cursor}))
@@ -69,7 +70,7 @@ class MemberItem(MethodView):
     @blp.response(200, MemberSchema)
     def get(self, member_id):
         """Read a member with points, tier, next tier and next expiry."""
-        return member_json(members.get(state.session(), member_id))
+        return member_json(member_reads.get(state.session(), member_id))
 
     @requires("integration")
     @blp.arguments(MemberPatchSchema())
@@ -94,7 +95,7 @@ class MemberLedger(MethodView):
     def get(self, query, member_id):
         """The member's ledger entries, newest first."""
         session = state.session()
-        members.get(session, member_id)
+        member_reads.get(session, member_id)
         stmt = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
         rows, cursor = pagination.page(session, stmt, LedgerEntry.id, query["limit"], query.get("cursor"))
         return {"items": rows, "next": cursor}

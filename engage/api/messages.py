@@ -11,7 +11,7 @@ from engage.api import pagination
 from engage.api.auth import requires
 from engage.api.parser import Blueprint
 from engage.models import Message
-from engage.services import members
+from engage.store import members
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Messages (SMS and email)")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engage.channels.base import Channel, OutboundMessage, SendResult
+from engage.outbox.ports import Channel, OutboundMessage, SendResult
 from engage.channels.console import ConsoleChannel
 from engage.channels.sendgrid_email import SendGridEmailChannel
 from engage.channels.twilio_sms import TwilioSmsChannel

@@ -6,7 +6,7 @@ import sys
 import threading
 from typing import TextIO
 
-from engage.channels.base import OutboundMessage, SendResult
+from engage.outbox.ports import OutboundMessage, SendResult
 
 
 class ConsoleChannel:

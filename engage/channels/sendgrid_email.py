@@ -10,13 +10,8 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, Header, Mail
 
-from engage.channels.base import (
-    PERMANENT,
-    TRANSIENT,
-    OutboundMessage,
-    SendResult,
-    network_failure,
-)
+from engage.channels.base import network_failure
+from engage.outbox.ports import PERMANENT, TRANSIENT, OutboundMessage, SendResult
 
 DEFAULT_HOST = "https://api.sendgrid.com"
 # SendGrid names the offending field; a bad recipient is "personalizations.N.to.M.email".

@@ -10,13 +10,8 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from engage.channels.base import (
-    PERMANENT,
-    TRANSIENT,
-    OutboundMessage,
-    SendResult,
-    network_failure,
-)
+from engage.channels.base import network_failure
+from engage.outbox.ports import PERMANENT, TRANSIENT, OutboundMessage, SendResult
 
 # Twilio error codes that mean "try again later" despite a 4xx status.
 TRANSIENT_CODES = frozenset({20429, 30001, 63017})

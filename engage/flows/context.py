@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from engage.loyalty import lots, rewards
 from engage.models import Member
-from engage.services import ledger, members
-from engage.services.program import ProgramView
+from engage.store import ledger, members
+from engage.store.program import ProgramView
 
 
 def _reward(view: ProgramView, member: Member, available: int) -> dict | None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engage.flows.compose import render_due
 from engage.flows.registry import lost_point
 from engage.models import Member, Message
-from engage.services import transaction
+from engage.store import transaction
 
 
 def promote_due(session: Session, now: datetime, limit: int = 500) -> dict:

@@ -12,8 +12,8 @@ from engage.flows.compose import queue_flow
 from engage.flows.registry import relevance
 from engage.loyalty import lots
 from engage.models import Lot, Member, Message
-from engage.services import ledger
-from engage.services.program import load
+from engage.store import ledger
+from engage.store.program import load
 
 
 def offset_for(days_left: int, offsets: list[int]) -> int | None:

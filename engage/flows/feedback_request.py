@@ -10,10 +10,10 @@ from engage.db import sql_strings
 from engage.events import PurchaseRecorded
 from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
-from engage.flows.settings import live_flow_config
+from engage.store.program import live_flow_config
 from engage.models import Message
 from engage.outbox.enqueue import BOOKED
-from engage.services.program import load
+from engage.store.program import load
 
 LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
 

@@ -10,8 +10,8 @@ from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
 from engage.loyalty import lots, rewards
 from engage.models import Redemption
-from engage.services import ledger
-from engage.services.program import load
+from engage.store import ledger
+from engage.store.program import load
 
 
 @on(PointsEarned)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from engage.events import TierUpgraded
 from engage.flows.compose import queue_flow
 from engage.flows.registry import on, relevance
-from engage.services.program import load
+from engage.store.program import load
 
 
 @on(TierUpgraded)

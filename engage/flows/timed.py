@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from engage.flows import expiry_warning
 from engage.flows.compose import queue_flow
-from engage.flows.settings import live_flow_config
+from engage.store.program import live_flow_config
 from engage.loyalty import lots, rewards
 from engage.models import Lot, Member, Message, Redemption
-from engage.services import ledger, transaction
-from engage.services.program import load
-from engage.services.sweep import cutoff
+from engage.store import ledger, transaction
+from engage.store.program import load
+from engage.loyalty.lots import sweep_cutoff
 
 CHUNK = 1000
 
@@ -33,7 +33,7 @@ def _chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
 def expiry_candidates(session: Session, as_of: date, horizon_days: int) -> list[int]:
     """Members with unexpired points that expire within the horizon (one indexed range scan)."""
     view = load(session)
-    start = cutoff(as_of, view.zone)
+    start = sweep_cutoff(as_of, view.zone)
     query = (select(Lot.member_id).where(Lot.remaining > 0, Lot.expires_at >= start,
                                          Lot.expires_at < start + timedelta(days=horizon_days + 1))
              .group_by(Lot.member_id).order_by(Lot.member_id))

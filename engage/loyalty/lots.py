@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 
 class InsufficientPoints(Exception):
@@ -59,3 +59,8 @@ def next_expiry(lots: list[OpenLot], now: datetime, zone: tzinfo) -> tuple[int, 
         return None
     day = live[0].expires_at.astimezone(zone).date()
     return sum(lot.remaining for lot in live if lot.expires_at.astimezone(zone).date() == day), day
+
+
+def sweep_cutoff(as_of: date, zone: tzinfo) -> datetime:
+    """The daily sweep for a date expires what expired before that date began, in program time."""
+    return datetime.combine(as_of, time(0), tzinfo=zone)

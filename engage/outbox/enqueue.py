@@ -16,8 +16,8 @@ from engage.db import InsertIgnoring
 from engage.messaging import PRIORITY, Pending, choose_channel, count_segments, flow_priority, plan_sms_slots
 from engage.models import Member, Message
 from engage.outbox.content import Content
-from engage.outbox.contacts import state_of
-from engage.services.program import ProgramView, load
+from engage.store.contacts import state_of
+from engage.store.program import ProgramView, load
 
 WAITING = ("queued",)
 BOOKED = ("sending", "sent", "delivered", "unknown")  # went out (or is going out): counts, can be answered
@@ -118,6 +118,17 @@ def queue_message(session: Session, member: Member, *, flow: str | None, channel
     if inserted is not None and channel == "sms" and not exempt:
         plan_member_sms(session, member, now, view or load(session))
     return inserted
+
+
+def queue_forced_answer(session: Session, member: Member, content: Content, now: datetime, *,
+                        in_reply_to_id: int) -> Message | None:
+    """The email answer to a member's own STOP or HELP: the one message that goes out although
+    they opted out, so no channel choice and no consent check (the dispatcher sees `force`)."""
+    if not member.email:
+        return None
+    message = _new_message(member, "email", None, content, now, exempt=True, in_reply_to_id=in_reply_to_id)
+    message.priority, message.data = 0, {"answer": True, "force": True}
+    return _insert_once(session, message)
 
 
 def schedule_message(session: Session, member_id: int, *, flow: str, channels: Sequence[str],

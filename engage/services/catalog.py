@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engage.services import transaction
+from engage.store import transaction
 from engage.errors import Conflict, NotFound, Unprocessable
 from engage.models import Reward, Tier
-from engage.services.program import changed
+from engage.store.program import changed
 
 
 def tier_json(tier: Tier) -> dict:

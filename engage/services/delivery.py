@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 from engage.db import InsertIgnoring
 from engage.messaging import delivery
 from engage.models import Member, Message, WebhookEvent
-from engage.outbox.contacts import INVALID, suppress
-from engage.outbox.results import opt_out
-from engage.services import transaction
+from engage.services import consent
+from engage.store import transaction
 
 
 # Runs first in every webhook call.
@@ -55,10 +54,10 @@ def twilio_status(session: Session, message_id: int | None, sid: str | None, rep
         if status:
             _apply(message, status, now, sid, error_code or None, f"Twilio status {reported}")
         if error_code in delivery.TWILIO_OPT_OUT_CODES and message.member_id:
-            opt_out(session, message.member_id, "sms", f"twilio:{error_code}", now)
-            suppress(session, "sms", message.to_address, f"twilio {error_code}: recipient opted out", now)
+            consent.recipient_opted_out(session, message.member_id, message.to_address,
+                                        f"twilio:{error_code}", f"twilio {error_code}", now)
         elif error_code in delivery.TWILIO_INVALID_CODES:
-            suppress(session, "sms", message.to_address, f"{INVALID}: twilio {error_code}", now)
+            consent.address_invalid(session, "sms", message.to_address, f"twilio {error_code}", now)
         return True
 
 
@@ -85,10 +84,10 @@ def sendgrid_events(session: Session, events: list[dict], now: datetime) -> int:
                        error=event.get("reason"))
             address = str(event.get("email") or "").lower()
             if suppress_it and address:
-                suppress(session, "email", address, f"sendgrid {event.get('event')}: {event.get('reason', '')}", now)
+                consent.suppress(session, "email", address, f"sendgrid {event.get('event')}: {event.get('reason', '')}", now)
             if unsubscribe and address:
                 for member_id in session.scalars(select(Member.id).where(func.lower(Member.email) == address)):
-                    opt_out(session, member_id, "email", f"sendgrid:{event.get('event')}", now)
+                    consent.opt_out(session, member_id, "email", f"sendgrid:{event.get('event')}", now)
     return applied
 
 
@@ -98,5 +97,5 @@ def unsubscribe(session: Session, token: str, now: datetime) -> bool:
         member_id = session.scalar(select(Member.id).where(Member.unsubscribe_token == token))
         if member_id is None:
             return False
-        opt_out(session, member_id, "email", "unsubscribe_link", now)
+        consent.opt_out(session, member_id, "email", "unsubscribe_link", now)
         return True

@@ -9,7 +9,7 @@ from decimal import ROUND_FLOOR, Decimal
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from engage.services import transaction
+from engage.store import transaction
 from engage import flows
 from engage.db import on_postgres
 from engage.errors import Unprocessable
@@ -17,8 +17,9 @@ from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.loyalty import earning, tiers
 from engage.loyalty.idempotency import fingerprint
 from engage.models import Event, Member
-from engage.services import feedback, idempotent, ledger, members, purchases
-from engage.services.program import ProgramView, load
+from engage.services import feedback, purchases
+from engage.store import idempotency, ledger, members
+from engage.store.program import ProgramView, load
 
 # Clocks drift; a POS a few minutes ahead must not be refused.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -105,7 +106,7 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
         if answer is not None:
             return answer
     with transaction(session):
-        replay = idempotent.claim(session, "events", key, member_id, request_body, now)
+        replay = idempotency.claim(session, "events", key, member_id, request_body, now)
         if replay is not None:
             return replay
         member = members.lock(session, member_id)
@@ -129,7 +130,7 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
                   "tier": view.tier(member.tier_id).name}
         if result.points == 0 and data["type"] != "purchase":
             answer["message"] = f"no points: {reason} already rewarded or not eligible"
-        idempotent.store(session, "events", key, answer, 201)
+        idempotency.store(session, "events", key, answer, 201)
         return answer
 
 

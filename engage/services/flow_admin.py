@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from engage.defaults import FLOWS
 from engage.errors import Conflict, NotFound, Unprocessable
-from engage.flows.settings import FlowConfig, flow_config
+from engage.store.program import FlowConfig, flow_config
 from engage.models import FlowSetting, TemplateVersion
-from engage.services import transaction
-from engage.services.program import changed, load
+from engage.store import transaction
+from engage.store.program import changed, load
 from engage.templating import FLOW_KEYS, TemplateError, default_template, validate_template
 from engage.templating.defaults import CHANNEL_FILES, normalize_locale
 

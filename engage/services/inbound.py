@@ -51,13 +51,14 @@ from engage.messaging.phones import normalize_phone
 from engage.messaging.replies import decide, with_opt_out_type
 from engage.models import Member, Message
 from engage.outbox.content import Content
-from engage.outbox.enqueue import member_zone, queue_message
-from engage.services import feedback, inbound_store, transaction
+from engage.outbox.enqueue import member_zone, queue_forced_answer, queue_message
+from engage.services import feedback, inbound_store
+from engage.store import transaction
 from engage.services.inbound_actions import Outcome, carry_out
 from engage.services.inbound_answers import answer_text, may_answer, render
 from engage.services.inbound_common import ANSWERED, MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, SmsAnswer, Window
-from engage.services.program import ProgramView, load
+from engage.store.program import ProgramView, load
 
 log = logging.getLogger(__name__)
 
@@ -198,15 +199,7 @@ def _queue_email_answer(session: Session, view: ProgramView, member: Member, inb
         queue_message(session, member, flow=None, channels=["email"], render=lambda _channel: content,
                       now=now, exempt=True, in_reply_to_id=inbound_id, data={"answer": True}, view=view)
         return
-    if not member.email:
-        return
-    # The direct answer to the member's own STOP or HELP goes out even though they opted out.
-    answer = Message(
-        member_id=member.id, direction="out", flow=None, channel="email", status="queued",
-        to_address=member.email, subject=content.subject, body=content.body, html=content.html,
-        locale=member.locale, priority=0, exempt=True, send_after=now, attempts=0,
-        in_reply_to_id=inbound_id, data={"answer": True, "force": True}, created_at=now, updated_at=now)
-    session.add(answer)
+    queue_forced_answer(session, member, content, now, in_reply_to_id=inbound_id)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from engage import flows
@@ -16,13 +15,13 @@ from engage.loyalty import lots, rewards
 from engage.loyalty import replies as reply_rules
 from engage.messaging.keywords import Inbound, keyword_core
 from engage.messaging.replies import REPLY_KEY, Decision
-from engage.models import ConsentEvent, Feedback, Member, Suppression
-from engage.outbox.results import opt_out
-from engage.services import ledger
+from engage.models import Feedback, Member
+from engage.services import consent
+from engage.store import ledger
 from engage.services.earning import award
 from engage.services.inbound_common import MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, Facts
-from engage.services.program import ProgramView
+from engage.store.program import ProgramView
 from engage.services.redemption import _redeem_locked
 
 log = logging.getLogger(__name__)
@@ -47,11 +46,11 @@ def carry_out(session: Session, view: ProgramView, contact: Contact, facts: Fact
             outcome.reply_key = "opt_out_email"
         source = f"{channel}:{_keyword(inbound, 'STOP')}:message:{facts.message_id}"
         for member_id in same_contact:  # opt-out is about the number or address, whoever has it
-            opt_out(session, member_id, channel, source, now)
+            consent.opt_out(session, member_id, channel, source, now)
     elif decision.action == "opt_in":
         source = f"sms:{_keyword(inbound, 'START')}:message:{facts.message_id}"
         for member_id in same_contact:
-            _opt_in_sms(session, member_id, source, now)
+            consent.opt_in_sms(session, member_id, source, now)
     elif decision.action == "redeem":
         _redeem(session, view, contact, facts, outcome, now)
     elif decision.action == "feedback":
@@ -65,24 +64,6 @@ def _keyword(inbound: Inbound, default: str) -> str:
     """The keyword the member used ("STOP", "QUIT" …) for the consent record, or `default`."""
     word = keyword_core(inbound.text.split("\n", 1)[0]).upper()
     return word if word.isalnum() and len(word) <= 16 else default
-
-
-def _opt_in_sms(session: Session, member_id: int, source: str, now: datetime) -> None:
-    """START: lift the SMS opt-out (and the matching 21610 suppression) and give consent."""
-    member = session.get(Member, member_id)
-    if member is None:
-        return
-    if session.execute(update(Member).where(Member.id == member_id, Member.sms_opted_out.is_(True))
-                       .values(sms_opted_out=False)).rowcount:
-        session.add(ConsentEvent(member_id=member_id, channel="sms", change="opt_in", source=source, at=now))
-    if session.execute(update(Member).where(Member.id == member_id, Member.sms_consent.is_(False))
-                       .values(sms_consent=True)).rowcount:
-        session.add(ConsentEvent(member_id=member_id, channel="sms", change="consent_given", source=source,
-                                 at=now))
-    if member.phone:  # Twilio unblocks the number on START; so do we
-        session.execute(delete(Suppression).where(
-            Suppression.channel == "sms", Suppression.address == member.phone,
-            Suppression.reason.like("%recipient opted out%")))
 
 
 def _redeem(session: Session, view: ProgramView, contact: Contact, facts: Facts, outcome: Outcome,

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from engage.flows.compose import public_url
 from engage.flows.context import build_context
 from engage.models import Member
-from engage.outbox.contacts import state_of
-from engage.services import ledger
+from engage.store.contacts import state_of
+from engage.store import ledger
 from engage.services.inbound_actions import Outcome
 from engage.services.inbound_store import Contact, Facts
-from engage.services.program import ProgramView
+from engage.store.program import ProgramView
 from engage.templating import render_reply
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engage.services import transaction
+from engage.store import transaction
 from engage.errors import Unprocessable
 from engage.loyalty import codes
 from engage.models import ApiKey

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engage.services import transaction
 from engage.loyalty.settings import DEFAULT_SETTINGS, merged_settings
-from engage.services.program import changed, donation_totals, get_program
+from engage.models import Redemption
+from engage.store import transaction
+from engage.store.program import changed, get_program
 
 COLUMNS = ("name", "currency", "default_locale", "timezone", "help_text", "charity_name")
 
@@ -21,6 +23,15 @@ def read(session: Session) -> dict:
     body.update(merged_settings(program.settings))
     body["donations"] = donation_totals(session)
     return body
+
+
+def donation_totals(session: Session) -> dict:
+    """How many donations, the points they took and the money they are worth."""
+    count, points, value = session.execute(
+        select(func.count(Redemption.id), func.coalesce(func.sum(Redemption.points), 0),
+               func.coalesce(func.sum(Redemption.value), 0)).where(Redemption.kind == "donation")
+    ).one()
+    return {"count": count, "points": int(points), "value": f"{Decimal(value):.2f}"}
 
 
 def update(session: Session, data: dict, now: datetime) -> dict:

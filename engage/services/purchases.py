@@ -37,8 +37,8 @@ from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.flows import feedback_request
 from engage.loyalty import earning, tiers
 from engage.loyalty import lots as lot_rules
-from engage.services import ledger
-from engage.services.program import ProgramView
+from engage.store import ledger
+from engage.store.program import ProgramView
 
 _PURCHASE = DriverStatement(f"""
     WITH member AS (

@@ -7,14 +7,14 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from engage.services import transaction
+from engage.store import transaction
 from engage import flows
 from engage.errors import NotFound, Unprocessable
 from engage.events import RewardRedeemed
 from engage.loyalty import codes, lots, rewards
 from engage.models import Redemption, Reward
-from engage.services import idempotent, ledger, members
-from engage.services.program import load
+from engage.store import idempotency, ledger, members
+from engage.store.program import load
 
 
 def _redeem_locked(session: Session, member, reward_id: int, now: datetime) -> dict:
@@ -47,12 +47,12 @@ def _redeem_locked(session: Session, member, reward_id: int, now: datetime) -> d
 def redeem(session: Session, member_id: int, reward_id: int, key: str | None, now: datetime) -> dict:
     """Redeem one reward; refuses (422) when points or tier fall short, however many requests race."""
     with transaction(session):
-        replay = idempotent.claim(session, "redemptions", key, member_id, {"reward_id": reward_id}, now)
+        replay = idempotency.claim(session, "redemptions", key, member_id, {"reward_id": reward_id}, now)
         if replay is not None:
             return replay
         member = members.lock(session, member_id)
         answer = _redeem_locked(session, member, reward_id, now)
-        idempotent.store(session, "redemptions", key, answer, 201)
+        idempotency.store(session, "redemptions", key, answer, 201)
         return answer
 
 

@@ -6,22 +6,17 @@ both are idempotent for a date: expired lots have nothing left, and tiers are re
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from engage.services import transaction
 from engage.db import UTCDateTime
-from engage.services.program import load
+from engage.loyalty.lots import sweep_cutoff
+from engage.store import transaction
+from engage.store.program import load
 
 _TIMES = (bindparam("cutoff", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime()))
-
-
-def cutoff(as_of: date, zone: ZoneInfo) -> datetime:
-    """The sweep for a date expires what expired before that date began, in program time."""
-    return datetime.combine(as_of, time(0), tzinfo=zone)
 
 
 # `gone` locks the lots and reads what is left of them (a concurrent spend finishes first or waits);
@@ -62,7 +57,7 @@ def expire_points(session: Session, as_of: date, now: datetime) -> int:
     """Expire what is left of lots past their date: one debit per member. Returns members hit."""
     with transaction(session):
         view = load(session)
-        params = {"cutoff": cutoff(as_of, view.zone), "now": now, "source": f"expiry:{as_of.isoformat()}",
+        params = {"cutoff": sweep_cutoff(as_of, view.zone), "now": now, "source": f"expiry:{as_of.isoformat()}",
                   "reason": f"points expired (sweep of {as_of.isoformat()})"}
         if session.get_bind().dialect.name == "sqlite":
             hit = session.execute(EXPIRE_DEBITS, params).rowcount
@@ -125,7 +120,7 @@ def reevaluate_tiers(session: Session, as_of: date, now: datetime) -> list[tuple
     """
     with transaction(session):
         view = load(session)
-        since = cutoff(as_of, view.zone) - timedelta(days=view.rules.qualifying_window_days)
+        since = sweep_cutoff(as_of, view.zone) - timedelta(days=view.rules.qualifying_window_days)
         if session.get_bind().dialect.name != "sqlite":
             session.execute(NO_JIT)
             return [tuple(row) for row in session.execute(REEVALUATE, {"since": since})]

@@ -9,8 +9,8 @@ from sqlalchemy import update
 
 from engage.jobs import dispatcher_for
 from engage.models import Member
-from engage.outbox.contacts import suppress
-from engage.services import transaction
+from engage.services.consent import suppress
+from engage.store import transaction
 
 FLOW_KEYS = ["welcome", "redemption_reminder", "expiry_warning", "tier_congratulations", "feedback_request"]
 

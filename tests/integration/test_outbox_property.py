@@ -14,8 +14,8 @@ from sqlalchemy import update
 from engage import create_app
 from engage.jobs import dispatcher_for
 from engage.models import Member
-from engage.outbox.contacts import suppress
-from engage.services import transaction
+from engage.services.consent import suppress
+from engage.store import transaction
 from tests.support.api import ApiClient
 from tests.support.clock import FakeClock
 from tests.support.databases import sqlite_copy

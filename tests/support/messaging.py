@@ -8,7 +8,7 @@ from engage.config import Config
 from engage.models import Member, Message
 from engage.outbox.content import Content
 from engage.outbox.enqueue import queue_message
-from engage.services import transaction
+from engage.store import transaction
 
 TWILIO_FROM = "+15005550006"
 
@@ -56,7 +56,7 @@ def disable_flows(app) -> None:
 
     from engage.models import FlowSetting
 
-    from engage.services.program import changed
+    from engage.store.program import changed
 
     with app.extensions["engage.db"].session() as session:
         with transaction(session):

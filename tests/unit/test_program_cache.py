@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from engage.services.program import ProgramCache
+from engage.store.program import ProgramCache
 
 
 class Loader:

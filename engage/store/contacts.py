@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
@@ -60,7 +59,6 @@ def read_contact(session: Session, member_id: int) -> Contact | None:
     return Contact.of(row) if row is not None else None
 
 
-_SUPPRESS = InsertIgnoring(Suppression.__table__, ["channel", "address"])
 INVALID = "invalid"  # suppression reasons starting with this mean "bad address", not "don't send"
 
 
@@ -95,11 +93,3 @@ def contact_state(member: Member, suppressed: dict[tuple[str, str], str]) -> Con
 
 def state_of(session: Session, member: Member) -> ContactState:
     return contact_state(member, suppressions(session, member_pairs(member)))
-
-
-def suppress(session: Session, channel: str, address: str | None, reason: str, now: datetime) -> None:
-    """Never send to this address again (first reason wins)."""
-    if not address:
-        return
-    address = address.lower() if channel == "email" else address
-    _SUPPRESS.run(session, {"channel": channel, "address": address, "reason": reason[:200], "created_at": now})

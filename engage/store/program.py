@@ -1,22 +1,24 @@
-"""Reading the program's rules (tiers, rewards, settings) as plain values for the pure rules."""
+"""Reading the program's rules (tiers, rewards, settings, flow settings) as plain values for the
+pure rules, cached per process."""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engage.defaults import FLOWS
 from engage.errors import NotFound
 from engage.loyalty.rewards import RewardRule
 from engage.loyalty.settings import EarningRules, merged_settings
 from engage.loyalty.tiers import TierRule
-from engage.models import Program, Redemption, Reward, Tier
+from engage.models import FlowSetting, Program, Reward, Tier
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,17 @@ class ProgramInfo:
 
 
 @dataclass(frozen=True)
+class FlowConfig:
+    """A flow's marketer settings: on/off, channel preference, delay, parameters."""
+
+    key: str
+    enabled: bool
+    channels: tuple[str, ...]
+    delay: timedelta
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProgramView:
     program: ProgramInfo
     settings: dict
@@ -39,7 +52,7 @@ class ProgramView:
     tiers: list[TierRule]
     rewards: list[RewardRule]
     benefits: dict[int, list[str]]
-    flows: dict = field(default_factory=dict)  # flow key → FlowConfig
+    flows: dict[str, FlowConfig] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -119,8 +132,6 @@ def _read(session: Session) -> ProgramView:
     tiers, benefits = tier_rules(session)
     info = ProgramInfo(program.name, program.currency, program.default_locale, program.timezone,
                        program.help_text, program.charity_name)
-    from engage.flows.settings import all_flow_configs  # flows import this module
-
     return ProgramView(info, settings, EarningRules.from_settings(settings), tiers,
                        reward_rules(session), benefits, all_flow_configs(session))
 
@@ -139,14 +150,25 @@ def changed(session: Session) -> None:
         cache.clear()
 
 
-def donation_totals(session: Session) -> dict:
-    """How many donations, the points they took and the money they are worth."""
-    count, points, value = session.execute(
-        select(func.count(Redemption.id), func.coalesce(func.sum(Redemption.points), 0),
-               func.coalesce(func.sum(Redemption.value), 0)).where(Redemption.kind == "donation")
-    ).one()
-    return {"count": count, "points": int(points), "value": f"{Decimal(value):.2f}"}
+def flow_config(session: Session, key: str) -> FlowConfig:
+    """The stored settings, or the defaults for a flow nobody has configured (read now)."""
+    return _flow_config(key, session.get(FlowSetting, key))
 
 
-def touch(program: Program, now: datetime) -> None:
-    program.updated_at = now
+def all_flow_configs(session: Session) -> dict[str, FlowConfig]:
+    rows = {row.key: row for row in session.scalars(select(FlowSetting))}
+    return {key: _flow_config(key, rows.get(key)) for key in FLOWS}
+
+
+def live_flow_config(session: Session, key: str) -> FlowConfig:
+    """The settings flows act on: from the per-process program cache (cleared on edits)."""
+    return load(session).flows.get(key) or flow_config(session, key)
+
+
+def _flow_config(key: str, row: FlowSetting | None) -> FlowConfig:
+    default = FLOWS[key]
+    if row is None:
+        return FlowConfig(key, True, tuple(default["channels"]), timedelta(seconds=default["delay_seconds"]),
+                          dict(default["params"]))
+    params = {**default["params"], **(row.params or {})}
+    return FlowConfig(key, row.enabled, tuple(row.channels), timedelta(seconds=row.delay_seconds), params)

@@ -11,12 +11,12 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from engage.channels import Channel
+from engage.outbox.ports import Channel
 from engage.config import Config
 from engage.db import Database
-from engage.outbox.claims import Claimed, claim
+from engage.services.claims import Claimed, claim
 from engage.outbox.ratelimit import RateLimiter, SharedRateLimiter
-from engage.outbox.results import Outcome, record, settle_stale
+from engage.services.send_results import Outcome, record, settle_stale
 
 log = logging.getLogger(__name__)
 

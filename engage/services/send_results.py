@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy import Integer, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from engage.channels import SendResult
+from engage.outbox.ports import SendResult
 from engage.db import UTCDateTime, on_postgres
-from engage.models import ConsentEvent, Member, Message
+from engage.models import Message
 from engage.outbox import retry
-from engage.outbox.claims import Claimed
-from engage.outbox.contacts import INVALID, suppress
-from engage.services import transaction
+from engage.services import consent
+from engage.services.claims import Claimed
+from engage.store import transaction
 
 
 @dataclass(frozen=True)
@@ -24,24 +24,14 @@ class Outcome:
     result: SendResult
 
 
-def opt_out(session: Session, member_id: int, channel: str, source: str, now: datetime) -> bool:
-    """Opt the member out of a channel at once; True if that changed anything."""
-    column = Member.sms_opted_out if channel == "sms" else Member.email_opted_out
-    changed = session.execute(update(Member).where(Member.id == member_id, column.is_(False))
-                              .values({column.key: True})).rowcount
-    if changed:
-        session.add(ConsentEvent(member_id=member_id, channel=channel, change="opt_out", source=source, at=now))
-    return bool(changed)
-
-
 def _failed(session: Session, outcome: Outcome, now: datetime) -> dict:
     result, claimed = outcome.result, outcome.claimed
     if result.opted_out and claimed.member_id:
-        opt_out(session, claimed.member_id, "sms", f"provider:{result.error_code}", now)
-        suppress(session, "sms", claimed.message.to, f"provider {result.error_code}: recipient opted out", now)
+        consent.recipient_opted_out(session, claimed.member_id, claimed.message.to,
+                                    f"provider:{result.error_code}", f"provider {result.error_code}", now)
     elif result.invalid_address:
-        suppress(session, claimed.message.channel, claimed.message.to,
-                 f"{INVALID}: provider {result.error_code}", now)
+        consent.address_invalid(session, claimed.message.channel, claimed.message.to,
+                                f"provider {result.error_code}", now)
     return {"status": "failed"}
 
 
