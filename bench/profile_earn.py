@@ -38,10 +38,6 @@ def main(requests: int = 500) -> None:
     def _count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    from engage.db import DriverStatement
-
-    DriverStatement.observers.append(lambda sql, _params: statements.append(sql))
-
     rng = random.Random(1)
     body = json.dumps({"type": "purchase", "amount": AMOUNT})
 

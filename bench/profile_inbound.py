@@ -58,11 +58,6 @@ def main(requests: int = 500) -> None:
         floor = statistics.mean(timings["SELECT 1"]) * 1000
     print(f"SELECT 1 round trip: {floor:.2f} ms mean")
 
-    from engage.db import DriverStatement
-
-    # Statements run straight through psycopg are counted and listed, but not timed.
-    DriverStatement.observers.append(lambda sql, _params: statements.append(sql))
-
     rng = random.Random(1)
     seq = iter(range(10**9))
 
@@ -97,7 +92,7 @@ def main(requests: int = 500) -> None:
         print(f"  {len(values) / requests:5.2f}/req  {sum(values) / requests * 1000:5.2f} ms/req  "
               f"{statistics.mean(values) * 1000:5.2f} ms each  {text}")
     print(f"  SQL total {total_sql / requests * 1000:.1f} ms/req of {wall / requests * 1000:.1f} ms/req "
-          "(BEGIN/COMMIT and the driver statements not included)")
+          "(BEGIN/COMMIT not included)")
 
     profiler = cProfile.Profile()
     profiler.enable()

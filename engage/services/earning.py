@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engage.store import transaction
 from engage import flows
-from engage.db import on_postgres
+from engage.db import fast_paths
 from engage.errors import Unprocessable
 from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.loyalty import earning, tiers
@@ -101,7 +101,7 @@ def _points_for(session, view, member, event_type: str, amount, occurred_at) -> 
 def record_event(session: Session, member_id: int, data: dict, key: str | None, now: datetime) -> dict:
     """Record a purchase or action and award its points; replay-safe with an Idempotency-Key."""
     request_body = {name: str(value) for name, value in data.items()}
-    if data["type"] == "purchase" and on_postgres(session):
+    if data["type"] == "purchase" and fast_paths(session):
         answer = _record_purchase(session, member_id, data, request_body, key, now)
         if answer is not None:
             return answer

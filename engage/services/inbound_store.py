@@ -10,9 +10,9 @@ burst), so its reads and writes are gathered into three steps:
    message was already rewarded, today's reply credits, suppressions and the member's totals.
 3. `finish`: write the SMS answer (if any) and what the message did.
 
-On PostgreSQL each step is one statement run straight through psycopg (`DriverStatement`);
-elsewhere (SQLite) each is two or three plain statements, reading the same facts with the same
-SQL. The rules stay in Python (engage.messaging.replies, engage.loyalty.replies).
+On PostgreSQL each step is one statement (`engage.db.fast_paths`); elsewhere (SQLite) each is
+two or three plain statements, reading the same facts with the same SQL. The differential tests
+run both forms on PostgreSQL and compare what they answer and store. The rules stay in Python (engage.messaging.replies, engage.loyalty.replies).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from engage.db import DriverStatement, UTCDateTime, on_postgres, sql_strings
+from engage.db import UTCDateTime, fast_paths, sql_strings
 from engage.loyalty.earning import once_only_source
 from engage.loyalty.lots import OpenLot
 from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
@@ -110,7 +110,7 @@ _FACTS_COLUMNS = f"""
 
 # --- PostgreSQL: one statement a step ---------------------------------------------------------
 
-_PG_CLAIM = {by: DriverStatement(f"""
+_PG_CLAIM = {by: text(f"""
     WITH claimed AS (
         INSERT INTO webhook_events (provider, event_id, received_at)
         SELECT :provider, CAST(:event_id AS VARCHAR), :now WHERE CAST(:event_id AS VARCHAR) IS NOT NULL
@@ -128,7 +128,7 @@ _PG_CLAIM = {by: DriverStatement(f"""
     SELECT locked.*, fresh.is_first FROM fresh LEFT JOIN locked ON true ORDER BY locked.id
 """) for by, condition in (("phone", "phone"), ("email", "lower(email)"))}
 
-_PG_STORE = DriverStatement(f"""
+_PG_STORE = text(f"""
     WITH inbound AS (
         INSERT INTO messages (member_id, direction, channel, status, from_address, to_address, subject, body,
                               provider_id, priority, exempt, is_test, send_after, sent_at, attempts, data,
@@ -144,7 +144,7 @@ _PG_STORE = DriverStatement(f"""
     FROM inbound, totals
 """)
 
-_PG_FINISH = DriverStatement("""
+_PG_FINISH = text("""
     WITH answer AS (
         INSERT INTO messages (member_id, direction, channel, status, to_address, from_address, locale, body,
                               segments, encoding, priority, exempt, is_test, send_after, sent_at, attempts,
@@ -172,9 +172,9 @@ def claim(session: Session, provider: str, event_id: str | None, by: str, addres
           now: datetime) -> Claim:
     """Record the provider event; lock the members with this phone number or (lower-case) address."""
     event_id = event_id[:120] if event_id else None
-    if on_postgres(session):
-        rows = _PG_CLAIM[by].run(session, {"provider": provider, "event_id": event_id, "now": now,
-                                           "address": address})
+    if fast_paths(session):
+        rows = session.connection().execute(_PG_CLAIM[by], {"provider": provider, "event_id": event_id,
+                                                            "now": now, "address": address}).all()
         return Claim(rows[0].is_first, [Contact.of(row) for row in rows if row.id is not None])
     if not first_time(session, provider, event_id, now):
         return Claim(False, [])
@@ -199,8 +199,8 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
               "email": (contact.email or "").lower(), "feedback_since": window.feedback_since,
               "reply_since": window.reply_since, "day_start": window.day_start,
               "qualifying_since": window.qualifying_since, "want_lots": want_lots}
-    if on_postgres(session):
-        [row] = _PG_STORE.run(session, {**message, **params, "data": json.dumps(data)})
+    if fast_paths(session):
+        row = session.connection().execute(_PG_STORE, {**message, **params, "data": json.dumps(data)}).one()
         message_id, open_lots = row.message_id, _lots(row.open_lots)
     else:
         message_id = session.connection().execute(insert(Message).values(
@@ -245,8 +245,8 @@ _ANSWER_DATA_JSON = json.dumps(ANSWER_DATA)
 def finish(session: Session, contact: Contact, message_id: int, *, action: str, in_reply_to_id: int | None,
            data: dict, answer: SmsAnswer | None, now: datetime) -> None:
     """Write the SMS answer (if any) and what the inbound message did."""
-    if on_postgres(session):
-        _PG_FINISH.run(session, {
+    if fast_paths(session):
+        session.connection().execute(_PG_FINISH, {
             "member_id": contact.id, "message_id": message_id, "now": now, "action": action,
             "in_reply_to_id": in_reply_to_id, "data": json.dumps(data),
             "answer": answer.text if answer else None, "answer_to": answer and answer.to_address,

@@ -32,7 +32,6 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from engage.db import DriverStatement
 from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.flows import feedback_request
 from engage.loyalty import earning, tiers
@@ -40,7 +39,7 @@ from engage.loyalty import lots as lot_rules
 from engage.store import ledger
 from engage.store.program import ProgramView
 
-_PURCHASE = DriverStatement(f"""
+_PURCHASE = text(f"""
     WITH member AS (
         SELECT id, tier_id, points_balance, points_earned FROM members
         WHERE id = :member_id AND erased_at IS NULL
@@ -90,7 +89,7 @@ def record(session: Session, view: ProgramView, member_id: int, *, amount: Decim
            occurred_at: datetime, key: str | None, fingerprint: str, now: datetime) -> tuple[dict, list] | None:
     """Record the purchase and its points: (answer, domain events), or None when declined."""
     rules = view.rules
-    [row] = _PURCHASE.run(session, {
+    row = session.connection().execute(_PURCHASE, {
         "member_id": member_id, "amount": amount, "currency": currency, "occurred_at": occurred_at,
         "now": now, "reason": f"purchase {view.program.currency} {amount}",
         "expires_at": lot_rules.expires_at(occurred_at, rules.lot_lifetime_days),
@@ -98,7 +97,7 @@ def record(session: Session, view: ProgramView, member_id: int, *, amount: Decim
         "tier_ids": _int_array(tier.id for tier in view.tiers),
         "tier_points": _int_array(earning.purchase_points(amount, tier.multiplier, rules) for tier in view.tiers),
         "feedback_since": feedback_request.spacing_start(session, now),
-    }) or [None]
+    }).first()
     if row is None or row.event_id is None:
         return None
     tier, points, before = view.tier(row.tier_id), row.points, row.balance

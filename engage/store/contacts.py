@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
-from engage.db import DriverStatement, InsertIgnoring, on_postgres
 from engage.messaging import ContactState
 from engage.models import Member, Suppression
 
@@ -44,17 +43,10 @@ class Contact:
 
 CONTACT_ROW = [Member.__table__.c[name] for name in CONTACT_COLUMNS]  # select(*CONTACT_ROW) → Contact.of
 _CONTACT = select(*CONTACT_ROW).where(Member.id == bindparam("id"))
-# Flows read it inside purchases; on PostgreSQL straight through the driver (db.DriverStatement).
-_CONTACT_PG = DriverStatement(f"SELECT {', '.join(CONTACT_COLUMNS)} FROM members WHERE id = :id")
 
 
 def read_contact(session: Session, member_id: int) -> Contact | None:
     """The member's contact row (after flushing the session's pending changes), or None."""
-    if on_postgres(session):
-        if session.autoflush:  # as session.execute would
-            session.flush()
-        rows = _CONTACT_PG.run(session, {"id": member_id})
-        return Contact.of(rows[0]) if rows else None
     row = session.execute(_CONTACT, {"id": member_id}).first()
     return Contact.of(row) if row is not None else None
 

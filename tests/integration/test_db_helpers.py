@@ -1,7 +1,7 @@
-"""engage.db helpers that the hot paths lean on: InsertIgnoring (driver path on PostgreSQL, Core on
-SQLite) and the per-thread request session.
+"""engage.db helpers that the hot paths lean on: InsertIgnoring (each database's own
+INSERT … ON CONFLICT DO NOTHING) and the per-thread request session.
 
-Run on both databases: the rows InsertIgnoring stores must be the same whichever path wrote them.
+Run on both databases: the rows InsertIgnoring stores must be the same on either.
 """
 
 from __future__ import annotations
