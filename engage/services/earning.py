@@ -126,12 +126,19 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
             domain_events.append(PurchaseRecorded(member.id, event_id, amount, currency, occurred_at))
         flows.react(session, domain_events, now)
         balance = result.balance if result.balance is not None else ledger.balance(session, member.id)
-        answer = {"id": event_id, "points_awarded": result.points, "points": balance,
-                  "tier": view.tier(member.tier_id).name}
-        if result.points == 0 and data["type"] != "purchase":
-            answer["message"] = f"no points: {reason} already rewarded or not eligible"
+        note = (f"no points: {reason} already rewarded or not eligible"
+                if result.points == 0 and data["type"] != "purchase" else None)
+        answer = event_answer(event_id, result.points, balance, view.tier(member.tier_id).name, note)
         idempotency.store(session, "events", key, answer, 201)
         return answer
+
+
+def event_answer(event_id: int, points_awarded: int, points: int, tier: str, note: str | None = None) -> dict:
+    """The answer to a recorded event, stored for its Idempotency-Key: the one place it is built."""
+    answer = {"id": event_id, "points_awarded": points_awarded, "points": points, "tier": tier}
+    if note is not None:
+        answer["message"] = note
+    return answer
 
 
 def _record_purchase(session: Session, member_id: int, data: dict, request_body: dict, key: str | None,
@@ -155,8 +162,10 @@ def _record_purchase(session: Session, member_id: int, data: dict, request_body:
                                         fingerprint=fingerprint("events", member_id, request_body), now=now)
             if recorded is None:
                 raise _Declined
-            answer, events = recorded
+            done, events = recorded
             flows.react(session, events, now)
+            answer = event_answer(done.event_id, done.points_awarded, done.points, done.tier)
+            idempotency.store(session, "events", key, answer, 201)
             return answer
     except _Declined:
         return None  # rolled back, nothing written

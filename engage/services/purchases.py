@@ -8,8 +8,8 @@ round trip, `_PURCHASE`:
   `points_earned`, kept by a trigger on every ledger insert, migration 0005). FOR UPDATE returns
   the latest committed row, and every ledger writer of this member updates that row, so the
   balance read is current, however long the member's history;
-- claim the Idempotency-Key by inserting its answer (ON CONFLICT DO NOTHING), and only if that
-  worked (or there is no key) insert the event, its ledger entry and lot;
+- claim the Idempotency-Key (ON CONFLICT DO NOTHING), and only if that worked (or there is no
+  key) insert the event, its ledger entry and lot;
 - tell whether a feedback request went out recently.
 
 The rules stay in Python: the points are computed before the statement for every tier (the
@@ -25,7 +25,7 @@ order SPEC.md gives them.
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -36,7 +36,7 @@ from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.flows import feedback_request
 from engage.loyalty import earning, tiers
 from engage.loyalty import lots as lot_rules
-from engage.store import ledger
+from engage.store import idempotency, ledger
 from engage.store.program import ProgramView
 
 _PURCHASE = text(f"""
@@ -54,10 +54,7 @@ _PURCHASE = text(f"""
         SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id FROM priced
     ), answer AS (
         INSERT INTO idempotency_records (scope, key, fingerprint, status_code, response, created_at)
-        SELECT 'events', CAST(:key AS VARCHAR), :fingerprint, 201,
-               json_build_object('id', new_event.id, 'points_awarded', priced.points,
-                                 'points', priced.points_balance + priced.points, 'tier', priced.tier_name),
-               :now
+        SELECT 'events', CAST(:key AS VARCHAR), :fingerprint, :pending, CAST('{{}}' AS JSON), :now
         FROM new_event, priced WHERE CAST(:key AS VARCHAR) IS NOT NULL
         ON CONFLICT (scope, key) DO NOTHING
         RETURNING id
@@ -82,18 +79,28 @@ _PURCHASE = text(f"""
 """)
 
 _LIFT_TIER = text("UPDATE members SET tier_id = :tier_id WHERE id = :member_id")
-_ANSWER_TIER = text("UPDATE idempotency_records SET response = :response WHERE scope = 'events' AND key = :key")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a recorded purchase did; `earning.event_answer` makes the API's answer of it."""
+
+    event_id: int
+    points_awarded: int
+    points: int  # the balance after it
+    tier: str  # the tier's name after it
 
 
 def record(session: Session, view: ProgramView, member_id: int, *, amount: Decimal, currency: str,
-           occurred_at: datetime, key: str | None, fingerprint: str, now: datetime) -> tuple[dict, list] | None:
-    """Record the purchase and its points: (answer, domain events), or None when declined."""
+           occurred_at: datetime, key: str | None, fingerprint: str, now: datetime) -> tuple[Recorded, list] | None:
+    """Record the purchase and its points, claiming its key: (what it did, domain events), or None
+    when declined. The caller stores the key's answer, as the plain path does."""
     rules = view.rules
     row = session.connection().execute(_PURCHASE, {
         "member_id": member_id, "amount": amount, "currency": currency, "occurred_at": occurred_at,
         "now": now, "reason": f"purchase {view.program.currency} {amount}",
         "expires_at": lot_rules.expires_at(occurred_at, rules.lot_lifetime_days),
-        "key": key, "fingerprint": fingerprint,
+        "key": key, "fingerprint": fingerprint, "pending": idempotency.PENDING,
         "tier_ids": _int_array(tier.id for tier in view.tiers),
         "tier_points": _int_array(earning.purchase_points(amount, tier.multiplier, rules) for tier in view.tiers),
         "feedback_since": feedback_request.spacing_start(session, now),
@@ -101,22 +108,19 @@ def record(session: Session, view: ProgramView, member_id: int, *, amount: Decim
     if row is None or row.event_id is None:
         return None
     tier, points, before = view.tier(row.tier_id), row.points, row.balance
-    answer = {"id": row.event_id, "points_awarded": points, "points": before + points, "tier": row.tier_name}
     events: list = []
+    lifted = tier
     if points > 0:
         lifted = ledger.tier_after_earning(session, view.tiers, member_id, tier, row.earned + points,
                                            tiers.qualifying_since(now, rules.qualifying_window_days))
         if lifted.id != tier.id:
             session.connection().execute(_LIFT_TIER, {"tier_id": lifted.id, "member_id": member_id})
-            answer["tier"] = lifted.name
-            if key is not None:
-                session.connection().execute(_ANSWER_TIER, {"response": json.dumps(answer), "key": key})
         events.append(PointsEarned(member_id, points, before, before + points, f"event:{row.event_id}", lifted.id))
         if lifted.id != tier.id:
             events.append(TierUpgraded(member_id, tier.id, lifted.id))
     events.append(PurchaseRecorded(member_id, row.event_id, amount, currency, occurred_at,
                                    asked_for_feedback_recently=row.asked_recently))
-    return answer, events
+    return Recorded(row.event_id, points, before + points, lifted.name), events
 
 
 def _int_array(values) -> str:
