@@ -2,6 +2,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: install run test bench clean migration
 
@@ -16,7 +18,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/engage db upgrade
 	$(BIN)/engage seed-demo
-	$(BIN)/engage serve --host 127.0.0.1 --port 5000
+	@echo "Engage: http://$(HOST):$(PORT)/api/docs (Ctrl-C stops)"
+	$(BIN)/engage serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -1,4 +1,4 @@
-"""The default program from SPEC.md: inserted by the first migration, reused by tests."""
+"""The default program (docs/loyalty.md): inserted by the first migration, reused by tests."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ def _check_locale(value: str) -> None:
 
 
 class ConsentSchema(Schema):
-    """Enrolment states both consents: SPEC.md lists `consent: {sms, email}` without a `?`."""
+    """Enrolment states both consents: neither is assumed (docs/api.md, `POST /members`)."""
 
     sms = fields.Boolean(required=True)
     email = fields.Boolean(required=True)

@@ -1,4 +1,4 @@
-"""The variables a template sees (SPEC.md "Templates"), built for one member."""
+"""The variables a template sees (docs/flows.md "Templates"), built for one member."""
 
 from __future__ import annotations
 

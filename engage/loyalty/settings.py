@@ -1,4 +1,4 @@
-"""Program rule settings: defaults from SPEC.md, all editable by an admin."""
+"""Program rule settings and defaults (docs/loyalty.md, docs/messaging.md); admins edit them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What an inbound message does, and which reply answers it (SPEC.md "Inbound replies").
+"""What an inbound message does, and which reply answers it (docs/messaging.md "Inbound replies").
 
 Pure: the service (engage.services.inbound) looks up the facts (is a feedback request open,
 is the member opted out) and carries out the decision.

@@ -1,4 +1,4 @@
-"""Inbound SMS and email: keywords, redemptions, feedback and reply points (SPEC.md "Inbound replies").
+"""Inbound SMS and email: keywords, redemptions, feedback and reply points (docs/messaging.md).
 
 Each inbound message is handled in one transaction: the provider's id is recorded (so a retried
 webhook changes nothing), the message is stored on the member's thread with what it did, the

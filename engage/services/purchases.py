@@ -19,8 +19,8 @@ costs two more updates.
 
 Declined (`None`, nothing written): an unknown or erased member, a tier the cached rules don't
 know, and a key already taken (a replay, a key reused with another body, or a concurrent request
-with the same key, whose insert this one waited for). The plain path then answers those in the
-order SPEC.md gives them.
+with the same key, whose insert this one waited for). The plain path then answers those, in the
+same order as on SQLite.
 """
 
 from __future__ import annotations

@@ -293,7 +293,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_lots_open_expiry', ['expires_at'], unique=False, postgresql_where=sa.text('remaining > 0'), sqlite_where=sa.text('remaining > 0'))
 
     # ### end Alembic commands ###
-    # The program SPEC.md describes, so a fresh database can enrol members at once.
+    # The default program (engage/defaults.py), so a fresh database can enrol members at once.
     from engage.defaults import insert_defaults
 
     insert_defaults(op.get_bind())
