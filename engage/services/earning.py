@@ -165,7 +165,8 @@ def _record_purchase(session: Session, member_id: int, data: dict, request_body:
             done, events = recorded
             flows.react(session, events, now)
             answer = event_answer(done.event_id, done.points_awarded, done.points, done.tier)
-            idempotency.store(session, "events", key, answer, 201)
+            if done.lifted:  # the statement stored the answer with the tier before the lift
+                idempotency.store(session, "events", key, answer, 201)
             return answer
     except _Declined:
         return None  # rolled back, nothing written

@@ -8,8 +8,13 @@ round trip, `_PURCHASE`:
   `points_earned`, kept by a trigger on every ledger insert, migration 0005). FOR UPDATE returns
   the latest committed row, and every ledger writer of this member updates that row, so the
   balance read is current, however long the member's history;
-- claim the Idempotency-Key (ON CONFLICT DO NOTHING), and only if that worked (or there is no
-  key) insert the event, its ledger entry and lot;
+- claim the Idempotency-Key by inserting its answer (ON CONFLICT DO NOTHING), and only if that
+  worked (or there is no key) insert the event, its ledger entry and lot. The answer is
+  `earning.event_answer`'s four fields, built here by `json_build_object` so that a purchase stays
+  one round trip (storing it with a second statement, as the plain path does, adds a round trip
+  to every keyed purchase); a tier lift, which changes the answer, stores `event_answer`'s again. The
+  differential tests (tests/integration/test_fast_paths.py) compare the stored answers of both
+  paths;
 - tell whether a feedback request went out recently.
 
 The rules stay in Python: the points are computed before the statement for every tier (the
@@ -36,7 +41,7 @@ from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.flows import feedback_request
 from engage.loyalty import earning, tiers
 from engage.loyalty import lots as lot_rules
-from engage.store import idempotency, ledger
+from engage.store import ledger
 from engage.store.program import ProgramView
 
 _PURCHASE = text(f"""
@@ -54,7 +59,10 @@ _PURCHASE = text(f"""
         SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id FROM priced
     ), answer AS (
         INSERT INTO idempotency_records (scope, key, fingerprint, status_code, response, created_at)
-        SELECT 'events', CAST(:key AS VARCHAR), :fingerprint, :pending, CAST('{{}}' AS JSON), :now
+        SELECT 'events', CAST(:key AS VARCHAR), :fingerprint, 201,
+               json_build_object('id', new_event.id, 'points_awarded', priced.points,
+                                 'points', priced.points_balance + priced.points, 'tier', priced.tier_name),
+               :now
         FROM new_event, priced WHERE CAST(:key AS VARCHAR) IS NOT NULL
         ON CONFLICT (scope, key) DO NOTHING
         RETURNING id
@@ -89,18 +97,19 @@ class Recorded:
     points_awarded: int
     points: int  # the balance after it
     tier: str  # the tier's name after it
+    lifted: bool  # it lifted the member's tier
 
 
 def record(session: Session, view: ProgramView, member_id: int, *, amount: Decimal, currency: str,
            occurred_at: datetime, key: str | None, fingerprint: str, now: datetime) -> tuple[Recorded, list] | None:
-    """Record the purchase and its points, claiming its key: (what it did, domain events), or None
-    when declined. The caller stores the key's answer, as the plain path does."""
+    """Record the purchase and its points, claiming its key with its answer: (what it did, domain
+    events), or None when declined. After a tier lift the caller stores the answer again."""
     rules = view.rules
     row = session.connection().execute(_PURCHASE, {
         "member_id": member_id, "amount": amount, "currency": currency, "occurred_at": occurred_at,
         "now": now, "reason": f"purchase {view.program.currency} {amount}",
         "expires_at": lot_rules.expires_at(occurred_at, rules.lot_lifetime_days),
-        "key": key, "fingerprint": fingerprint, "pending": idempotency.PENDING,
+        "key": key, "fingerprint": fingerprint,
         "tier_ids": _int_array(tier.id for tier in view.tiers),
         "tier_points": _int_array(earning.purchase_points(amount, tier.multiplier, rules) for tier in view.tiers),
         "feedback_since": feedback_request.spacing_start(session, now),
@@ -120,7 +129,7 @@ def record(session: Session, view: ProgramView, member_id: int, *, amount: Decim
             events.append(TierUpgraded(member_id, tier.id, lifted.id))
     events.append(PurchaseRecorded(member_id, row.event_id, amount, currency, occurred_at,
                                    asked_for_feedback_recently=row.asked_recently))
-    return Recorded(row.event_id, points, before + points, lifted.name), events
+    return Recorded(row.event_id, points, before + points, lifted.name, lifted.id != tier.id), events
 
 
 def _int_array(values) -> str:
