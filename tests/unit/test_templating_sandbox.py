@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from engage.templating import TemplateRenderError, render_part, sample_context, sms_segments
-from engage.templating.segments_fallback import count_segments
+from engage.templating import TemplateRenderError, render_part, sample_context
 
 ESCAPES = [
     "{{ ''.__class__.__mro__ }}",
@@ -133,22 +132,3 @@ def test_a_long_but_reasonable_email_renders() -> None:
     html = "<p>{{ member.first_name }}</p>" + "<p>Lorem ipsum dolor sit amet.</p>" * 1500
     assert len(render(html, "html")) > 40_000
 
-
-def test_fallback_segment_counter() -> None:
-    assert count_segments("") == (1, "GSM-7")
-    assert count_segments("x" * 160) == (1, "GSM-7")
-    assert count_segments("x" * 161) == (2, "GSM-7")
-    assert count_segments("€" * 80) == (1, "GSM-7")  # extension characters take two septets
-    assert count_segments("€" * 81) == (2, "GSM-7")
-    assert count_segments("x" * 152 + "€") == (1, "GSM-7")
-    assert count_segments("x" * 152 + "€" + "x" * 10) == (2, "GSM-7")  # escape pair not split
-    assert count_segments("ă" * 70) == (1, "UCS-2")
-    assert count_segments("ă" * 71) == (2, "UCS-2")
-    assert count_segments("x" * 66 + "😀" + "x" * 5) == (2, "UCS-2")
-    assert count_segments("Grüße aus Köln, Ça va?") == (1, "GSM-7")
-    assert count_segments("ça") == (1, "UCS-2")  # only the capital Ç is GSM-7
-
-
-@pytest.mark.parametrize("text", ["", "x" * 161, "€" * 81, "ă" * 71, "x" * 66 + "😀" + "x" * 5])
-def test_fallback_agrees_with_the_segment_counter_in_use(text: str) -> None:
-    assert sms_segments(text) == count_segments(text).segments
