@@ -21,8 +21,12 @@ from engage.templating.render import (
     render_reply,
     sample_context,
 )
-from engage.templating.segments import sms_segments
-from engage.templating.validation import TemplateError, validate_reply, validate_template
+from engage.templating.validation import (
+    TemplateError,
+    sms_segments,
+    validate_reply,
+    validate_template,
+)
 from engage.templating.variables import variables_for
 
 __all__ = [

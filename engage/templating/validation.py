@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from jinja2 import TemplateSyntaxError, meta, nodes
 
+from engage.messaging.segments import count_segments
 from engage.templating.environment import environment_for
 from engage.templating.render import TemplateRenderError, render_part
 from engage.templating.samples import sample_context
-from engage.templating.segments import sms_segments
 from engage.templating.variables import Fields, variables_for
 
 REQUIRED_PARTS: dict[str, tuple[str, ...]] = {
@@ -33,6 +33,11 @@ class TemplateError:
 
     def as_dict(self) -> dict[str, object]:
         return {"field": self.field, "message": self.message, "line": self.line}
+
+
+def sms_segments(text: str) -> int:
+    """Segments `text` costs, by the messaging rule, so validation counts what is sent."""
+    return count_segments(text).segments
 
 
 def validate_template(

@@ -7,6 +7,7 @@ from importlib import resources
 
 import pytest
 
+from engage.messaging.segments import count_segments
 from engage.templating import (
     FLOW_KEYS,
     REPLY_KEYS,
@@ -23,7 +24,6 @@ from engage.templating import (
     validate_reply,
     validate_template,
 )
-from engage.templating.segments_fallback import count_segments
 
 TODAY = date(2025, 7, 10)
 FLOWS = [(flow, locale) for flow in FLOW_KEYS for locale in SUPPORTED_LOCALES]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from engage.templating import TemplateError, validate_reply, validate_template
+import pytest
+
+from engage.messaging.segments import count_segments
+from engage.templating import TemplateError, sms_segments, validate_reply, validate_template
 
 EMAIL = {"subject": "Hi {{ member.first_name }}", "html": "<p>Hi</p>", "text": "Hi"}
 
@@ -95,6 +98,28 @@ def test_sms_over_the_segment_limit() -> None:
     assert error.field == "body" and "3 segments" in error.message
     assert sms("x" * 300, max_sms_segments=2) == []
     assert sms("ă" * 100, max_sms_segments=1)[0].message.startswith("SMS needs 2 segments")
+
+
+@pytest.mark.parametrize(
+    ("text", "segments", "encoding"),
+    [
+        ("", 1, "GSM-7"),
+        ("x" * 160, 1, "GSM-7"),
+        ("x" * 161, 2, "GSM-7"),
+        ("€" * 80, 1, "GSM-7"),  # extension characters take two septets
+        ("€" * 81, 2, "GSM-7"),
+        ("x" * 152 + "€", 1, "GSM-7"),
+        ("x" * 152 + "€" + "x" * 10, 2, "GSM-7"),  # escape pair not split
+        ("ă" * 70, 1, "UCS-2"),
+        ("ă" * 71, 2, "UCS-2"),
+        ("x" * 66 + "😀" + "x" * 5, 2, "UCS-2"),
+        ("Grüße aus Köln, Ça va?", 1, "GSM-7"),
+        ("ça", 1, "UCS-2"),  # only the capital Ç is GSM-7
+    ],
+)
+def test_segments_are_the_messaging_count(text: str, segments: int, encoding: str) -> None:
+    assert sms_segments(text) == count_segments(text).segments == segments
+    assert count_segments(text).encoding == encoding
 
 
 def test_sandbox_violations_are_validation_errors() -> None:
