@@ -18,9 +18,7 @@ from engage.models import Member, Message
 from engage.outbox.content import Content
 from engage.store.contacts import state_of
 from engage.store.program import ProgramView, load
-
-WAITING = ("queued",)
-BOOKED = ("sending", "sent", "delivered", "unknown")  # went out (or is going out): counts, can be answered
+from engage.vocabulary import WAITING, WENT_OUT
 
 
 def member_zone(member: Member, view: ProgramView) -> ZoneInfo:
@@ -159,11 +157,11 @@ def plan_member_sms(session: Session, member: Member, now: datetime, view: Progr
     rows = session.execute(select(Message).where(
         Message.member_id == member.id, Message.direction == "out", Message.channel == "sms",
         Message.exempt.is_(False), Message.flow.is_not(None),
-        Message.status.in_(WAITING + BOOKED),
+        Message.status.in_(WAITING + WENT_OUT),
     ).where(Message.status.in_(WAITING) | (Message.sent_at >= window_start)
             | (Message.claimed_at >= window_start))).scalars().all()  # claimed: being sent right now
     waiting = [m for m in rows if m.status in WAITING]
-    booked = [m.sent_at or m.claimed_at or m.send_after for m in rows if m.status in BOOKED]
+    booked = [m.sent_at or m.claimed_at or m.send_after for m in rows if m.status in WENT_OUT]
     pending = [Pending(str(m.id), m.flow, m.created_at, _earliest(m)) for m in waiting]
     plan = plan_sms_slots(pending, booked, member_zone(member, view), int(settings["sms_daily_cap"]),
                           int(settings["sms_weekly_cap"]), quiet_window(view), now=now)

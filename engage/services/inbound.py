@@ -56,9 +56,10 @@ from engage.services import feedback, inbound_store
 from engage.store import transaction
 from engage.services.inbound_actions import Outcome, carry_out
 from engage.services.inbound_answers import answer_text, may_answer, render
-from engage.services.inbound_common import ANSWERED, MAX_BODY_CHARS, clean
+from engage.services.inbound_common import MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, SmsAnswer, Window
 from engage.store.program import ProgramView, load
+from engage.vocabulary import WENT_OUT
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ def _pick(session: Session, contacts: list[Contact], channel: str) -> Contact:
     by_id = {contact.id: contact for contact in contacts}
     latest = session.scalar(select(Message.member_id).where(
         Message.member_id.in_(by_id), Message.direction == "out", Message.channel == channel,
-        Message.status.in_(ANSWERED)).order_by(Message.id.desc()).limit(1))
+        Message.status.in_(WENT_OUT)).order_by(Message.id.desc()).limit(1))
     return by_id.get(latest) or contacts[-1]
 
 
