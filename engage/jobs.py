@@ -19,6 +19,7 @@ from engage.models import JobRun
 from engage.outbox.ports import Channel
 from engage.services import sweep
 from engage.store import transaction
+from engage import vocabulary
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def deliver(app: Flask, now: datetime, channels: dict[str, Channel] | None = Non
 def deliver_quietly(app: Flask, now: datetime) -> int:
     """`deliver` into console channels that print nothing: the demo's made-up past never reaches a
     provider, whatever providers are set up."""
-    silent = {name: ConsoleChannel(name, io.StringIO()) for name in ("sms", "email")}
+    silent = {name: ConsoleChannel(name, io.StringIO()) for name in vocabulary.Channel}
     return deliver(app, now, silent)
 
 

@@ -20,10 +20,10 @@ blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Message
 class MessageSchema(Schema):
     id = fields.Integer()
     member_id = fields.Integer(allow_none=True)
-    direction = fields.String(metadata={"description": " | ".join(Direction)})
+    direction = fields.String(validate=validate.OneOf(list(Direction)))
     flow = fields.String(allow_none=True)
-    channel = fields.String(metadata={"description": " | ".join(Channel)})
-    status = fields.String()
+    channel = fields.String(validate=validate.OneOf(list(Channel)))
+    status = fields.String(validate=validate.OneOf(list(MessageStatus)))
     to = fields.String(attribute="to_address", allow_none=True)
     subject = fields.String(allow_none=True)
     body = fields.String()
