@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from engage.db import InsertIgnoring
 from engage.messaging import PRIORITY, Pending, choose_channel, count_segments, flow_priority, plan_sms_slots
+from engage.messaging.zones import parse_hhmm
 from engage.models import Member, Message
 from engage.outbox.content import Content
 from engage.store.contacts import state_of
@@ -25,15 +26,10 @@ def member_zone(member: Member, view: ProgramView) -> ZoneInfo:
     return ZoneInfo(member.timezone or view.program.timezone)
 
 
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def quiet_window(view: ProgramView) -> tuple[time, time]:
     """The program's quiet hours (start, end) as wall-clock times."""
     quiet = view.settings["quiet_hours"]
-    return _hhmm(quiet["start"]), _hhmm(quiet["end"])
+    return parse_hhmm(quiet["start"]), parse_hhmm(quiet["end"])
 
 
 def _new_message(member: Member, channel: str | None, flow: str | None, content: Content | None,
