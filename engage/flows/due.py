@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engage.flows.compose import render_due
-from engage.flows.registry import lost_point
+from engage.flows.registry import skip_reason
 from engage.models import Member, Message
 from engage.store import transaction
 from engage.vocabulary import MessageStatus
@@ -26,7 +26,7 @@ def promote_due(session: Session, now: datetime, limit: int = 500) -> dict:
         for message in due:
             member = session.get(Member, message.member_id) if message.member_id else None
             reason = "member erased" if member is None or member.erased_at else (
-                lost_point(session, message, member, now) if not message.is_test else None)
+                skip_reason(session, message, member, now) if not message.is_test else None)
             if reason:
                 message.status, message.reason, message.updated_at = MessageStatus.SKIPPED, reason, now
                 counts["skipped"] += 1

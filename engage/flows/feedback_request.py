@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select, text
 from engage.db import sql_strings
 from engage.events import PurchaseRecorded
 from engage.flows.compose import queue_flow
-from engage.flows.registry import on, relevance
+from engage.flows.registry import on, skip_reason_of
 from engage.store.program import live_flow_config
 from engage.models import Message
 from engage.store.program import load
@@ -56,8 +56,9 @@ def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
                data={"event_id": event.event_id}, view=view, config=config)
 
 
-@relevance("feedback_request")
-def not_too_soon(session, message, member, now) -> str | None:
+@skip_reason_of("feedback_request")
+def too_soon_reason(session, message, member, now) -> str | None:
+    """Why not to send: another feedback request went out too recently; else None."""
     spacing = timedelta(days=int(live_flow_config(session, "feedback_request").params.get("min_days_between", 30)))
     sent = session.scalar(select(Message.id).where(
         Message.member_id == member.id, Message.flow == "feedback_request", Message.id != message.id,

@@ -50,7 +50,7 @@ def _why_not(session, message: Message, member: Member | None, suppressed, now) 
         if not ok:
             return MessageStatus.SUPPRESSED, reason or "cannot receive"
     if message.flow and not message.is_test:
-        reason = flows.lost_point(session, message, member, now)
+        reason = flows.skip_reason(session, message, member, now)
         if reason:
             return MessageStatus.SKIPPED, reason
     return None
