@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
+from engage.messaging.zones import parse_hhmm
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names it in one line."""
@@ -71,12 +73,9 @@ def _database_url(value: str) -> str:
 def _daily_time(name: str, value: str | None) -> str:
     value = value or "00:05"
     try:
-        hours, minutes = (int(part) for part in value.split(":"))
-        if not (0 <= hours < 24 and 0 <= minutes < 60):
-            raise ValueError
+        return parse_hhmm(value).strftime("%H:%M")
     except ValueError:
         raise ConfigError(f"{name} must be a local time HH:MM, got {value!r}") from None
-    return f"{hours:02d}:{minutes:02d}"
 
 
 def _sender(name: str, value: str | None) -> str | None:

@@ -17,6 +17,7 @@ from engage.db import Database
 from engage.services.claims import Claimed, claim
 from engage.outbox.ratelimit import RateLimiter, SharedRateLimiter
 from engage.services.send_results import Outcome, record, settle_stale
+from engage import vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Dispatcher:
         if not self.database.is_postgres:
             return RateLimiter(rate)
         sender = (self.config.twilio_from_number or self.config.twilio_messaging_service_sid
-                  if channel == "sms" else self.config.sendgrid_from_email) or "console"
+                  if channel == vocabulary.Channel.SMS else self.config.sendgrid_from_email) or "console"
         return SharedRateLimiter(self.database.engine, f"{channel}:{sender}", rate)
 
     def _send(self, claimed: Claimed) -> Outcome:

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from engage.channels.console import ConsoleChannel
 from engage.dispatcher import Dispatcher
 from engage.flows import due, timed
+from engage.messaging.zones import parse_hhmm
 from engage.models import JobRun
 from engage.outbox.ports import Channel
 from engage.services import sweep
 from engage.store import transaction
+from engage import vocabulary
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def deliver(app: Flask, now: datetime, channels: dict[str, Channel] | None = Non
 def deliver_quietly(app: Flask, now: datetime) -> int:
     """`deliver` into console channels that print nothing: the demo's made-up past never reaches a
     provider, whatever providers are set up."""
-    silent = {name: ConsoleChannel(name, io.StringIO()) for name in ("sms", "email")}
+    silent = {name: ConsoleChannel(name, io.StringIO()) for name in vocabulary.Channel}
     return deliver(app, now, silent)
 
 
@@ -100,8 +102,7 @@ def resolve_as_of(app: Flask, name: str, as_of: str | None) -> tuple[date, datet
         day = date.fromisoformat(as_of)
     except ValueError:
         raise ValueError(f"{as_of!r} is not a date (YYYY-MM-DD) or ISO 8601 instant") from None
-    hours, minutes = (int(p) for p in app.extensions["engage.config"].sweep_time.split(":"))
-    local = time(hours, minutes) if name == "sweep" else time(23, 59, 59)
+    local = parse_hhmm(app.extensions["engage.config"].sweep_time) if name == "sweep" else time(23, 59, 59)
     return day, datetime.combine(day, local, tzinfo=zone).astimezone(timezone.utc)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engage import jobs
 from engage.errors import NotFound
 from engage.leadership import Lock
+from engage.messaging.zones import parse_hhmm
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,7 @@ class JobStopped(Exception):
 
 
 def sweep_at(config) -> time:
-    hours, minutes = (int(part) for part in config.sweep_time.split(":"))
-    return time(hours, minutes)
+    return parse_hhmm(config.sweep_time)
 
 
 def latest_sweep_day(now: datetime, zone: ZoneInfo, at: time) -> date:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engage.db import Database
 from engage.models import Member, Message
 from engage.services import earning, members, redemption
+from engage.vocabulary import PENDING
 
 DEMO = [
     # external_id, first, last, email, phone, locale, timezone, [(days ago, amount)], redeem reward
@@ -35,7 +36,7 @@ def _live_until(database: Database, until: datetime, deliver: Callable[[datetime
     for _ in range(1_000):  # bounded: a message that would not move must not hang the seed
         with database.session() as session:
             due = session.scalar(select(Message.send_after).where(
-                Message.status.in_(("scheduled", "queued")), Message.send_after <= until)
+                Message.status.in_(PENDING), Message.send_after <= until)
                 .order_by(Message.send_after).limit(1))
         if due is None or due == last:
             return

@@ -17,11 +17,12 @@ from engage.api.schemas import PageQuery
 from engage.models import TemplateVersion
 from engage.services import flow_admin, flow_preview
 from engage.templating.defaults import normalize_locale
+from engage.vocabulary import Channel
 
 blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
                 description="Lifecycle flows: settings, templates, previews and test sends")
 
-CHANNEL = validate.OneOf(flow_admin.CHANNELS)
+CHANNEL = validate.OneOf(list(Channel))
 TEMPLATE = "/<key>/templates/<channel>/<locale>"
 
 

@@ -12,20 +12,18 @@ from engage.api.auth import requires
 from engage.api.parser import Blueprint
 from engage.models import Message
 from engage.store import members
+from engage.vocabulary import Channel, Direction, MessageStatus
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Messages (SMS and email)")
-
-STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "failed", "suppressed", "skipped", "unknown",
-            "received")  # received: an inbound message
 
 
 class MessageSchema(Schema):
     id = fields.Integer()
     member_id = fields.Integer(allow_none=True)
-    direction = fields.String(metadata={"description": "out | in"})
+    direction = fields.String(validate=validate.OneOf(list(Direction)))
     flow = fields.String(allow_none=True)
-    channel = fields.String(metadata={"description": "sms | email"})
-    status = fields.String()
+    channel = fields.String(validate=validate.OneOf(list(Channel)))
+    status = fields.String(validate=validate.OneOf(list(MessageStatus)))
     to = fields.String(attribute="to_address", allow_none=True)
     subject = fields.String(allow_none=True)
     body = fields.String()
@@ -53,11 +51,11 @@ class MessagePageSchema(Schema):
 
 
 class MessageQuery(Schema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(list(MessageStatus)))
     flow = fields.String(validate=validate.Length(max=40))
     member_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    channel = fields.String(validate=validate.OneOf(("sms", "email")))
-    direction = fields.String(validate=validate.OneOf(("in", "out")))
+    channel = fields.String(validate=validate.OneOf(list(Channel)))
+    direction = fields.String(validate=validate.OneOf(list(Direction)))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String()
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from engage.vocabulary import LedgerKind
+
 EVENT_TYPES = ("purchase", "review", "newsletter_signup", "social_follow", "feedback")
 
 
@@ -159,7 +161,7 @@ class RedemptionSchema(Schema):
 class LedgerEntrySchema(Schema):
     id = fields.Integer()
     points = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(validate=validate.OneOf(list(LedgerKind)))
     reason = fields.String()
     source = fields.String()
     occurred_at = fields.DateTime()

@@ -5,11 +5,11 @@ flow's messages are written with the change that caused them. Time-driven flows 
 daily sweep (`engage.flows.timed`).
 """
 
-from engage.flows.registry import lost_point, on, react, relevance
+from engage.flows.registry import on, react, skip_reason, skip_reason_of
 
 # Importing the flow modules registers their reactions.
 from engage.flows import (  # noqa: E402,F401  isort: skip
     expiry_warning, feedback_request, redemption_reminder, tier_congratulations, welcome,
 )
 
-__all__ = ["lost_point", "on", "react", "relevance"]
+__all__ = ["on", "react", "skip_reason", "skip_reason_of"]

@@ -9,24 +9,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engage.flows.compose import render_due
-from engage.flows.registry import lost_point
+from engage.flows.registry import skip_reason
 from engage.models import Member, Message
 from engage.store import transaction
+from engage.vocabulary import MessageStatus
 
 
 def promote_due(session: Session, now: datetime, limit: int = 500) -> dict:
     """Move due `scheduled` messages on. Returns counts of queued, skipped and suppressed."""
     counts = {"queued": 0, "skipped": 0, "suppressed": 0}
     with transaction(session):
-        due = session.scalars(select(Message).where(Message.status == "scheduled", Message.send_after <= now)
+        due = session.scalars(select(Message)
+                              .where(Message.status == MessageStatus.SCHEDULED, Message.send_after <= now)
                               .order_by(Message.send_after).limit(limit)
                               .with_for_update(skip_locked=True)).all()
         for message in due:
             member = session.get(Member, message.member_id) if message.member_id else None
             reason = "member erased" if member is None or member.erased_at else (
-                lost_point(session, message, member, now) if not message.is_test else None)
+                skip_reason(session, message, member, now) if not message.is_test else None)
             if reason:
-                message.status, message.reason, message.updated_at = "skipped", reason, now
+                message.status, message.reason, message.updated_at = MessageStatus.SKIPPED, reason, now
                 counts["skipped"] += 1
                 continue
             render_due(session, member, message, now)

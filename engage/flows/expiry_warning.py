@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engage.flows.compose import queue_flow
-from engage.flows.registry import relevance
+from engage.flows.registry import skip_reason_of
 from engage.loyalty import lots
 from engage.models import Lot, Member, Message
 from engage.store import ledger
@@ -59,8 +59,9 @@ def warn_members(session, member_ids: list[int], as_of: date, now, offsets: list
     return queued
 
 
-@relevance("expiry_warning")
-def points_still_expiring(session, message, member, now) -> str | None:
+@skip_reason_of("expiry_warning")
+def points_gone_reason(session, message, member, now) -> str | None:
+    """Why not to send: the expiring points were spent or have expired; else None."""
     if "expires_on" not in message.data:
         return None
     view = load(session)

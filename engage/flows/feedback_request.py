@@ -9,13 +9,11 @@ from sqlalchemy import bindparam, select, text
 from engage.db import sql_strings
 from engage.events import PurchaseRecorded
 from engage.flows.compose import queue_flow
-from engage.flows.registry import on, relevance
+from engage.flows.registry import on, skip_reason_of
 from engage.store.program import live_flow_config
 from engage.models import Message
-from engage.outbox.enqueue import BOOKED
 from engage.store.program import load
-
-LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
+from engage.vocabulary import PENDING_OR_WENT_OUT, WENT_OUT
 
 # "A feedback request was written recently" — the one definition, as SQL, so that a writer can
 # also ask it inside its own statement (services.purchases). Parameters :member_id and
@@ -23,7 +21,7 @@ LIVE = ("scheduled", "queued", "sending", "sent", "delivered", "unknown")
 RECENT_REQUEST_SQL = (
     "EXISTS (SELECT 1 FROM messages WHERE messages.member_id = :member_id"
     " AND messages.flow = 'feedback_request' AND messages.direction = 'out' AND NOT messages.is_test"
-    f" AND messages.status IN ({sql_strings(LIVE)})"
+    f" AND messages.status IN ({sql_strings(PENDING_OR_WENT_OUT)})"
     " AND messages.created_at >= :feedback_since)")
 _RECENT_REQUEST = text(f"SELECT {RECENT_REQUEST_SQL}").bindparams(
     bindparam("feedback_since", type_=Message.created_at.type))
@@ -58,12 +56,13 @@ def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
                data={"event_id": event.event_id}, view=view, config=config)
 
 
-@relevance("feedback_request")
-def not_too_soon(session, message, member, now) -> str | None:
+@skip_reason_of("feedback_request")
+def too_soon_reason(session, message, member, now) -> str | None:
+    """Why not to send: another feedback request went out too recently; else None."""
     spacing = timedelta(days=int(live_flow_config(session, "feedback_request").params.get("min_days_between", 30)))
     sent = session.scalar(select(Message.id).where(
         Message.member_id == member.id, Message.flow == "feedback_request", Message.id != message.id,
-        Message.status.in_(BOOKED),
+        Message.status.in_(WENT_OUT),
         # claimed_at: one taken for sending earlier in this same batch has no sent_at yet
         (Message.sent_at >= now - spacing) | (Message.claimed_at >= now - spacing)).limit(1))
     return "another feedback request went out in the last 30 days" if sent else None

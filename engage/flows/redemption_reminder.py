@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engage.events import PointsEarned
 from engage.flows.compose import queue_flow
-from engage.flows.registry import on, relevance
+from engage.flows.registry import on, skip_reason_of
 from engage.loyalty import lots, rewards
 from engage.models import Redemption
 from engage.store import ledger
@@ -27,8 +27,9 @@ def remind_on_earning(session, event: PointsEarned, now) -> None:
                data={"reward_id": reward.id}, view=view)
 
 
-@relevance("redemption_reminder")
-def still_unredeemed(session, message, member, now) -> str | None:
+@skip_reason_of("redemption_reminder")
+def reward_gone_reason(session, message, member, now) -> str | None:
+    """Why not to send: the member redeemed since, or can no longer redeem the reward; else None."""
     redeemed = session.scalar(select(Redemption.id).where(
         Redemption.member_id == member.id, Redemption.created_at >= message.created_at).limit(1))
     if redeemed:

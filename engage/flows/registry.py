@@ -1,4 +1,5 @@
-"""Who reacts to what: domain events → flow reactions, and flows' "still worth sending?" checks."""
+"""Who reacts to what: domain events → flow reactions, and each flow's reason to skip a message
+that waited (None: still worth sending)."""
 
 from __future__ import annotations
 
@@ -29,21 +30,22 @@ def react(session: Session, events: Iterable[object], now: datetime) -> None:
                 fn(session, event, now)
 
 
-Relevance = Callable[[Session, object, object, datetime], "str | None"]
-_relevance: dict[str, Relevance] = {}
+SkipReason = Callable[[Session, object, object, datetime], "str | None"]
+_skip_reasons: dict[str, SkipReason] = {}
 
 
-def relevance(flow: str) -> Callable[[Relevance], Relevance]:
-    """Register a check run just before sending: a reason string means the message lost its point."""
+def skip_reason_of(flow: str) -> Callable[[SkipReason], SkipReason]:
+    """Register the flow's check run just before sending: it returns why the message lost its point,
+    or None to send it."""
 
-    def register(fn: Relevance) -> Relevance:
-        _relevance[flow] = fn
+    def register(fn: SkipReason) -> SkipReason:
+        _skip_reasons[flow] = fn
         return fn
 
     return register
 
 
-def lost_point(session: Session, message, member, now: datetime) -> str | None:
+def skip_reason(session: Session, message, member, now: datetime) -> str | None:
     """Why a waiting flow message should be skipped now, or None to send it."""
-    check = _relevance.get(message.flow or "")
-    return check(session, message, member, now) if check else None
+    reason_of = _skip_reasons.get(message.flow or "")
+    return reason_of(session, message, member, now) if reason_of else None

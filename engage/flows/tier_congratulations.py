@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engage.events import TierUpgraded
 from engage.flows.compose import queue_flow
-from engage.flows.registry import on, relevance
+from engage.flows.registry import on, skip_reason_of
 from engage.store.program import load
 
 
@@ -18,8 +18,9 @@ def congratulate(session, event: TierUpgraded, now) -> None:
                data={"tier_id": tier.id}, view=view)
 
 
-@relevance("tier_congratulations")
-def still_in_tier(session, message, member, now) -> str | None:
+@skip_reason_of("tier_congratulations")
+def tier_lost_reason(session, message, member, now) -> str | None:
+    """Why not to send: the member fell below the tier congratulated; else None."""
     view = load(session)
     congratulated = view.tier(message.data.get("tier_id", member.tier_id))
     if view.tier(member.tier_id).threshold < congratulated.threshold:

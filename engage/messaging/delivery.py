@@ -5,23 +5,28 @@ Statuses only move forward: a late `sent` callback never undoes `delivered`.
 
 from __future__ import annotations
 
-RANK = {"scheduled": 0, "queued": 0, "sending": 1, "unknown": 1, "sent": 2, "delivered": 3, "failed": 3}
+from engage.vocabulary import DROPPED, MessageStatus
 
+# How far a message has gone; a report moves it only further.
+RANK = {MessageStatus.SCHEDULED: 0, MessageStatus.QUEUED: 0, MessageStatus.SENDING: 1,
+        MessageStatus.UNKNOWN: 1, MessageStatus.SENT: 2, MessageStatus.DELIVERED: 3, MessageStatus.FAILED: 3}
+
+# Twilio's MessageStatus → ours.
 TWILIO = {
-    "accepted": "sent", "queued": "sent", "scheduled": "sent", "sending": "sent", "sent": "sent",
-    "delivered": "delivered", "read": "delivered",
-    "undelivered": "failed", "failed": "failed", "canceled": "failed",
+    **dict.fromkeys(("accepted", "queued", "scheduled", "sending", "sent"), MessageStatus.SENT),
+    **dict.fromkeys(("delivered", "read"), MessageStatus.DELIVERED),
+    **dict.fromkeys(("undelivered", "failed", "canceled"), MessageStatus.FAILED),
 }
 
 # SendGrid event → (status or None, suppress the address?, opt the member out of email?)
 SENDGRID = {
-    "processed": ("sent", False, False),
+    "processed": (MessageStatus.SENT, False, False),
     "deferred": (None, False, False),
-    "delivered": ("delivered", False, False),
-    "open": ("delivered", False, False),
-    "click": ("delivered", False, False),
-    "bounce": ("failed", True, False),
-    "dropped": ("failed", True, False),
+    "delivered": (MessageStatus.DELIVERED, False, False),
+    "open": (MessageStatus.DELIVERED, False, False),
+    "click": (MessageStatus.DELIVERED, False, False),
+    "bounce": (MessageStatus.FAILED, True, False),
+    "dropped": (MessageStatus.FAILED, True, False),
     "spamreport": (None, True, True),
     "unsubscribe": (None, False, True),
     "group_unsubscribe": (None, False, True),
@@ -35,14 +40,14 @@ TWILIO_INVALID_CODES = {"21211", "21614", "30005", "30006"}
 
 def moves_forward(current: str, new: str) -> bool:
     """Whether a report may change `current` into `new`."""
-    if current in ("suppressed", "skipped"):
+    if current in DROPPED:
         return False
     return RANK.get(new, -1) > RANK.get(current, -1)
 
 
-def twilio_status(reported: str) -> str | None:
+def twilio_status(reported: str) -> MessageStatus | None:
     return TWILIO.get((reported or "").lower())
 
 
-def sendgrid_effect(event: str) -> tuple[str | None, bool, bool]:
+def sendgrid_effect(event: str) -> tuple[MessageStatus | None, bool, bool]:
     return SENDGRID.get((event or "").lower(), (None, False, False))

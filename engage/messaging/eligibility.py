@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-CHANNELS: tuple[str, ...] = ("sms", "email")
+from engage.vocabulary import Channel
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,14 +36,14 @@ class ChannelChoice:
 # or suppression matters more to whoever reads the log than a missing consent.
 _Rule = tuple[Callable[[ContactState], bool], str]
 _RULES: dict[str, tuple[_Rule, ...]] = {
-    "sms": (
+    Channel.SMS: (
         (lambda c: c.sms_opted_out, "opted out"),
         (lambda c: c.phone_suppressed, "number suppressed"),
         (lambda c: not (c.phone or "").strip(), "no phone number"),
         (lambda c: c.phone_invalid, "invalid phone number"),
         (lambda c: not c.sms_consent, "no consent"),
     ),
-    "email": (
+    Channel.EMAIL: (
         (lambda c: c.email_opted_out, "opted out"),
         (lambda c: c.email_suppressed, "address suppressed"),
         (lambda c: not (c.email or "").strip(), "no email address"),

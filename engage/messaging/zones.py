@@ -1,4 +1,5 @@
-"""Time-zone helpers shared by the messaging rules (quiet hours, frequency caps)."""
+"""Time-zone and wall-clock helpers shared by the messaging rules (quiet hours, frequency caps)
+and the daily sweep's time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ def as_zone(tz: TzLike) -> ZoneInfo:
     if not isinstance(tz, str) or not tz.strip():
         raise ValueError(f"time zone must be a ZoneInfo or an IANA name, got {tz!r}")
     return ZoneInfo(tz.strip())
+
+
+def parse_hhmm(value: str) -> time:
+    """A wall-clock time written HH:MM (H:M too); ValueError if it is not one."""
+    try:
+        hours, minutes = (int(part) for part in value.split(":"))
+        return time(hours, minutes)
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError(f"not a local time HH:MM: {value!r}") from None
 
 
 def require_aware(moment: datetime, name: str = "datetime") -> datetime:

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Date, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
+from engage.vocabulary import Channel
 
 
 class FlowSetting(Base):
@@ -29,7 +30,7 @@ class TemplateVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     flow: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[Channel] = mapped_column(String(5))
     locale: Mapped[str] = mapped_column(String(10))
     version: Mapped[int]
     parts: Mapped[dict] = mapped_column(JSON)

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, Numeric, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
+from engage.vocabulary import LedgerKind
 
 # SQLite only auto-increments INTEGER PRIMARY KEY, so big ids are plain integers there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -30,7 +31,7 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     points: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(10))  # earn, redeem, donate, expire, adjust
+    kind: Mapped[LedgerKind] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(120))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
+from engage.vocabulary import Channel
 import engage.models.program  # noqa: F401  (tiers table for the foreign key)
 
 
@@ -48,7 +49,7 @@ class ConsentEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[Channel] = mapped_column(String(5))
     change: Mapped[str] = mapped_column(String(20))  # consent_given, consent_withdrawn, opt_out, opt_in
     source: Mapped[str] = mapped_column(String(60))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -61,7 +62,7 @@ class Suppression(Base):
     __table_args__ = (UniqueConstraint("channel", "address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[Channel] = mapped_column(String(5))
     address: Mapped[str] = mapped_column(String(254))
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
 from engage.models.ledger import BigId
+from engage.vocabulary import Channel, Direction, MessageStatus
 
 
 class Message(Base):
@@ -30,10 +31,10 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    direction: Mapped[str] = mapped_column(String(3))  # out | in
+    direction: Mapped[Direction] = mapped_column(String(3))
     flow: Mapped[str | None] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(5))  # sms | email
-    status: Mapped[str] = mapped_column(String(12))
+    channel: Mapped[Channel] = mapped_column(String(5))
+    status: Mapped[MessageStatus] = mapped_column(String(12))
     to_address: Mapped[str | None] = mapped_column(String(254))
     from_address: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str | None] = mapped_column(String(10))

@@ -14,40 +14,35 @@ from sqlalchemy.orm import Session
 
 from engage.db import InsertIgnoring
 from engage.messaging import PRIORITY, Pending, choose_channel, count_segments, flow_priority, plan_sms_slots
+from engage.messaging.zones import parse_hhmm
 from engage.models import Member, Message
 from engage.outbox.content import Content
 from engage.store.contacts import state_of
 from engage.store.program import ProgramView, load
-
-WAITING = ("queued",)
-BOOKED = ("sending", "sent", "delivered", "unknown")  # went out (or is going out): counts, can be answered
+from engage.vocabulary import WAITING, WENT_OUT, Channel, Direction, MessageStatus
 
 
 def member_zone(member: Member, view: ProgramView) -> ZoneInfo:
     return ZoneInfo(member.timezone or view.program.timezone)
 
 
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def quiet_window(view: ProgramView) -> tuple[time, time]:
     """The program's quiet hours (start, end) as wall-clock times."""
     quiet = view.settings["quiet_hours"]
-    return _hhmm(quiet["start"]), _hhmm(quiet["end"])
+    return parse_hhmm(quiet["start"]), parse_hhmm(quiet["end"])
 
 
 def _new_message(member: Member, channel: str | None, flow: str | None, content: Content | None,
                  now: datetime, **fields) -> Message:
     content = content or Content(body="")
     message = Message(
-        member_id=member.id, direction="out", flow=flow, channel=channel or "sms", status="queued",
-        to_address=(member.phone if channel == "sms" else member.email) if channel else None,
+        member_id=member.id, direction=Direction.OUT, flow=flow, channel=channel or Channel.SMS,
+        status=MessageStatus.QUEUED,
+        to_address=(member.phone if channel == Channel.SMS else member.email) if channel else None,
         subject=content.subject, body=content.body, html=content.html, locale=content.locale,
         priority=flow_priority(flow) if flow in PRIORITY else len(PRIORITY), send_after=now, attempts=0,
         created_at=now, updated_at=now, data={}, **fields)
-    if channel == "sms":
+    if channel == Channel.SMS:
         segments = count_segments(content.body)
         message.segments, message.encoding = segments.segments, segments.encoding
     return message
@@ -82,15 +77,15 @@ def fill(session: Session, member: Member, message: Message, channels: Sequence[
     """
     choice = choose_channel(channels, state_of(session, member))
     if choice.channel is None:
-        message.channel = channels[0] if channels else "sms"
-        message.status, message.reason = "suppressed", choice.reason
+        message.channel = channels[0] if channels else Channel.SMS
+        message.status, message.reason = MessageStatus.SUPPRESSED, choice.reason
         return None
     content = render(choice.channel)
-    message.channel, message.status, message.updated_at = choice.channel, "queued", now
-    message.to_address = member.phone if choice.channel == "sms" else member.email
+    message.channel, message.status, message.updated_at = choice.channel, MessageStatus.QUEUED, now
+    message.to_address = member.phone if choice.channel == Channel.SMS else member.email
     message.subject, message.body, message.html, message.locale = (
         content.subject, content.body, content.html, content.locale)
-    if choice.channel == "sms":
+    if choice.channel == Channel.SMS:
         segments = count_segments(content.body)
         message.segments, message.encoding = segments.segments, segments.encoding
     else:  # an email, perhaps in place of an SMS written before the member's STOP
@@ -115,7 +110,7 @@ def queue_message(session: Session, member: Member, *, flow: str | None, channel
     message.data = dict(data or {})
     channel = fill(session, member, message, channels, render, now, not_before or now)
     inserted = _insert_once(session, message)
-    if inserted is not None and channel == "sms" and not exempt:
+    if inserted is not None and channel == Channel.SMS and not exempt:
         plan_member_sms(session, member, now, view or load(session))
     return inserted
 
@@ -126,7 +121,8 @@ def queue_forced_answer(session: Session, member: Member, content: Content, now:
     they opted out, so no channel choice and no consent check (the dispatcher sees `force`)."""
     if not member.email:
         return None
-    message = _new_message(member, "email", None, content, now, exempt=True, in_reply_to_id=in_reply_to_id)
+    message = _new_message(member, Channel.EMAIL, None, content, now, exempt=True,
+                           in_reply_to_id=in_reply_to_id)
     message.priority, message.data = 0, {"answer": True, "force": True}
     return _insert_once(session, message)
 
@@ -135,7 +131,8 @@ def schedule_message(session: Session, member_id: int, *, flow: str, channels: S
                      send_after: datetime, now: datetime, dedupe_key: str, data: dict) -> Message | None:
     """Write a flow message that is due later. It is rendered, and its channel chosen, when due
     (`prepare_scheduled`), so it says what is true then. None if `dedupe_key` was used."""
-    message = Message(member_id=member_id, direction="out", flow=flow, channel=channels[0], status="scheduled",
+    message = Message(member_id=member_id, direction=Direction.OUT, flow=flow, channel=channels[0],
+                      status=MessageStatus.SCHEDULED,
                       body="", priority=flow_priority(flow), exempt=False, is_test=False, dedupe_key=dedupe_key,
                       send_after=send_after, attempts=0, data={**data, "channels": list(channels)},
                       created_at=now, updated_at=now)
@@ -148,7 +145,7 @@ def prepare_scheduled(session: Session, member: Member, message: Message,
     channel = fill(session, member, message, message.data.get("channels") or [message.channel], render,
                    now, now)
     session.flush()
-    if channel == "sms" and not message.exempt:
+    if channel == Channel.SMS and not message.exempt:
         plan_member_sms(session, member, now, view)
 
 
@@ -157,13 +154,13 @@ def plan_member_sms(session: Session, member: Member, now: datetime, view: Progr
     settings = view.settings
     window_start = now - timedelta(days=7)
     rows = session.execute(select(Message).where(
-        Message.member_id == member.id, Message.direction == "out", Message.channel == "sms",
+        Message.member_id == member.id, Message.direction == Direction.OUT, Message.channel == Channel.SMS,
         Message.exempt.is_(False), Message.flow.is_not(None),
-        Message.status.in_(WAITING + BOOKED),
+        Message.status.in_(WAITING + WENT_OUT),
     ).where(Message.status.in_(WAITING) | (Message.sent_at >= window_start)
             | (Message.claimed_at >= window_start))).scalars().all()  # claimed: being sent right now
     waiting = [m for m in rows if m.status in WAITING]
-    booked = [m.sent_at or m.claimed_at or m.send_after for m in rows if m.status in BOOKED]
+    booked = [m.sent_at or m.claimed_at or m.send_after for m in rows if m.status in WENT_OUT]
     pending = [Pending(str(m.id), m.flow, m.created_at, _earliest(m)) for m in waiting]
     plan = plan_sms_slots(pending, booked, member_zone(member, view), int(settings["sms_daily_cap"]),
                           int(settings["sms_weekly_cap"]), quiet_window(view), now=now)

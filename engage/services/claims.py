@@ -23,6 +23,7 @@ from engage.store.contacts import contact_state, member_pairs, suppressions
 from engage.outbox.enqueue import member_zone, plan_member_sms, quiet_window
 from engage.store import transaction
 from engage.store.program import ProgramView, load
+from engage.vocabulary import Channel, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Claimed:
 
 def _due_ids(session: Session, limit: int, now: datetime) -> list[int]:
     query = (select(Message.id)
-             .where(Message.status == "queued", Message.send_after <= now)
+             .where(Message.status == MessageStatus.QUEUED, Message.send_after <= now)
              .order_by(Message.priority, Message.send_after, Message.id)
              .limit(limit).with_for_update(skip_locked=True))
     return list(session.scalars(query))
@@ -43,15 +44,15 @@ def _due_ids(session: Session, limit: int, now: datetime) -> list[int]:
 def _why_not(session, message: Message, member: Member | None, suppressed, now) -> tuple[str, str] | None:
     """('suppressed'|'skipped', reason) when the message must not go out now."""
     if member is None or member.erased_at is not None:
-        return "skipped", "member erased"
+        return MessageStatus.SKIPPED, "member erased"
     if not message.data.get("force"):
         ok, reason = can_receive(message.channel, contact_state(member, suppressed))
         if not ok:
-            return "suppressed", reason or "cannot receive"
+            return MessageStatus.SUPPRESSED, reason or "cannot receive"
     if message.flow and not message.is_test:
-        reason = flows.lost_point(session, message, member, now)
+        reason = flows.skip_reason(session, message, member, now)
         if reason:
-            return "skipped", reason
+            return MessageStatus.SKIPPED, reason
     return None
 
 
@@ -62,7 +63,7 @@ def _choose_again(session: Session, message: Message, member: Member, refusal: t
     member can still receive (it goes with a later batch), or suppressed if none. Once only."""
     status, reason = refusal
     data = message.data or {}
-    if (status != "suppressed" or not message.flow or message.is_test or data.get("chosen_again")
+    if (status != MessageStatus.SUPPRESSED or not message.flow or message.is_test or data.get("chosen_again")
             or "extra" not in data or not set(data.get("channels") or ()) - {message.channel}):
         return False
     message.reason = f"{message.channel}: {reason}; another channel chosen"
@@ -73,7 +74,8 @@ def _choose_again(session: Session, message: Message, member: Member, refusal: t
 
 def _planned(message: Message) -> bool:
     """A flow SMS whose send time was planned around quiet hours and the caps."""
-    return message.channel == "sms" and bool(message.flow) and not message.exempt and not message.is_test
+    return (message.channel == Channel.SMS and bool(message.flow) and not message.exempt
+            and not message.is_test)
 
 
 def _slot_lost(session: Session, message: Message, member: Member, now: datetime, view: ProgramView) -> bool:
@@ -91,14 +93,14 @@ def _slot_lost(session: Session, message: Message, member: Member, now: datetime
 
 
 def _outbound(message: Message, member: Member, public_url: str) -> OutboundMessage:
-    to = member.phone if message.channel == "sms" else member.email
+    to = member.phone if message.channel == Channel.SMS else member.email
     return OutboundMessage(
         id=message.id, channel=message.channel, to=to or "", body=message.body, subject=message.subject,
         html=message.html,
         status_callback_url=(f"{public_url}/webhooks/twilio/status?message_id={message.id}"
-                             if message.channel == "sms" else None),
+                             if message.channel == Channel.SMS else None),
         unsubscribe_url=(f"{public_url}/unsubscribe/{member.unsubscribe_token}"
-                         if message.channel == "email" else None),
+                         if message.channel == Channel.EMAIL else None),
     )
 
 
@@ -131,7 +133,7 @@ def claim(session: Session, limit: int, now: datetime, public_url: str) -> list[
                 view = view or load(session)
                 if _slot_lost(session, message, member, now, view):
                     continue
-            taken.append((message, member.phone if message.channel == "sms" else member.email))
+            taken.append((message, member.phone if message.channel == Channel.SMS else member.email))
             claimed.append(Claimed(_outbound(message, member, public_url), message.attempts + 1, member.id))
         _mark_sending(session, taken, now)
         return claimed
@@ -158,10 +160,10 @@ def _mark_sending(session: Session, taken: list[tuple[Message, str | None]], now
     else:
         table = Message.__table__
         session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                        .values(status="sending", claimed_at=now, updated_at=now,
+                        .values(status=MessageStatus.SENDING, claimed_at=now, updated_at=now,
                                 attempts=bindparam("b_attempts"), to_address=bindparam("b_to")),
                         [{"b_id": i, "b_attempts": a, "b_to": to} for i, a, to in zip(ids, attempts, addresses)])
     for message, to in taken:
-        for key, value in (("status", "sending"), ("claimed_at", now), ("updated_at", now),
+        for key, value in (("status", MessageStatus.SENDING), ("claimed_at", now), ("updated_at", now),
                            ("attempts", message.attempts + 1), ("to_address", to)):
             set_committed_value(message, key, value)

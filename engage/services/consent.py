@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engage.db import InsertIgnoring
 from engage.models import ConsentEvent, Member, Suppression
 from engage.store.contacts import INVALID
+from engage.vocabulary import Channel
 
 _SUPPRESS = InsertIgnoring(Suppression.__table__, ["channel", "address"])
 _OPTED_OUT = "recipient opted out"  # in a suppression's reason: lifted by the member's START
@@ -32,7 +33,7 @@ def set_consent(session: Session, member: Member, channel: str, given: bool, sou
 
 def opt_out(session: Session, member_id: int, channel: str, source: str, now: datetime) -> bool:
     """Opt the member out of a channel at once; True if that changed anything."""
-    column = Member.sms_opted_out if channel == "sms" else Member.email_opted_out
+    column = Member.sms_opted_out if channel == Channel.SMS else Member.email_opted_out
     changed = session.execute(update(Member).where(Member.id == member_id, column.is_(False))
                               .values({column.key: True})).rowcount
     if changed:
@@ -46,7 +47,7 @@ def lift_email_opt_out(session: Session, member: Member, source: str, now: datet
     which the carrier also waits for."""
     if member.email_opted_out:
         member.email_opted_out = False
-        _record(session, member.id, "email", "opt_in", source, now)
+        _record(session, member.id, Channel.EMAIL, "opt_in", source, now)
 
 
 def opt_in_sms(session: Session, member_id: int, source: str, now: datetime) -> None:
@@ -56,13 +57,13 @@ def opt_in_sms(session: Session, member_id: int, source: str, now: datetime) -> 
         return
     if session.execute(update(Member).where(Member.id == member_id, Member.sms_opted_out.is_(True))
                        .values(sms_opted_out=False)).rowcount:
-        _record(session, member_id, "sms", "opt_in", source, now)
+        _record(session, member_id, Channel.SMS, "opt_in", source, now)
     if session.execute(update(Member).where(Member.id == member_id, Member.sms_consent.is_(False))
                        .values(sms_consent=True)).rowcount:
-        _record(session, member_id, "sms", "consent_given", source, now)
+        _record(session, member_id, Channel.SMS, "consent_given", source, now)
     if member.phone:  # Twilio unblocks the number on START; so do we
         session.execute(delete(Suppression).where(
-            Suppression.channel == "sms", Suppression.address == member.phone,
+            Suppression.channel == Channel.SMS, Suppression.address == member.phone,
             Suppression.reason.like(f"%{_OPTED_OUT}%")))
 
 
@@ -70,7 +71,7 @@ def suppress(session: Session, channel: str, address: str | None, reason: str, n
     """Never send to this address again (first reason wins)."""
     if not address:
         return
-    address = address.lower() if channel == "email" else address
+    address = address.lower() if channel == Channel.EMAIL else address
     _SUPPRESS.run(session, {"channel": channel, "address": address, "reason": reason[:200], "created_at": now})
 
 
@@ -78,8 +79,8 @@ def recipient_opted_out(session: Session, member_id: int | None, number: str | N
                         cause: str, now: datetime) -> None:
     """The provider says the number sent STOP to the carrier (Twilio 21610): opt out, suppress."""
     if member_id:
-        opt_out(session, member_id, "sms", source, now)
-    suppress(session, "sms", number, f"{cause}: {_OPTED_OUT}", now)
+        opt_out(session, member_id, Channel.SMS, source, now)
+    suppress(session, Channel.SMS, number, f"{cause}: {_OPTED_OUT}", now)
 
 
 def address_invalid(session: Session, channel: str, address: str | None, cause: str, now: datetime) -> None:

@@ -12,6 +12,7 @@ from engage.messaging import delivery
 from engage.models import Member, Message, WebhookEvent
 from engage.services import consent
 from engage.store import transaction
+from engage.vocabulary import Channel, MessageStatus
 
 
 # Runs first in every webhook call.
@@ -33,9 +34,9 @@ def _apply(message: Message, status: str, now: datetime, provider_id: str | None
     message.status, message.updated_at = status, now
     if provider_id and not message.provider_id:
         message.provider_id = provider_id
-    if status in ("sent", "delivered") and message.sent_at is None:
+    if status in (MessageStatus.SENT, MessageStatus.DELIVERED) and message.sent_at is None:
         message.sent_at = now
-    if status == "delivered":
+    if status == MessageStatus.DELIVERED:
         message.delivered_at = now
     if error_code:
         message.error_code, message.error = error_code, error or message.error
@@ -57,7 +58,7 @@ def twilio_status(session: Session, message_id: int | None, sid: str | None, rep
             consent.recipient_opted_out(session, message.member_id, message.to_address,
                                         f"twilio:{error_code}", f"twilio {error_code}", now)
         elif error_code in delivery.TWILIO_INVALID_CODES:
-            consent.address_invalid(session, "sms", message.to_address, f"twilio {error_code}", now)
+            consent.address_invalid(session, Channel.SMS, message.to_address, f"twilio {error_code}", now)
         return True
 
 
@@ -84,10 +85,11 @@ def sendgrid_events(session: Session, events: list[dict], now: datetime) -> int:
                        error=event.get("reason"))
             address = str(event.get("email") or "").lower()
             if suppress_it and address:
-                consent.suppress(session, "email", address, f"sendgrid {event.get('event')}: {event.get('reason', '')}", now)
+                consent.suppress(session, Channel.EMAIL, address,
+                                 f"sendgrid {event.get('event')}: {event.get('reason', '')}", now)
             if unsubscribe and address:
                 for member_id in session.scalars(select(Member.id).where(func.lower(Member.email) == address)):
-                    consent.opt_out(session, member_id, "email", f"sendgrid:{event.get('event')}", now)
+                    consent.opt_out(session, member_id, Channel.EMAIL, f"sendgrid:{event.get('event')}", now)
     return applied
 
 
@@ -97,5 +99,5 @@ def unsubscribe(session: Session, token: str, now: datetime) -> bool:
         member_id = session.scalar(select(Member.id).where(Member.unsubscribe_token == token))
         if member_id is None:
             return False
-        consent.opt_out(session, member_id, "email", "unsubscribe_link", now)
+        consent.opt_out(session, member_id, Channel.EMAIL, "unsubscribe_link", now)
         return True

@@ -17,9 +17,9 @@ from engage.models import FlowSetting, TemplateVersion
 from engage.store import transaction
 from engage.store.program import changed, load
 from engage.templating import FLOW_KEYS, TemplateError, default_template, validate_template
-from engage.templating.defaults import CHANNEL_FILES, normalize_locale
+from engage.templating.defaults import normalize_locale
+from engage.vocabulary import Channel
 
-CHANNELS = tuple(CHANNEL_FILES)
 MAX_DELAY_SECONDS = 90 * 86400
 MAX_LOCALE_CHARS = 10
 
@@ -56,7 +56,7 @@ def check_flow(flow: str) -> str:
 
 
 def check_channel(channel: str) -> str:
-    if channel not in CHANNELS:
+    if channel not in tuple(Channel):
         raise NotFound(f"no channel {channel!r}; channels are sms and email")
     return channel
 

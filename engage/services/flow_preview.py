@@ -21,6 +21,7 @@ from engage.services.flow_admin import check_flow, template_errors
 from engage.store.program import ProgramView, load
 from engage.templating import TemplateError, TemplateRenderError, render_message, validate_template
 from engage.templating.defaults import normalize_locale
+from engage.vocabulary import Channel
 
 
 def flow_extra(session: Session, member: Member, view: ProgramView, flow: str) -> dict:
@@ -69,7 +70,7 @@ def preview(session: Session, flow: str, request: dict, now: datetime) -> dict:
 def _preview_json(flow: str, channel: str, locale: str, rendered) -> dict:
     body = {"flow": flow, "channel": channel, "locale": locale, "body": rendered.body,
             "segments": None, "encoding": None}
-    if channel == "sms":
+    if channel == Channel.SMS:
         count = count_segments(rendered.body)
         body.update(segments=count.segments, encoding=count.encoding)
     else:

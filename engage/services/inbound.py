@@ -56,9 +56,10 @@ from engage.services import feedback, inbound_store
 from engage.store import transaction
 from engage.services.inbound_actions import Outcome, carry_out
 from engage.services.inbound_answers import answer_text, may_answer, render
-from engage.services.inbound_common import ANSWERED, MAX_BODY_CHARS, clean
+from engage.services.inbound_common import MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, SmsAnswer, Window
 from engage.store.program import ProgramView, load
+from engage.vocabulary import WENT_OUT, Channel, Direction
 
 log = logging.getLogger(__name__)
 
@@ -102,20 +103,20 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> Answer:
         phone = _phone(sms.from_number, view)
         claim = inbound_store.claim(session, PROVIDER_SMS, sms.sid, "phone", phone, now)
         if not claim.first:
-            return _replay(session, "sms", sms.sid, view, inbound)
+            return _replay(session, Channel.SMS, sms.sid, view, inbound)
         if not claim.contacts:
             return _stranger(view, inbound)
-        contact = _pick(session, claim.contacts, "sms")
+        contact = _pick(session, claim.contacts, Channel.SMS)
         data = {"num_media": sms.num_media, "media": list(sms.media_urls)[:10]}
         facts = inbound_store.store(
-            session, contact, "sms", _window(view, contact, now), from_address=phone,
+            session, contact, Channel.SMS, _window(view, contact, now), from_address=phone,
             to_address=clean(sms.to_number, 254) or None, subject=None, body=clean(sms.body, MAX_BODY_CHARS),
             provider_id=clean(sms.sid, 80) or None, data=data, want_lots=inbound.kind == "balance", now=now)
-        decision = decide(inbound, channel="sms", feedback_open=facts.feedback_request_id is not None,
+        decision = decide(inbound, channel=Channel.SMS, feedback_open=facts.feedback_request_id is not None,
                           has_media=sms.num_media > 0)
-        outcome = carry_out(session, view, contact, facts, inbound, decision, "sms",
+        outcome = carry_out(session, view, contact, facts, inbound, decision, Channel.SMS,
                             [other.id for other in claim.contacts], now)
-        answer_due = may_answer(session, contact, facts, "sms", outcome)
+        answer_due = may_answer(session, contact, facts, Channel.SMS, outcome)
         text = answer_text(session, view, contact, facts, outcome, now) if answer_due else None
         inbound_store.finish(session, contact, facts.message_id, action=outcome.action,
                              in_reply_to_id=outcome.in_reply_to_id, data={**data, **outcome.data, "reply": text},
@@ -157,22 +158,24 @@ def receive_email(session: Session, email: InboundEmail, now: datetime) -> Answe
         view = load(session)
         words = reply_text(email.text)
         inbound = classify_reply(words)
-        claim = inbound_store.claim(session, PROVIDER_EMAIL, email_event_id(email), "email", email.sender, now)
+        claim = inbound_store.claim(session, PROVIDER_EMAIL, email_event_id(email), Channel.EMAIL,
+                                    email.sender, now)
         if not claim.first:
             return Answer("duplicate", duplicate=True)
         if not claim.contacts:
             return Answer("unknown_sender")
-        contact = _pick(session, claim.contacts, "email")
+        contact = _pick(session, claim.contacts, Channel.EMAIL)
         data = {"automatic": email.automatic} if email.automatic else {}
         facts = inbound_store.store(
-            session, contact, "email", _window(view, contact, now), from_address=clean(email.sender, 254) or None,
+            session, contact, Channel.EMAIL, _window(view, contact, now),
+            from_address=clean(email.sender, 254) or None,
             to_address=clean(email.to, 254) or None, subject=clean(email.subject, 998) or None,
             body=clean(words, MAX_BODY_CHARS),
             provider_id=clean(email.message_id, 80) or None, data=data, want_lots=inbound.kind == "balance",
             now=now)
-        decision = decide(inbound, channel="email", automatic=email.automatic,
+        decision = decide(inbound, channel=Channel.EMAIL, automatic=email.automatic,
                           feedback_open=facts.feedback_request_id is not None)
-        outcome = carry_out(session, view, contact, facts, inbound, decision, "email",
+        outcome = carry_out(session, view, contact, facts, inbound, decision, Channel.EMAIL,
                             [other.id for other in claim.contacts], now)
         text = answer_text(session, view, contact, facts, outcome, now) if outcome.reply_key else None
         if text:
@@ -196,7 +199,7 @@ def _queue_email_answer(session: Session, view: ProgramView, member: Member, inb
     content = Content(body=text, subject=_email_subject(view, subject),
                       html="<p>" + html_lib.escape(text).replace("\n", "<br>") + "</p>", locale=member.locale)
     if not outcome.answer_always:
-        queue_message(session, member, flow=None, channels=["email"], render=lambda _channel: content,
+        queue_message(session, member, flow=None, channels=[Channel.EMAIL], render=lambda _channel: content,
                       now=now, exempt=True, in_reply_to_id=inbound_id, data={"answer": True}, view=view)
         return
     queue_forced_answer(session, member, content, now, in_reply_to_id=inbound_id)
@@ -212,8 +215,8 @@ def _pick(session: Session, contacts: list[Contact], channel: str) -> Contact:
         return contacts[0]
     by_id = {contact.id: contact for contact in contacts}
     latest = session.scalar(select(Message.member_id).where(
-        Message.member_id.in_(by_id), Message.direction == "out", Message.channel == channel,
-        Message.status.in_(ANSWERED)).order_by(Message.id.desc()).limit(1))
+        Message.member_id.in_(by_id), Message.direction == Direction.OUT, Message.channel == channel,
+        Message.status.in_(WENT_OUT)).order_by(Message.id.desc()).limit(1))
     return by_id.get(latest) or contacts[-1]
 
 
@@ -232,7 +235,7 @@ def _replay(session: Session, channel: str, provider_id: str | None, view: Progr
             inbound: Inbound) -> Answer:
     """A provider retry: the same answer as the first time, nothing else."""
     message = session.scalar(select(Message).where(
-        Message.direction == "in", Message.channel == channel,
+        Message.direction == Direction.IN, Message.channel == channel,
         Message.provider_id == clean(provider_id, 80)).order_by(Message.id).limit(1))
     if message is None:  # the first delivery came from an unknown sender: answer alike
         first = _stranger(view, inbound)

@@ -23,6 +23,7 @@ from engage.services.inbound_common import MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, Facts
 from engage.store.program import ProgramView
 from engage.services.redemption import _redeem_locked
+from engage.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def carry_out(session: Session, view: ProgramView, contact: Contact, facts: Fact
     outcome = Outcome(decision.action, REPLY_KEY.get(decision.action), decision.answer_always,
                       facts.replied_to, data={"kind": inbound.kind} if inbound.kind != "empty" else {})
     if decision.action == "opt_out":
-        if channel == "email":
+        if channel == Channel.EMAIL:
             outcome.reply_key = "opt_out_email"
         source = f"{channel}:{_keyword(inbound, 'STOP')}:message:{facts.message_id}"
         for member_id in same_contact:  # opt-out is about the number or address, whoever has it

@@ -16,6 +16,7 @@ from engage.services.inbound_actions import Outcome
 from engage.services.inbound_store import Contact, Facts
 from engage.store.program import ProgramView
 from engage.templating import render_reply
+from engage.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def may_answer(session: Session, contact: Contact, facts: Facts, channel: str, o
     state = facts.state
     if outcome.action == "opt_in":  # START just changed the consent and suppressions read before it
         state = state_of(session, session.get(Member, contact.id, populate_existing=True))
-    if channel == "sms":
+    if channel == Channel.SMS:
         return not (state.sms_opted_out or state.phone_suppressed)
     return not (state.email_opted_out or state.email_suppressed or state.email_invalid)
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from engage.outbox.enqueue import BOOKED
-
-RECEIVED = "received"  # status of inbound messages
 MAX_BODY_CHARS = 10_000  # Twilio caps SMS at 1,600; anything longer is not from a phone
-ANSWERED = BOOKED  # outbound messages a reply can answer: they went out
 
 
 def clean(value: str | None, limit: int) -> str:

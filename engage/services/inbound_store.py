@@ -33,7 +33,7 @@ from engage.models import Member, Message
 from engage.store.contacts import CONTACT_COLUMNS, CONTACT_ROW, Contact, contact_state
 from engage.services.delivery import first_time
 from engage.services.feedback import NEWEST_REQUEST_SQL
-from engage.services.inbound_common import ANSWERED, RECEIVED
+from engage.vocabulary import WENT_OUT, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ _FACTS_CTES = f"""
     ), replied AS (
         SELECT o.id FROM messages AS o
         WHERE o.member_id = :member_id AND o.direction = 'out' AND o.channel = :channel
-          AND o.flow IS NOT NULL AND o.is_test = false AND o.status IN ({sql_strings(ANSWERED)})
+          AND o.flow IS NOT NULL AND o.is_test = false AND o.status IN ({sql_strings(WENT_OUT)})
           AND o.sent_at >= :reply_since
         ORDER BY o.sent_at DESC, o.id DESC LIMIT 1
     ), totals AS (
@@ -133,7 +133,7 @@ _PG_STORE = text(f"""
         INSERT INTO messages (member_id, direction, channel, status, from_address, to_address, subject, body,
                               provider_id, priority, exempt, is_test, send_after, sent_at, attempts, data,
                               created_at, updated_at)
-        VALUES (:member_id, 'in', :channel, '{RECEIVED}', :from_address, :to_address, :subject, :body,
+        VALUES (:member_id, 'in', :channel, '{MessageStatus.RECEIVED}', :from_address, :to_address, :subject, :body,
                 :provider_id, 9, false, false, :now, :now, 0, CAST(:data AS JSON), :now, :now)
         RETURNING id
     ), {_FACTS_CTES}
@@ -204,7 +204,7 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
         message_id, open_lots = row.message_id, _lots(row.open_lots)
     else:
         message_id = session.connection().execute(insert(Message).values(
-            member_id=contact.id, direction="in", flow=None, channel=channel, status=RECEIVED,
+            member_id=contact.id, direction="in", flow=None, channel=channel, status=MessageStatus.RECEIVED,
             from_address=from_address, to_address=to_address, subject=subject, body=body,
             provider_id=provider_id, send_after=now, sent_at=now, attempts=0, data=data, created_at=now,
             updated_at=now)).inserted_primary_key[0]

@@ -18,6 +18,7 @@ from engage.services.earning import award
 from engage.store import transaction
 from engage.store.members import lock
 from engage.store.program import ProgramView, load
+from engage.vocabulary import PENDING, Channel, MessageStatus
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "locale", "timezone")
 
@@ -59,7 +60,7 @@ def enrol(session: Session, data: dict, now: datetime) -> Member:
         )
         session.add(member)
         session.flush()
-        for channel in ("sms", "email"):
+        for channel in Channel:
             consent.set_consent(session, member, channel, bool(wanted.get(channel)), "api:enrol", now)
         signup = award(session, view, member, view.rules.action_points.get("signup", 0),
                        reason="signup bonus", source="signup", occurred_at=now, now=now)
@@ -84,7 +85,7 @@ def update_member(session: Session, member_id: int, data: dict, now: datetime) -
                 setattr(member, field, value)
         for channel, given in (data.get("consent") or {}).items():
             consent.set_consent(session, member, channel, given, "api:update", now)
-            if given and channel == "email":
+            if given and channel == Channel.EMAIL:
                 consent.lift_email_opt_out(session, member, "api:update", now)
         return member
 
@@ -103,5 +104,5 @@ def erase(session: Session, member_id: int, now: datetime) -> None:
         # What the member wrote as feedback is theirs too; the rating alone stays for statistics.
         session.execute(update(Feedback).where(Feedback.member_id == member.id).values(text=None))
         session.execute(update(Message).where(
-            Message.member_id == member.id, Message.status.in_(("scheduled", "queued"))
-        ).values(status="skipped", reason="member erased", updated_at=now))
+            Message.member_id == member.id, Message.status.in_(PENDING)
+        ).values(status=MessageStatus.SKIPPED, reason="member erased", updated_at=now))

@@ -15,6 +15,7 @@ from engage.loyalty import codes, lots, rewards
 from engage.models import Redemption, Reward
 from engage.store import idempotency, ledger, members
 from engage.store.program import load
+from engage.vocabulary import LedgerKind
 
 
 def _redeem_locked(session: Session, member, reward_id: int, now: datetime) -> dict:
@@ -32,7 +33,7 @@ def _redeem_locked(session: Session, member, reward_id: int, now: datetime) -> d
     session.add(redemption)
     session.flush()
     if reward.cost > 0:
-        kind = "donate" if reward.kind == "donation" else "redeem"
+        kind = LedgerKind.DONATE if reward.kind == "donation" else LedgerKind.REDEEM
         ledger.debit_fifo(session, member.id, reward.cost, kind=kind, reason=reward.name,
                           source=f"redemption:{redemption.id}", now=now)
     flows.react(session, [RewardRedeemed(member.id, redemption.id, reward.id)], now)

@@ -16,6 +16,7 @@ from engage.outbox import retry
 from engage.services import consent
 from engage.services.claims import Claimed
 from engage.store import transaction
+from engage.vocabulary import MessageStatus
 
 
 @dataclass(frozen=True)
@@ -32,22 +33,22 @@ def _failed(session: Session, outcome: Outcome, now: datetime) -> dict:
     elif result.invalid_address:
         consent.address_invalid(session, claimed.message.channel, claimed.message.to,
                                 f"provider {result.error_code}", now)
-    return {"status": "failed"}
+    return {"status": MessageStatus.FAILED}
 
 
 def _values(session: Session, outcome: Outcome, now: datetime, max_attempts: int, base: float,
             rng: random.Random | None) -> dict:
     result = outcome.result
     if result.ok:
-        values = {"status": "sent", "sent_at": now, "provider_id": result.provider_id, "error": None,
-                  "error_code": None}
+        values = {"status": MessageStatus.SENT, "sent_at": now, "provider_id": result.provider_id,
+                  "error": None, "error_code": None}
         if result.segments:
             values["segments"] = result.segments
         return values
     errors = {"error_code": result.error_code, "error": result.error_message}
     step, when = retry.next_step(outcome.claimed.attempts, max_attempts, result.transient, now, base, rng)
     if step == "retry":
-        return {"status": "queued", "send_after": when, **errors}
+        return {"status": MessageStatus.QUEUED, "send_after": when, **errors}
     return {**_failed(session, outcome, now), **errors}
 
 
@@ -68,7 +69,7 @@ def record(session: Session, outcomes: list[Outcome], now: datetime, max_attempt
                 continue
             values = _values(session, outcome, now, max_attempts, base_seconds, rng)
             session.execute(update(Message).where(Message.id == outcome.claimed.message.id,
-                                                  Message.status == "sending")
+                                                  Message.status == MessageStatus.SENDING)
                             .values(updated_at=now, **values))
         _record_sent(session, sent, now)
 
@@ -92,9 +93,10 @@ def _record_sent(session: Session, sent: list[tuple[int, str | None, int | None]
         session.execute(_SENT_PG, {"now": now, "ids": ids, "provider_ids": provider_ids, "segments": segments})
         return
     table = Message.__table__  # SQLite: an executemany
-    session.execute(update(table).where(table.c.id == bindparam("b_id"), table.c.status == "sending")
-                    .values(status="sent", sent_at=now, provider_id=bindparam("b_provider_id"), error=None,
-                            error_code=None, updated_at=now,
+    session.execute(update(table)
+                    .where(table.c.id == bindparam("b_id"), table.c.status == MessageStatus.SENDING)
+                    .values(status=MessageStatus.SENT, sent_at=now, provider_id=bindparam("b_provider_id"),
+                            error=None, error_code=None, updated_at=now,
                             segments=func.coalesce(bindparam("b_segments", type_=Integer), table.c.segments)),
                     [{"b_id": i, "b_provider_id": p, "b_segments": n} for i, p, n in sent])
 
@@ -106,10 +108,11 @@ def settle_stale(session: Session, now: datetime, older_than_seconds: float) -> 
 
     cutoff = now - timedelta(seconds=older_than_seconds)
     with transaction(session):
-        ids = list(session.scalars(select(Message.id).where(Message.status == "sending",
+        ids = list(session.scalars(select(Message.id).where(Message.status == MessageStatus.SENDING,
                                                             Message.claimed_at < cutoff)))
         if ids:
-            session.execute(update(Message).where(Message.id.in_(ids), Message.status == "sending").values(
-                status="unknown", updated_at=now,
+            session.execute(update(Message).where(
+                Message.id.in_(ids), Message.status == MessageStatus.SENDING).values(
+                status=MessageStatus.UNKNOWN, updated_at=now,
                 reason="no result recorded and no provider callback; check the provider before resending"))
         return len(ids)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engage.messaging import ContactState
 from engage.models import Member, Suppression
+from engage.vocabulary import Channel
 
 CONTACT_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "locale", "timezone", "tier_id",
                    "sms_consent", "email_consent", "sms_opted_out", "email_opted_out", "unsubscribe_token")
@@ -69,13 +70,13 @@ def suppressions(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tup
 
 
 def member_pairs(member: Member) -> list[tuple[str, str]]:
-    return [("sms", member.phone or ""), ("email", (member.email or "").lower())]
+    return [(Channel.SMS, member.phone or ""), (Channel.EMAIL, (member.email or "").lower())]
 
 
 def contact_state(member: Member, suppressed: dict[tuple[str, str], str]) -> ContactState:
     """What the eligibility rules need to know about one member."""
-    sms_reason = suppressed.get(("sms", member.phone or ""))
-    email_reason = suppressed.get(("email", (member.email or "").lower()))
+    sms_reason = suppressed.get((Channel.SMS, member.phone or ""))
+    email_reason = suppressed.get((Channel.EMAIL, (member.email or "").lower()))
     return ContactState(
         phone=member.phone, email=member.email,
         sms_consent=member.sms_consent, email_consent=member.email_consent,

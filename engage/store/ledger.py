@@ -12,6 +12,7 @@ from engage.loyalty import tiers as tier_rules
 from engage.loyalty.settings import EarningRules
 from engage.loyalty.tiers import TierRule
 from engage.models import LedgerEntry, Lot, Member
+from engage.vocabulary import LedgerKind
 
 
 def credit(session: Session, member_id: int, points: int, *, reason: str, source: str,
@@ -20,7 +21,7 @@ def credit(session: Session, member_id: int, points: int, *, reason: str, source
     expiry = lot_rules.expires_at(occurred_at, rules.lot_lifetime_days)
     # Core inserts, not ORM objects: this runs on every purchase, and nothing reads them back.
     entry_id = session.execute(insert(LedgerEntry).values(
-        member_id=member_id, points=points, kind="earn", reason=reason, source=source,
+        member_id=member_id, points=points, kind=LedgerKind.EARN, reason=reason, source=source,
         occurred_at=occurred_at, expires_at=expiry, created_at=now).returning(LedgerEntry.id)).scalar_one()
     session.execute(insert(Lot).values(member_id=member_id, ledger_entry_id=entry_id, points=points,
                                        remaining=points, earned_at=occurred_at, expires_at=expiry))
@@ -32,7 +33,7 @@ def credit(session: Session, member_id: int, points: int, *, reason: str, source
 # What an open lot and a qualifying entry are, for one member and for a page of them.
 _LOT_FIELDS = (Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at)  # lot_rules.OpenLot's
 _LOT_IS_OPEN = Lot.remaining > 0
-_EARNED_SINCE = (LedgerEntry.kind == "earn",
+_EARNED_SINCE = (LedgerEntry.kind == LedgerKind.EARN,
                  LedgerEntry.occurred_at >= bindparam("since", type_=LedgerEntry.occurred_at.type))
 _OPEN_LOTS = select(*_LOT_FIELDS).where(Lot.member_id == bindparam("member_id"), _LOT_IS_OPEN)
 _STORED_TOTALS = select(Member.points_balance, Member.points_earned).where(Member.id == bindparam("member_id"))

@@ -11,6 +11,8 @@ import re
 from importlib import resources
 from importlib.resources.abc import Traversable
 
+from engage.vocabulary import Channel
+
 SUPPORTED_LOCALES = ("en", "nl", "de", "ro")
 FALLBACK_LOCALE = "en"
 FLOW_KEYS = (
@@ -20,7 +22,6 @@ FLOW_KEYS = (
     "tier_congratulations",
     "feedback_request",
 )
-CHANNELS = ("sms", "email")
 REPLY_KEYS = (
     "opt_out",
     "opt_out_email",  # STOP by email opts out of email only, and START by email does not undo it
@@ -34,8 +35,8 @@ REPLY_KEYS = (
     "not_member",
 )
 CHANNEL_FILES: dict[str, dict[str, str]] = {
-    "sms": {"body": "sms.txt"},
-    "email": {"subject": "email_subject.txt", "html": "email.html", "text": "email.txt"},
+    Channel.SMS: {"body": "sms.txt"},
+    Channel.EMAIL: {"subject": "email_subject.txt", "html": "email.html", "text": "email.txt"},
 }
 _LOCALE_TAG = re.compile(r"[a-z]{2,3}(?:_[A-Za-z0-9]{2,8})*")
 

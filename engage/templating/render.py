@@ -19,6 +19,7 @@ from engage.templating.environment import compile_template
 from engage.templating.filters import LOCALE_KEY
 from engage.templating.samples import sample_context
 from engage.templating.variables import Fields, project_context, variables_for
+from engage.vocabulary import Channel
 
 __all__ = [
     "RenderedMessage",
@@ -58,9 +59,9 @@ def render_message(
             raise TemplateRenderError(field, f"{field} is missing")
         return render_part(field, source, context, locale, allowed)
 
-    if channel == "sms":
+    if channel == Channel.SMS:
         return RenderedMessage(subject=None, body=part("body"), html=None)
-    if channel != "email":
+    if channel != Channel.EMAIL:
         raise ValueError(f"unknown channel {channel!r}")
     return RenderedMessage(subject=part("subject"), body=part("text"), html=part("html"))
 
@@ -79,7 +80,7 @@ def render_reply(
     # Format numbers for the member's own region only when the words are in their language.
     same_language = defaults.normalize_locale(locale).split("_")[0] == resolved
     fmt_locale = defaults.normalize_locale(locale) if same_language else resolved
-    return render_part("body", text, context, fmt_locale, variables_for("sms", reply=True))
+    return render_part("body", text, context, fmt_locale, variables_for(Channel.SMS, reply=True))
 
 
 def render_part(
@@ -90,7 +91,7 @@ def render_part(
     allowed: Mapping[str, Fields] | None = None,
 ) -> str:
     """Render one part ("body", "subject", "html" or "text") and tidy its whitespace."""
-    names = allowed if allowed is not None else variables_for("email", reply=True)
+    names = allowed if allowed is not None else variables_for(Channel.EMAIL, reply=True)
     variables = project_context(context, names, locale)
     variables[LOCALE_KEY] = locale
     try:

@@ -17,10 +17,11 @@ from engage.templating.environment import environment_for
 from engage.templating.render import TemplateRenderError, render_part
 from engage.templating.samples import sample_context
 from engage.templating.variables import Fields, variables_for
+from engage.vocabulary import Channel
 
 REQUIRED_PARTS: dict[str, tuple[str, ...]] = {
-    "sms": ("body",),
-    "email": ("subject", "html", "text"),
+    Channel.SMS: ("body",),
+    Channel.EMAIL: ("subject", "html", "text"),
 }
 MAX_SOURCE_CHARS = 100_000
 
@@ -57,15 +58,15 @@ def validate_template(
         source = parts.get(field)
         if isinstance(source, str) and source.strip():
             errors += validate_part(field, source, allowed, locale)
-    if not errors and channel == "sms" and max_sms_segments is not None:
+    if not errors and channel == Channel.SMS and max_sms_segments is not None:
         errors += _segment_errors(str(parts["body"]), allowed, locale, max_sms_segments)
     return errors
 
 
 def validate_reply(source: str, max_sms_segments: int | None = None) -> list[TemplateError]:
     """Validate an SMS reply template (it may also use coupon_code, redeemed, shortfall)."""
-    allowed = variables_for("sms", reply=True)
-    return validate_template("sms", {"body": source}, max_sms_segments, variables=allowed)
+    allowed = variables_for(Channel.SMS, reply=True)
+    return validate_template(Channel.SMS, {"body": source}, max_sms_segments, variables=allowed)
 
 
 def validate_part(

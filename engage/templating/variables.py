@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from engage.vocabulary import Channel
+
 Fields = frozenset[str] | None  # None: a scalar variable
 
 FLOW_VARIABLES: Mapping[str, Fields] = {
@@ -37,7 +39,7 @@ REPLY_VARIABLES: Mapping[str, Fields] = {
 def variables_for(channel: str, *, reply: bool = False) -> dict[str, Fields]:
     """The variables a template for `channel` ("sms" or "email") may use."""
     allowed = dict(FLOW_VARIABLES)
-    if channel == "email":
+    if channel == Channel.EMAIL:
         allowed.update(EMAIL_VARIABLES)
     if reply:
         allowed.update(REPLY_VARIABLES)

@@ -10,6 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from engage.messaging.quiet_hours import in_quiet_hours, sms_send_time
+from engage.messaging.zones import parse_hhmm
 
 UTC = timezone.utc
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -170,3 +171,17 @@ def test_property_default_window_always_ends_at_0800_local(now: datetime, name: 
     if result != now:
         assert result.astimezone(zone).time() == time(8, 0)
         assert result - now <= timedelta(hours=12) or name == "Pacific/Apia"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("21:00", time(21, 0)), ("08:00", time(8, 0)),
+                                                ("3:7", time(3, 7)), ("00:00", time(0, 0)),
+                                                ("23:59", time(23, 59))])
+def test_parse_hhmm_reads_a_wall_clock_time(text, expected):
+    assert parse_hhmm(text) == expected
+
+
+@pytest.mark.parametrize("text", ["24:00", "12:60", "noon", "12", "1:2:3", "-1:00", ""])
+def test_parse_hhmm_refuses_anything_else_naming_it(text):
+    with pytest.raises(ValueError, match="HH:MM") as error:
+        parse_hhmm(text)
+    assert repr(text) in str(error.value)
