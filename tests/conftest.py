@@ -36,19 +36,25 @@ def sqlite_template(tmp_path_factory):
     return databases.sqlite_template(tmp_path_factory.mktemp("template"))
 
 
+# The ledger-totals check hangs on the database fixtures, not on an app fixture, so it runs after
+# every test that gets a database, however the test builds its apps (fixture, create_app in the
+# test, a CLI subprocess). Teardown runs after the apps built on the database are disposed.
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request, tmp_path, sqlite_template):
     if request.param == "sqlite":
-        return databases.sqlite_copy(sqlite_template, tmp_path)
-    url = request.getfixturevalue("postgres_url")
-    databases.empty_postgres(url)
-    return url
+        url = databases.sqlite_copy(sqlite_template, tmp_path)
+    else:
+        url = request.getfixturevalue("postgres_url")
+        databases.empty_postgres(url)
+    yield url
+    databases.check_member_totals(url)
 
 
 @pytest.fixture
 def postgres_only_url(postgres_url):
     databases.empty_postgres(postgres_url)
-    return postgres_url
+    yield postgres_url
+    databases.check_member_totals(postgres_url)
 
 
 @pytest.fixture
@@ -66,10 +72,7 @@ def config(database_url):
 def app(config, clock):
     app = create_app(config, clock=clock)
     yield app
-    try:
-        databases.check_member_totals(app.extensions["engage.db"].engine)
-    finally:
-        app.extensions["engage.db"].dispose()
+    app.extensions["engage.db"].dispose()
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.support.databases import check_member_totals
+
 
 def run(args, tmp_path, **env):
     environment = {**os.environ, "ENGAGE_DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite", **env}
@@ -19,7 +21,8 @@ def run(args, tmp_path, **env):
 def migrated(tmp_path):
     result = run(["db", "upgrade"], tmp_path)
     assert result.returncode == 0, result.stderr
-    return tmp_path
+    yield tmp_path
+    check_member_totals(f"sqlite:///{tmp_path}/cli.sqlite")
 
 
 def test_keys_create_prints_only_the_key(migrated):

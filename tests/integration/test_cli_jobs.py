@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from tests.integration.test_cli import run
+from tests.support.databases import check_member_totals
 
 HEADER = "external_id,first_name,last_name,email,phone,locale,timezone,sms_consent,email_consent\n"
 
@@ -34,7 +35,8 @@ def seeded(seeded_template, tmp_path):
     with closing(sqlite3.connect(seeded_template)) as source, \
             closing(sqlite3.connect(tmp_path / "cli.sqlite")) as copy:
         source.backup(copy)
-    return tmp_path
+    yield tmp_path
+    check_member_totals(f"sqlite:///{tmp_path}/cli.sqlite")
 
 
 def snapshot(directory) -> tuple:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from engage import create_app
 from tests.support.api import ApiClient
 from tests.support.clock import FakeClock
-from tests.support.databases import sqlite_copy
+from tests.support.databases import check_member_totals, sqlite_copy
 from tests.support.messaging import provider_config
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
@@ -36,9 +36,20 @@ READS = ["/members", "/messages", "/members/1/ledger", "/members/1/messages", "/
 
 
 @pytest.fixture(scope="module")
-def fuzz_api(sqlite_template, tmp_path_factory, fake_provider_server):
-    app = create_app(provider_config(sqlite_copy(sqlite_template, tmp_path_factory.mktemp("fuzz")),
-                                     fake_provider_server), clock=FakeClock())
+def fuzz_url(sqlite_template, tmp_path_factory):
+    return sqlite_copy(sqlite_template, tmp_path_factory.mktemp("fuzz"))
+
+
+@pytest.fixture(autouse=True)
+def totals_checked(fuzz_url):
+    """The module shares one database; its ledger totals are checked after each test all the same."""
+    yield
+    check_member_totals(fuzz_url)
+
+
+@pytest.fixture(scope="module")
+def fuzz_api(fuzz_url, fake_provider_server):
+    app = create_app(provider_config(fuzz_url, fake_provider_server), clock=FakeClock())
     api = ApiClient(app, app.test_client())
     api.enrol("fuzz-1")
     yield api

@@ -18,7 +18,7 @@ from engage.services.consent import suppress
 from engage.store import transaction
 from tests.support.api import ApiClient
 from tests.support.clock import FakeClock
-from tests.support.databases import sqlite_copy
+from tests.support.databases import check_member_totals, sqlite_copy
 from tests.support.messaging import disable_flows, provider_config, queue
 
 contact = st.fixed_dictionaries({
@@ -36,8 +36,8 @@ contact = st.fixed_dictionaries({
 @given(case=contact)
 def test_only_receivable_channels_reach_the_provider(case, sqlite_template, tmp_path_factory, fake_provider):
     clock = FakeClock(datetime(2026, 7, 1, case["hour"], 30, tzinfo=timezone.utc))
-    app = create_app(provider_config(sqlite_copy(sqlite_template, tmp_path_factory.mktemp("p")), fake_provider),
-                     clock=clock)
+    url = sqlite_copy(sqlite_template, tmp_path_factory.mktemp("p"))
+    app = create_app(provider_config(url, fake_provider), clock=clock)
     try:
         disable_flows(app)
         api = ApiClient(app, app.test_client())
@@ -70,6 +70,7 @@ def test_only_receivable_channels_reach_the_provider(case, sqlite_template, tmp_
             stored = api.get(f"/members/{member['id']}/messages").get_json()["items"][0]
             sent_at = datetime.fromisoformat(stored["sent_at"]).astimezone(ZoneInfo("Europe/Amsterdam"))
             assert 8 <= sent_at.hour < 21
+        check_member_totals(url)
     finally:
         fake_provider.reset()
         app.extensions["engage.db"].dispose()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MODIFIED, EVENT_JOB_SUBMITTED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engage import create_app
 from engage.config import Config, ConfigError
-from engage.leadership import AdvisoryLock, FileLock, SoleProcess, lock_for
+from engage.leadership import AdvisoryLock, FileLock, Lock, SoleProcess, lock_for
 from engage.models import JobRun, Program
 from engage.scheduler import SWEEP_GRACE, Schedules, describe, latest_sweep_day, missed_sweep, sweep_at
 from tests.support.clock import FakeClock
@@ -30,6 +32,68 @@ def wait_for(condition, seconds: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+class JobEvents:
+    """The scheduler's own job events (APScheduler listeners), to wait on instead of sleeping."""
+
+    def __init__(self, schedules: Schedules):
+        self.seen: list[tuple[int, str]] = []
+        self._changed = threading.Condition()
+        schedules.scheduler.add_listener(
+            self._record, EVENT_JOB_MODIFIED | EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED)
+
+    def _record(self, event) -> None:
+        with self._changed:
+            self.seen.append((event.code, event.job_id))
+            self._changed.notify_all()
+
+    def wait_for(self, code: int, job_id: str, seconds: float = 10.0) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: (code, job_id) in self.seen, seconds)
+
+    def of(self, job_id: str) -> list[int]:
+        with self._changed:
+            return [code for code, job in self.seen if job == job_id]
+
+
+class WatchedLock:
+    """A scheduler lock that records what each call answered, so a test can wait until the leader
+    loop has asked (and been refused) instead of sleeping and hoping it did."""
+
+    def __init__(self, lock: Lock):
+        self.lock = lock
+        self.answers: list[tuple[str, bool]] = []
+        self._changed = threading.Condition()
+
+    def acquire(self) -> bool:
+        return self._note("acquire", self.lock.acquire())
+
+    def alive(self) -> bool:
+        return self._note("alive", self.lock.alive())
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def _note(self, call: str, answer: bool) -> bool:
+        with self._changed:
+            self.answers.append((call, answer))
+            self._changed.notify_all()
+        return answer
+
+    def answered(self, call: str, answer: bool, seconds: float = 10.0) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: (call, answer) in self.answers, seconds)
+
+    def calls(self) -> int:
+        with self._changed:
+            return len(self.answers)
+
+    def next_answers(self, after: int, count: int, seconds: float = 10.0) -> list[tuple[str, bool]]:
+        """Answers `after`+1 … `after`+`count`, once given (fewer if the loop stopped asking)."""
+        with self._changed:
+            self._changed.wait_for(lambda: len(self.answers) >= after + count, seconds)
+            return self.answers[after:after + count]
 
 
 def make_app(url: str, clock=None, **settings):
@@ -71,31 +135,41 @@ def test_jobs_triggers_and_the_programs_time_zone(database_url):
 
 def test_sweep_follows_the_program_zone_not_the_setting(database_url, started):
     app = make_app(database_url, timezone="Asia/Tokyo")
-    schedules = started(Schedules(app, SoleProcess(), retry_seconds=0.05))
+    schedules = Schedules(app, SoleProcess(), retry_seconds=0.05)
+    events = JobEvents(schedules)
+    started(schedules)
     assert schedules.scheduler.get_job("sweep").trigger.timezone == AMSTERDAM
     assert schedules.leading.wait(5)
     with app.extensions["engage.db"].session() as session, session.begin():
         session.get(Program, 1).timezone = "America/New_York"
-    new_york = ZoneInfo("America/New_York")
-    assert wait_for(lambda: schedules.scheduler.get_job("sweep").trigger.timezone == new_york)
+    assert events.wait_for(EVENT_JOB_MODIFIED, "sweep")
+    assert schedules.scheduler.get_job("sweep").trigger.timezone == ZoneInfo("America/New_York")
 
 
 def test_a_restarted_worker_runs_the_missed_sweep_once(database_url, started):
     ten_past = datetime(2026, 3, 2, 0, 10, tzinfo=AMSTERDAM)
-    first = started(Schedules(make_app(database_url, FakeClock(ten_past)), SoleProcess(), retry_seconds=0.05))
+    first = Schedules(make_app(database_url, FakeClock(ten_past)), SoleProcess(), retry_seconds=0.05)
+    first_events = JobEvents(first)
+    started(first)
     database = first.app.extensions["engage.db"]
 
     def finished():
         with database.session() as session:
             return session.scalars(sa.select(JobRun).where(JobRun.finished_at.is_not(None))).all()
 
-    assert wait_for(lambda: len(finished()) == 1)
-    assert finished()[0].name == "sweep" and finished()[0].as_of == date(2026, 3, 2)
+    assert first_events.wait_for(EVENT_JOB_EXECUTED, "sweep")
+    assert first_events.of("sweep") == [EVENT_JOB_MODIFIED, EVENT_JOB_SUBMITTED, EVENT_JOB_EXECUTED]
+    [run] = finished()
+    assert run.name == "sweep" and run.as_of == date(2026, 3, 2)
     first.stop()
-    second = started(Schedules(make_app(database_url, FakeClock(ten_past)), SoleProcess(), retry_seconds=0.05))
+    second = Schedules(make_app(database_url, FakeClock(ten_past)), SoleProcess(), retry_seconds=0.05)
+    second_events = JobEvents(second)
+    started(second)
+    # The catch-up check runs before `leading` is set, and asking for the sweep is modify_job,
+    # whose event is dispatched in that same call: once leading, the decision is in `seen`.
     assert second.leading.wait(5)
-    time.sleep(0.3)
-    assert len(finished()) == 1 and finished()[0].started_at == ten_past  # not run again
+    assert second_events.of("sweep") == []  # not asked to run again (nor run)
+    assert len(finished()) == 1 and finished()[0].started_at == ten_past
 
 
 def test_sweep_day_and_grace():
@@ -147,8 +221,9 @@ def test_advisory_lock_admits_one_holder(postgres_only_url):
 def test_only_one_of_two_schedulers_fires_and_the_second_takes_over(postgres_only_url, started):
     first = started(Schedules(make_app(postgres_only_url), AdvisoryLock(postgres_only_url), retry_seconds=0.05))
     assert first.leading.wait(5)
-    second = started(Schedules(make_app(postgres_only_url), AdvisoryLock(postgres_only_url), retry_seconds=0.05))
-    time.sleep(0.5)  # ten retries
+    lock = WatchedLock(AdvisoryLock(postgres_only_url))
+    second = started(Schedules(make_app(postgres_only_url), lock, retry_seconds=0.05))
+    assert lock.next_answers(0, 10) == [("acquire", False)] * 10  # ten ticks, each refused
     assert not second.leading.is_set()
     first.stop()
     assert second.leading.wait(5) and not first.leading.is_set()
@@ -156,17 +231,25 @@ def test_only_one_of_two_schedulers_fires_and_the_second_takes_over(postgres_onl
 
 @pytest.mark.postgres_only
 def test_a_dead_leaders_lock_passes_on(postgres_only_url, started):
-    first = started(Schedules(make_app(postgres_only_url), AdvisoryLock(postgres_only_url), retry_seconds=0.05))
+    first_lock = WatchedLock(AdvisoryLock(postgres_only_url))
+    first = started(Schedules(make_app(postgres_only_url), first_lock, retry_seconds=0.05))
     assert first.leading.wait(5)
-    second = started(Schedules(make_app(postgres_only_url), AdvisoryLock(postgres_only_url), retry_seconds=0.05))
-    pid = first.lock.connection.scalar(sa.text("SELECT pg_backend_pid()"))
+    second = started(Schedules(make_app(postgres_only_url), WatchedLock(AdvisoryLock(postgres_only_url)),
+                               retry_seconds=0.05))
+    pid = first_lock.lock.connection.scalar(sa.text("SELECT pg_backend_pid()"))
     admin = sa.create_engine(postgres_only_url, poolclass=sa.pool.NullPool)
     with admin.connect() as connection:
         connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        holders = lambda: connection.scalar(sa.text(  # noqa: E731
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"))
+        holders = lambda: connection.scalar(sa.text(  # noqa: E731  (pg_locks spans every database)
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
+        # pg_terminate_backend only signals: first see the leader notice that its lock is gone.
+        assert first_lock.answered("alive", False)
         # Whichever process wins the lock back, exactly one holds it and fires the schedules.
         assert wait_for(lambda: first.leading.is_set() != second.leading.is_set() and holders() == 1)
-        time.sleep(0.3)
-        assert first.leading.is_set() != second.leading.is_set() and holders() == 1
+        leader, follower = (first, second) if first.leading.is_set() else (second, first)
+        # ... and keeps it: two more ticks of each loop, the leader's lock alive, the other's refused.
+        assert leader.lock.next_answers(leader.lock.calls(), 2) == [("alive", True)] * 2
+        assert follower.lock.next_answers(follower.lock.calls(), 2) == [("acquire", False)] * 2
+        assert leader.leading.is_set() and not follower.leading.is_set() and holders() == 1
     admin.dispose()

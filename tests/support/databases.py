@@ -96,8 +96,13 @@ MEMBER_TOTALS_DRIFT = sa.text("""
 """)
 
 
-def check_member_totals(engine: sa.Engine) -> None:
+def check_member_totals(url: str) -> None:
     """After every test: each member's stored totals are the sums of its ledger (trigger, 0005)."""
-    with engine.connect() as connection:
-        drift = connection.execute(MEMBER_TOTALS_DRIFT).all()
-    assert not drift, f"members whose points_balance/points_earned differ from their ledger: {drift[:5]}"
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            drift = connection.execute(MEMBER_TOTALS_DRIFT).all()
+    finally:
+        engine.dispose()
+    assert not drift, ("members whose points_balance/points_earned differ from their ledger "
+                       f"(id, balance, earned, ledger balance, ledger earned): {drift[:5]}")
