@@ -8,6 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from engage.loyalty.settings import DEFAULT_SETTINGS
+from engage.messaging.flow_params import PARAMS, as_json
 
 PROGRAM = {
     "id": 1,
@@ -40,16 +41,14 @@ REWARDS = [
      "value": None},
 ]
 
-FLOWS = {
-    "welcome": {"channels": ["sms", "email"], "delay_seconds": 0, "params": {}},
-    "redemption_reminder": {"channels": ["sms", "email"], "delay_seconds": 0,
-                            "params": {"repeat_days": 30}},
-    "expiry_warning": {"channels": ["email", "sms"], "delay_seconds": 0,
-                       "params": {"offsets_days": [30, 7]}},
-    "tier_congratulations": {"channels": ["sms", "email"], "delay_seconds": 0, "params": {}},
-    "feedback_request": {"channels": ["sms", "email"], "delay_seconds": 3 * 86400,
-                         "params": {"min_days_between": 30}},
-}
+# Each flow's parameters default to its dataclass's (engage.messaging.flow_params).
+FLOWS = {key: {**flow, "params": as_json(PARAMS[key]())} for key, flow in {
+    "welcome": {"channels": ["sms", "email"], "delay_seconds": 0},
+    "redemption_reminder": {"channels": ["sms", "email"], "delay_seconds": 0},
+    "expiry_warning": {"channels": ["email", "sms"], "delay_seconds": 0},
+    "tier_congratulations": {"channels": ["sms", "email"], "delay_seconds": 0},
+    "feedback_request": {"channels": ["sms", "email"], "delay_seconds": 3 * 86400},
+}.items()}
 
 
 def insert_defaults(connection: sa.Connection) -> None:

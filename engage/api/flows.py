@@ -14,6 +14,7 @@ from engage.api.auth import requires
 from engage.api.messages import MessageSchema
 from engage.api.parser import Blueprint
 from engage.api.schemas import PageQuery
+from engage.messaging import flow_params
 from engage.models import TemplateVersion
 from engage.services import flow_admin, flow_preview
 from engage.templating.defaults import normalize_locale
@@ -24,6 +25,8 @@ blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
 
 CHANNEL = validate.OneOf(list(Channel))
 TEMPLATE = "/<key>/templates/<channel>/<locale>"
+# Each flow's parameters with their types, bounds and defaults, from the flows' dataclasses.
+PARAMS_DOC = {"anyOf": [flow_params.json_schema(flow) for flow in flow_params.PARAMS]}
 
 
 def _distinct(values: list) -> None:
@@ -43,7 +46,8 @@ class FlowSchema(Schema):
     enabled = fields.Boolean()
     channels = fields.List(fields.String(), metadata={"description": "in order of preference"})
     delay = fields.Integer(metadata={"description": "seconds between the trigger and the message"})
-    params = fields.Dict(keys=fields.String())
+    params = fields.Dict(keys=fields.String(), metadata={
+        "description": "the flow's parameters: those of the schema titled with its key", **PARAMS_DOC})
 
 
 class FlowPageSchema(Schema):
@@ -57,9 +61,8 @@ class FlowPatchSchema(Schema):
     delay = fields.Integer(strict=True, validate=validate.Range(min=0, max=flow_admin.MAX_DELAY_SECONDS),
                            metadata={"description": "seconds, at most 90 days"})
     params = fields.Dict(keys=fields.String(), metadata={
-        "description": "merged into the current ones: redemption_reminder.repeat_days (1-365), "
-                       "expiry_warning.offsets_days (distinct days, 1-365), "
-                       "feedback_request.min_days_between (0-365)"})
+        "description": "merged into the current ones; only those of the schema titled with the flow's key "
+                       "(422 for any other name or an invalid value)", **PARAMS_DOC})
 
 
 class TemplatePartsSchema(Schema):

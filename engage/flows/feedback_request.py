@@ -30,7 +30,7 @@ _RECENT_REQUEST = text(f"SELECT {RECENT_REQUEST_SQL}").bindparams(
 def spacing_start(session, now):
     """Requests written since this instant keep a new one from being asked for."""
     config = live_flow_config(session, "feedback_request")
-    return now - timedelta(days=int(config.params.get("min_days_between", 30)))
+    return now - timedelta(days=config.params.min_days_between)
 
 
 def _asked_recently(session, member_id: int, now) -> bool:
@@ -59,7 +59,7 @@ def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
 @skip_reason_of("feedback_request")
 def too_soon_reason(session, message, member, now) -> str | None:
     """Why not to send: another feedback request went out too recently; else None."""
-    spacing = timedelta(days=int(live_flow_config(session, "feedback_request").params.get("min_days_between", 30)))
+    spacing = timedelta(days=live_flow_config(session, "feedback_request").params.min_days_between)
     sent = session.scalar(select(Message.id).where(
         Message.member_id == member.id, Message.flow == "feedback_request", Message.id != message.id,
         Message.status.in_(WENT_OUT),

@@ -46,7 +46,7 @@ def send_expiry_warnings(session: Session, as_of: date, now: datetime,
     config = live_flow_config(session, "expiry_warning")
     if not config.enabled:
         return 0
-    offsets = sorted(int(o) for o in config.params.get("offsets_days", [30, 7]))
+    offsets = sorted(config.params.offsets_days)
     queued = 0
     for chunk in _chunks(expiry_candidates(session, as_of, max(offsets))):
         with transaction(session):
@@ -72,7 +72,7 @@ def send_reminders(session: Session, as_of: date, now: datetime) -> int:
     config = live_flow_config(session, "redemption_reminder")
     if not config.enabled:
         return 0
-    since = now - timedelta(days=int(config.params.get("repeat_days", 30)))
+    since = now - timedelta(days=config.params.repeat_days)
     queued = 0
     for chunk in _chunks(reminder_candidates(session, since)):
         with transaction(session):

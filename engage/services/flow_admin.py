@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engage.defaults import FLOWS
 from engage.errors import Conflict, NotFound, Unprocessable
+from engage.messaging import flow_params
 from engage.store.program import FlowConfig, flow_config
 from engage.models import FlowSetting, TemplateVersion
 from engage.store import transaction
@@ -22,31 +23,6 @@ from engage.vocabulary import Channel
 
 MAX_DELAY_SECONDS = 90 * 86400
 MAX_LOCALE_CHARS = 10
-
-
-def _int_in(low: int, high: int):
-    def check(value) -> str | None:
-        if type(value) is not int or not low <= value <= high:
-            return f"must be a whole number from {low} to {high}"
-        return None
-
-    return check
-
-
-def _distinct_days(value) -> str | None:
-    if not isinstance(value, list) or not value or any(_int_in(1, 365)(day) for day in value):
-        return "must be a non-empty list of whole numbers of days from 1 to 365"
-    return None if len(set(value)) == len(value) else "must not repeat a day"
-
-
-# The parameters each flow reads, and what a valid value is (None when valid, else why not).
-PARAM_RULES = {
-    "welcome": {},
-    "redemption_reminder": {"repeat_days": _int_in(1, 365)},
-    "expiry_warning": {"offsets_days": _distinct_days},
-    "tier_congratulations": {},
-    "feedback_request": {"min_days_between": _int_in(0, 365)},
-}
 
 
 def check_flow(flow: str) -> str:
@@ -75,7 +51,7 @@ def check_locale(locale: str) -> str:
 
 def flow_json(config: FlowConfig) -> dict:
     return {"key": config.key, "enabled": config.enabled, "channels": list(config.channels),
-            "delay": int(config.delay.total_seconds()), "params": dict(config.params)}
+            "delay": int(config.delay.total_seconds()), "params": flow_params.as_json(config.params)}
 
 
 def list_flows(session: Session) -> list[dict]:
@@ -90,22 +66,10 @@ def get_flow(session: Session, flow: str) -> dict:
         return flow_json(flow_config(session, check_flow(flow)))
 
 
-def param_errors(flow: str, params: dict) -> dict:
-    rules = PARAM_RULES[flow]
-    errors = {}
-    for name, value in params.items():
-        if name not in rules:
-            known = ", ".join(rules) or "none"
-            errors[name] = [f"{flow} has no parameter {name!r} (known: {known})"]
-        elif (problem := rules[name](value)) is not None:
-            errors[name] = [problem]
-    return errors
-
-
 def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> dict:
     """Switch a flow on or off, change its channels, delay or parameters (merged)."""
     check_flow(flow)
-    errors = param_errors(flow, changes.get("params") or {})
+    errors = flow_params.problems(flow, changes.get("params") or {})
     if errors:
         raise Unprocessable(f"invalid parameters for {flow}: " + "; ".join(
             f"{name}: {problems[0]}" for name, problems in errors.items()), {"params": errors})

@@ -18,6 +18,7 @@ from engage.errors import NotFound
 from engage.loyalty.rewards import RewardRule
 from engage.loyalty.settings import EarningRules, merged_settings
 from engage.loyalty.tiers import TierRule
+from engage.messaging.flow_params import FlowParams, from_stored
 from engage.models import FlowSetting, Program, Reward, Tier
 
 
@@ -41,7 +42,7 @@ class FlowConfig:
     enabled: bool
     channels: tuple[str, ...]
     delay: timedelta
-    params: dict = field(default_factory=dict)
+    params: FlowParams
 
 
 @dataclass(frozen=True)
@@ -166,9 +167,9 @@ def live_flow_config(session: Session, key: str) -> FlowConfig:
 
 
 def _flow_config(key: str, row: FlowSetting | None) -> FlowConfig:
-    default = FLOWS[key]
+    params = from_stored(key, row.params if row is not None else None)
     if row is None:
+        default = FLOWS[key]
         return FlowConfig(key, True, tuple(default["channels"]), timedelta(seconds=default["delay_seconds"]),
-                          dict(default["params"]))
-    params = {**default["params"], **(row.params or {})}
+                          params)
     return FlowConfig(key, row.enabled, tuple(row.channels), timedelta(seconds=row.delay_seconds), params)

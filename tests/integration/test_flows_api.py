@@ -318,3 +318,16 @@ def test_openapi_documents_the_flow_endpoints(api):
     schemas = spec["components"]["schemas"]
     assert {"Flow", "FlowPatch", "Template", "TemplateParts", "TemplateVersionPage", "PreviewRequest",
             "Preview", "TestSend"} <= set(schemas)
+
+
+def test_openapi_documents_each_flows_params_with_their_defaults(api):
+    spec = api.client.get("/api/openapi.json").get_json()
+    params = spec["components"]["schemas"]["FlowPatch"]["properties"]["params"]
+    by_flow = {schema["title"]: schema for schema in params["anyOf"]}
+    assert list(by_flow) == FLOW_KEYS
+    assert by_flow["feedback_request"]["properties"]["min_days_between"] == {
+        "type": "integer", "minimum": 0, "maximum": 365, "default": 30,
+        "description": "at most one request per member in this many days"}
+    assert by_flow["redemption_reminder"]["properties"]["repeat_days"]["default"] == 30
+    assert by_flow["expiry_warning"]["properties"]["offsets_days"]["default"] == [30, 7]
+    assert by_flow["welcome"]["properties"] == {} and by_flow["welcome"]["additionalProperties"] is False
