@@ -7,8 +7,8 @@ functions under cProfile, plus the CPU time per message in this process.
 
 from __future__ import annotations
 
-import cProfile
 import collections
+import cProfile
 import io
 import os
 import pstats
@@ -17,7 +17,14 @@ import time
 
 from sqlalchemy import event
 
-from bench.dispatch import DATABASE, FROM_NUMBER, PUBLIC_URL, fake_provider, queue_messages, seed_members
+from bench.dispatch import (
+    DATABASE,
+    FROM_NUMBER,
+    PUBLIC_URL,
+    fake_provider,
+    queue_messages,
+    seed_members,
+)
 from bench.harness import fresh_database
 
 

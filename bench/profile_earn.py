@@ -7,8 +7,8 @@ cumulative time under cProfile.
 
 from __future__ import annotations
 
-import cProfile
 import collections
+import cProfile
 import io
 import json
 import pstats

@@ -7,8 +7,8 @@ of each body, the mean per request, and the top functions under cProfile.
 
 from __future__ import annotations
 
-import cProfile
 import collections
+import cProfile
 import io
 import pstats
 import random
@@ -20,8 +20,17 @@ from urllib.parse import parse_qsl
 from sqlalchemy import event
 
 from bench.harness import fresh_database
-from bench.inbound import (ACCOUNT_SID, AUTH_TOKEN, BODIES, OUR_NUMBER, PATH, POOL_LOAD, PUBLIC_URL, seed,
-                           signed)
+from bench.inbound import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    BODIES,
+    OUR_NUMBER,
+    PATH,
+    POOL_LOAD,
+    PUBLIC_URL,
+    seed,
+    signed,
+)
 
 DATABASE = "engage_bench_inbound_profile"
 

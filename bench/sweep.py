@@ -33,7 +33,8 @@ import multiprocessing
 import os
 import resource
 import time
-from datetime import date, datetime, time as clock_time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa

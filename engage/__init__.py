@@ -10,8 +10,8 @@ from werkzeug.routing import IntegerConverter
 from engage.config import Config
 from engage.db import Database
 from engage.services.keys import KeyCache
-from engage.store.program import ProgramCache
 from engage.state import Clock, close_session, utc_now
+from engage.store.program import ProgramCache
 
 
 class DatabaseId(IntegerConverter):

@@ -11,13 +11,13 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from engage.outbox.ports import Channel
+from engage import vocabulary
 from engage.config import Config
 from engage.db import Database
-from engage.services.claims import Claimed, claim
+from engage.outbox.ports import Channel
 from engage.outbox.ratelimit import RateLimiter, SharedRateLimiter
+from engage.services.claims import Claimed, claim
 from engage.services.send_results import Outcome, record, settle_stale
-from engage import vocabulary
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engage import vocabulary
 from engage.channels.console import ConsoleChannel
 from engage.dispatcher import Dispatcher
 from engage.flows import due, timed
@@ -20,7 +21,6 @@ from engage.models import JobRun
 from engage.outbox.ports import Channel
 from engage.services import sweep
 from engage.store import transaction
-from engage import vocabulary
 
 
 @dataclass(frozen=True)

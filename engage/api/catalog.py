@@ -7,8 +7,13 @@ from flask.views import MethodView
 from engage import state
 from engage.api.auth import requires
 from engage.api.parser import Blueprint
-from engage.api.program_schemas import (RewardListSchema, RewardPatchSchema, RewardSchema, TierListSchema,
-                                        TierSchema)
+from engage.api.program_schemas import (
+    RewardListSchema,
+    RewardPatchSchema,
+    RewardSchema,
+    TierListSchema,
+    TierSchema,
+)
 from engage.services import catalog
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Rewards and tiers")

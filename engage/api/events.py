@@ -8,7 +8,12 @@ from flask_smorest import abort
 from engage import state
 from engage.api.auth import requires
 from engage.api.parser import Blueprint
-from engage.api.schemas import EventCreateSchema, EventResultSchema, RedemptionCreateSchema, RedemptionSchema
+from engage.api.schemas import (
+    EventCreateSchema,
+    EventResultSchema,
+    RedemptionCreateSchema,
+    RedemptionSchema,
+)
 from engage.services import earning, redemption
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/members", description="Earning and redeeming")

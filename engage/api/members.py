@@ -10,8 +10,15 @@ from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
 from engage.api.parser import Blueprint
-from engage.api.schemas import (LedgerPageSchema, MemberCreateSchema, MemberListQuery, MemberPageSchema,
-                                MemberPatchSchema, MemberSchema, PageQuery)
+from engage.api.schemas import (
+    LedgerPageSchema,
+    MemberCreateSchema,
+    MemberListQuery,
+    MemberPageSchema,
+    MemberPatchSchema,
+    MemberSchema,
+    PageQuery,
+)
 from engage.models import LedgerEntry, Member
 from engage.services import members
 from engage.store import members as member_reads

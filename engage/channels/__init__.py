@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engage.outbox.ports import Channel, OutboundMessage, SendResult
 from engage.channels.console import ConsoleChannel
 from engage.channels.sendgrid_email import SendGridEmailChannel
 from engage.channels.twilio_sms import TwilioSmsChannel
+from engage.outbox.ports import Channel, OutboundMessage, SendResult
 
 __all__ = [
     "Channel",

@@ -8,13 +8,12 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from engage.flows.context import build_context
-from engage.store.program import FlowConfig, live_flow_config
 from engage.flows.templates import live_template
 from engage.models import Member, Message
-from engage.store.contacts import Contact, read_contact
 from engage.outbox.content import Content
 from engage.outbox.enqueue import prepare_scheduled, queue_message, schedule_message
-from engage.store.program import ProgramView, load
+from engage.store.contacts import Contact, read_contact
+from engage.store.program import FlowConfig, ProgramView, live_flow_config, load
 from engage.templating import render_message
 
 

@@ -10,9 +10,8 @@ from engage.db import sql_strings
 from engage.events import PurchaseRecorded
 from engage.flows.compose import queue_flow
 from engage.flows.registry import on, skip_reason_of
-from engage.store.program import live_flow_config
 from engage.models import Message
-from engage.store.program import load
+from engage.store.program import live_flow_config, load
 from engage.vocabulary import PENDING_OR_WENT_OUT, WENT_OUT
 
 # "A feedback request was written recently" — the one definition, as SQL, so that a writer can

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from engage.flows import expiry_warning
 from engage.flows.compose import queue_flow
-from engage.store.program import live_flow_config
 from engage.loyalty import lots, rewards
+from engage.loyalty.lots import sweep_cutoff
 from engage.models import Lot, Member, Message, Redemption
 from engage.store import ledger, transaction
-from engage.store.program import load
-from engage.loyalty.lots import sweep_cutoff
+from engage.store.program import live_flow_config, load
 
 CHUNK = 1000
 

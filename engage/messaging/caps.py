@@ -10,10 +10,14 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-
 from zoneinfo import ZoneInfo
 
-from engage.messaging.quiet_hours import DEFAULT_QUIET_END, DEFAULT_QUIET_START, in_quiet_hours, sms_send_time
+from engage.messaging.quiet_hours import (
+    DEFAULT_QUIET_END,
+    DEFAULT_QUIET_START,
+    in_quiet_hours,
+    sms_send_time,
+)
 from engage.messaging.zones import TzLike, as_zone, local_date, require_aware, wall_to_utc
 
 # Index 0 is the highest priority; over the cap, higher priorities take slots first.

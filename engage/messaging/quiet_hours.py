@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-
 from zoneinfo import ZoneInfo
 
 from engage.messaging.zones import TzLike, as_zone, require_aware, wall_to_utc

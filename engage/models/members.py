@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+import engage.models.program  # noqa: F401  (tiers table for the foreign key)
 from engage.db import Base, UTCDateTime
 from engage.vocabulary import Channel
-import engage.models.program  # noqa: F401  (tiers table for the foreign key)
 
 
 class Member(Base):

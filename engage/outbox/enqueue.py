@@ -13,7 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engage.db import InsertIgnoring
-from engage.messaging import PRIORITY, Pending, choose_channel, count_segments, flow_priority, plan_sms_slots
+from engage.messaging import (
+    PRIORITY,
+    Pending,
+    choose_channel,
+    count_segments,
+    flow_priority,
+    plan_sms_slots,
+)
 from engage.messaging.zones import parse_hhmm
 from engage.models import Member, Message
 from engage.outbox.content import Content

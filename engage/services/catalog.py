@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engage.store import transaction
 from engage.errors import Conflict, NotFound, Unprocessable
 from engage.models import Reward, Tier
+from engage.store import transaction
 from engage.store.program import changed
 
 

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engage import flows
-from engage.outbox.ports import OutboundMessage
 from engage.db import UTCDateTime, on_postgres
 from engage.flows.compose import render_due
 from engage.messaging import can_receive, slot_still_holds
 from engage.models import Member, Message
-from engage.store.contacts import contact_state, member_pairs, suppressions
 from engage.outbox.enqueue import member_zone, plan_member_sms, quiet_window
+from engage.outbox.ports import OutboundMessage
 from engage.store import transaction
+from engage.store.contacts import contact_state, member_pairs, suppressions
 from engage.store.program import ProgramView, load
 from engage.vocabulary import Channel, MessageStatus
 

@@ -14,7 +14,6 @@ from engage.services import consent
 from engage.store import transaction
 from engage.vocabulary import Channel, MessageStatus
 
-
 # Runs first in every webhook call.
 _RECORD_EVENT = InsertIgnoring(WebhookEvent.__table__, ["provider", "event_id"])
 

@@ -9,7 +9,6 @@ from decimal import ROUND_FLOOR, Decimal
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from engage.store import transaction
 from engage import flows
 from engage.db import fast_paths
 from engage.errors import Unprocessable
@@ -18,7 +17,7 @@ from engage.loyalty import earning, tiers
 from engage.loyalty.idempotency import fingerprint
 from engage.models import Event, Member
 from engage.services import feedback, purchases
-from engage.store import idempotency, ledger, members
+from engage.store import idempotency, ledger, members, transaction
 from engage.store.program import ProgramView, load
 
 # Clocks drift; a POS a few minutes ahead must not be refused.

@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 from engage.defaults import FLOWS
 from engage.errors import Conflict, NotFound, Unprocessable
 from engage.messaging import flow_params
-from engage.store.program import FlowConfig, flow_config
 from engage.models import FlowSetting, TemplateVersion
 from engage.store import transaction
-from engage.store.program import changed, load
+from engage.store.program import FlowConfig, changed, flow_config, load
 from engage.templating import FLOW_KEYS, TemplateError, default_template, validate_template
 from engage.templating.defaults import normalize_locale
 from engage.vocabulary import Channel

@@ -10,15 +10,14 @@ from sqlalchemy.orm import Session
 
 from engage.flows.compose import public_url, renderer
 from engage.flows.context import build_context
-from engage.store.program import flow_config
 from engage.flows.templates import live_template
 from engage.messaging.segments import count_segments
 from engage.models import Event, Member, Message
 from engage.outbox.content import Content
 from engage.outbox.enqueue import queue_message
-from engage.store import members, transaction
 from engage.services.flow_admin import check_flow, template_errors
-from engage.store.program import ProgramView, load
+from engage.store import members, transaction
+from engage.store.program import ProgramView, flow_config, load
 from engage.templating import TemplateError, TemplateRenderError, render_message, validate_template
 from engage.templating.defaults import normalize_locale
 from engage.vocabulary import Channel

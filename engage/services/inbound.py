@@ -53,11 +53,11 @@ from engage.models import Member, Message
 from engage.outbox.content import Content
 from engage.outbox.enqueue import member_zone, queue_forced_answer, queue_message
 from engage.services import feedback, inbound_store
-from engage.store import transaction
 from engage.services.inbound_actions import Outcome, carry_out
 from engage.services.inbound_answers import answer_text, may_answer, render
 from engage.services.inbound_common import MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, SmsAnswer, Window
+from engage.store import transaction
 from engage.store.program import ProgramView, load
 from engage.vocabulary import WENT_OUT, Channel, Direction
 

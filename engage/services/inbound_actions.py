@@ -17,12 +17,12 @@ from engage.messaging.keywords import Inbound, keyword_core
 from engage.messaging.replies import REPLY_KEY, Decision
 from engage.models import Feedback, Member
 from engage.services import consent
-from engage.store import ledger
 from engage.services.earning import award
 from engage.services.inbound_common import MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, Facts
-from engage.store.program import ProgramView
 from engage.services.redemption import _redeem_locked
+from engage.store import ledger
+from engage.store.program import ProgramView
 from engage.vocabulary import Channel
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from engage.flows.compose import public_url
 from engage.flows.context import build_context
 from engage.models import Member
-from engage.store.contacts import state_of
-from engage.store import ledger
 from engage.services.inbound_actions import Outcome
 from engage.services.inbound_store import Contact, Facts
+from engage.store import ledger
+from engage.store.contacts import state_of
 from engage.store.program import ProgramView
 from engage.templating import render_reply
 from engage.vocabulary import Channel

@@ -30,9 +30,9 @@ from engage.loyalty.lots import OpenLot
 from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
 from engage.messaging import ContactState
 from engage.models import Member, Message
-from engage.store.contacts import CONTACT_COLUMNS, CONTACT_ROW, Contact, contact_state
 from engage.services.delivery import first_time
 from engage.services.feedback import NEWEST_REQUEST_SQL
+from engage.store.contacts import CONTACT_COLUMNS, CONTACT_ROW, Contact, contact_state
 from engage.vocabulary import WENT_OUT, MessageStatus
 
 

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engage.store import transaction
 from engage.errors import Unprocessable
 from engage.loyalty import codes
 from engage.models import ApiKey
+from engage.store import transaction
 
 ROLES = ("integration", "marketer", "admin")
 

@@ -7,13 +7,12 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from engage.store import transaction
 from engage import flows
 from engage.errors import NotFound, Unprocessable
 from engage.events import RewardRedeemed
 from engage.loyalty import codes, lots, rewards
 from engage.models import Redemption, Reward
-from engage.store import idempotency, ledger, members
+from engage.store import idempotency, ledger, members, transaction
 from engage.store.program import load
 from engage.vocabulary import LedgerKind
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import Integer, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from engage.outbox.ports import SendResult
 from engage.db import UTCDateTime, on_postgres
 from engage.models import Message
 from engage.outbox import retry
+from engage.outbox.ports import SendResult
 from engage.services import consent
 from engage.services.claims import Claimed
 from engage.store import transaction

@@ -14,7 +14,15 @@ from sqlalchemy import func, select
 
 from engage import create_app
 from engage.jobs import JOBS
-from engage.models import ConsentEvent, Feedback, LedgerEntry, Member, Message, Redemption, WebhookEvent
+from engage.models import (
+    ConsentEvent,
+    Feedback,
+    LedgerEntry,
+    Member,
+    Message,
+    Redemption,
+    WebhookEvent,
+)
 from tests.support.messaging import TWILIO_FROM, queue
 from tests.support.signing import twilio_signature
 

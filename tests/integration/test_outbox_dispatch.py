@@ -11,9 +11,6 @@ from engage.models import Member, Suppression
 from tests.support.messaging import TWILIO_FROM, message, queue
 
 
-
-
-
 def drain(app, clock=None):
     return dispatcher_for(app, clock=clock).run_once()
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-
 from engage.jobs import dispatcher_for
 from tests.support.messaging import message, queue
-
-
 
 
 def test_sms_in_quiet_hours_waits_until_eight_local(papp, papi, fake_provider, clock):

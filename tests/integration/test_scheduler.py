@@ -17,7 +17,14 @@ from engage import create_app
 from engage.config import Config, ConfigError
 from engage.leadership import AdvisoryLock, FileLock, Lock, SoleProcess, lock_for
 from engage.models import JobRun, Program
-from engage.scheduler import SWEEP_GRACE, Schedules, describe, latest_sweep_day, missed_sweep, sweep_at
+from engage.scheduler import (
+    SWEEP_GRACE,
+    Schedules,
+    describe,
+    latest_sweep_day,
+    missed_sweep,
+    sweep_at,
+)
 from tests.support.clock import FakeClock
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

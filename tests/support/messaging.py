@@ -55,7 +55,6 @@ def disable_flows(app) -> None:
     from sqlalchemy import update
 
     from engage.models import FlowSetting
-
     from engage.store.program import changed
 
     with app.extensions["engage.db"].session() as session:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 
-from engage.loyalty.codes import ALPHABET, api_key, coupon_code, key_hash, random_code, referral_code, token
+from engage.loyalty.codes import (
+    ALPHABET,
+    api_key,
+    coupon_code,
+    key_hash,
+    random_code,
+    referral_code,
+    token,
+)
 
 COUPON = re.compile(r"^ENG-[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.loyalty.tiers import TierRule, after_earning, may_lift, next_tier, ordered, qualifying_since, rank, tier_for
+from engage.loyalty.tiers import (
+    TierRule,
+    after_earning,
+    may_lift,
+    next_tier,
+    ordered,
+    qualifying_since,
+    rank,
+    tier_for,
+)
 
 BRONZE = TierRule(id=1, name="Bronze", threshold=0, multiplier=Decimal("1.0"))
 SILVER = TierRule(id=2, name="Silver", threshold=500, multiplier=Decimal("1.25"))
