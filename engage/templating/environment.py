@@ -11,20 +11,12 @@ import functools
 from jinja2 import Template
 
 from engage.templating.filters import LOCALE_FILTERS
-from engage.templating.guards import guard_filters
 from engage.templating.sandbox import EngageSandbox
 
 HTML_FIELDS = frozenset({"html"})
 
-
-def _build(*, autoescape: bool) -> EngageSandbox:
-    env = EngageSandbox(autoescape=autoescape)
-    env.filters.update(guard_filters(dict(LOCALE_FILTERS)))
-    return env
-
-
-HTML_ENV = _build(autoescape=True)
-TEXT_ENV = _build(autoescape=False)
+HTML_ENV = EngageSandbox(autoescape=True, filters=LOCALE_FILTERS)
+TEXT_ENV = EngageSandbox(autoescape=False, filters=LOCALE_FILTERS)
 
 
 def environment_for(field: str) -> EngageSandbox:

@@ -1,31 +1,38 @@
-"""Resource limits for rendering untrusted templates.
+"""The render budget: what one render of a marketer's template may cost.
 
-Jinja's sandbox stops templates from reaching Python internals, but not from burning CPU or
-memory (`'x' * 10**9`, nested loops, doubling a string in a loop). Every render gets a budget of
-operations, allocated characters, output characters and wall-clock time; the sandbox charges it
-at each call, loop iteration, string-building operator, filter and output.
+Jinja's sandbox keeps templates from Python internals, not from burning CPU or memory. A render
+gets a budget of steps (calls, filters, operators, loop iterations), of characters built and of
+time, and its output stops at MAX_OUTPUT. Steps that can build far more than they are given
+('x' * n, widths, replace, join, format) are bounded before they run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping, MappingView
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from decimal import Decimal
 from string import Formatter
 from typing import Any
 
 from jinja2.sandbox import SecurityError
 
-MAX_STRING = 100_000  # longest single string or sequence a template may build
+MAX_STRING = 100_000  # longest text (or printed list) one value may hold
 MAX_OUTPUT = 200_000  # characters one render may emit (email HTML included)
-MAX_ALLOCATED = 2_000_000  # characters built across a whole render
-MAX_OPERATIONS = 20_000  # calls, filter calls and loop iterations per render
+MAX_BUILT = 2_000_000  # characters built across a render, captured blocks and macros included
+MAX_STEPS = 20_000
 MAX_SECONDS = 2.0
-MAX_RANGE = 1_000
 MAX_INT_BITS = 4_096
+
+# Steps whose result can outgrow their inputs by a factor the template picks; in _COUNTS a whole
+# number is a count or a width ('x' * n, center(n)), not text.
+_COUNTS = frozenset({"*", "center", "ljust", "rjust", "zfill", "indent", "batch", "slice"})
+_FORMATS = frozenset({"%", "format", "format_map"})
+_MULTIPLIERS = _COUNTS | _FORMATS | {"replace", "join", "wordwrap", "urlize"}
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 
 class TemplateLimitError(SecurityError):
@@ -33,139 +40,101 @@ class TemplateLimitError(SecurityError):
 
 
 @dataclass
-class RenderBudget:
-    operations: int = MAX_OPERATIONS
-    allocated: int = MAX_ALLOCATED
-    output: int = MAX_OUTPUT
+class _Budget:
+    steps: int = MAX_STEPS
+    chars: int = MAX_BUILT
     deadline: float = field(default_factory=lambda: time.monotonic() + MAX_SECONDS)
 
-    def tick(self, count: int = 1) -> None:
-        self.operations -= count
-        if self.operations < 0:
-            raise TemplateLimitError("template does too much work (too many loops or calls)")
-        if time.monotonic() > self.deadline:
-            raise TemplateLimitError("template took too long to render")
 
-    def allocate(self, chars: int) -> None:
-        self.allocated -= chars
-        if self.allocated < 0:
-            raise TemplateLimitError("template builds too much text")
-
-    def emit(self, chars: int) -> None:
-        self.output -= chars
-        if self.output < 0:
-            raise TemplateLimitError(f"rendered text is longer than {MAX_OUTPUT} characters")
+_budget: ContextVar[_Budget | None] = ContextVar("engage_render_budget", default=None)
 
 
-_current: ContextVar[RenderBudget | None] = ContextVar("engage_render_budget", default=None)
+def spend(steps: int = 1, chars: int = 0) -> None:
+    """Charge the render under way; outside one (Jinja folding constants) nothing is charged."""
+    budget = _budget.get()
+    if budget is None:
+        return
+    budget.steps, budget.chars = budget.steps - steps, budget.chars - chars
+    if budget.steps < 0:
+        raise TemplateLimitError("template does too much work (too many loops or calls)")
+    if budget.chars < 0:
+        raise TemplateLimitError("template builds too much text")
+    if time.monotonic() > budget.deadline:
+        raise TemplateLimitError("template took too long to render")
 
 
-@contextmanager
-def render_budget() -> Iterator[RenderBudget]:
-    """Give the renders inside the block a fresh budget."""
-    token = _current.set(RenderBudget())
-    try:
-        yield _current.get()  # type: ignore[misc]
-    finally:
-        _current.reset(token)
-
-
-def tick(count: int = 1) -> None:
-    # Outside a render (constant folding at compile time) there is nothing to charge.
-    budget = _current.get()
-    if budget is not None:
-        budget.tick(count)
-
-
-def emit(chars: int) -> None:
-    budget = _current.get()
-    if budget is not None:
-        budget.emit(chars)
-
-
-def charge(value: Any) -> Any:
-    """Refuse oversized results and count what was built; returns `value`."""
-    if isinstance(value, (str, list, tuple, dict, set, frozenset)):
-        if len(value) > MAX_STRING:
-            raise TemplateLimitError(f"value longer than {MAX_STRING} items or characters")
-        budget = _current.get()
-        if budget is not None:
-            budget.allocate(len(value))
+def built(value: Any) -> Any:
+    """Refuse an oversized result and charge the text it holds; returns `value`."""
+    size = _refuse_over(text_size(value))
+    spend(0, size)
     return value
 
 
+def check_step(name: str, value: Any, args: Iterable[Any]) -> None:
+    """Refuse step `name` on value and args before it runs if its result could be too long."""
+    sizes = sum(arg if name in _COUNTS and type(arg) is int else text_size(arg) for arg in args)
+    size = text_size(value)
+    if name == "*":
+        _refuse_over(size * sizes)  # exactly what 'x' * n builds
+    elif name in _MULTIPLIERS:  # each argument at most once per character of the value
+        widths = format_widths(value) if name in _FORMATS and isinstance(value, str) else 0
+        _refuse_over(size + max(size, 1) * sizes + widths)
+    else:
+        _refuse_over(size + sizes)
+
+
+def check_number(operator: str, left: int, right: int) -> None:
+    """Refuse `*` and `**` on whole numbers whose result would be huge (9 ** 999999)."""
+    size = left.bit_length() or 1
+    if (size * right if operator == "**" else size + right.bit_length()) > MAX_INT_BITS:
+        raise TemplateLimitError("number too large")
+
+
 def text_size(value: Any, limit: int = MAX_STRING) -> int:
-    """Rough length of str(value), stopping early once it passes `limit`."""
+    """Length of str(value) without building it; once past `limit`, any larger number."""
     if isinstance(value, str):
         return len(value)
+    if isinstance(value, (int, float, Decimal)):
+        return len(str(value))  # cheap: ints stay under MAX_INT_BITS
     if isinstance(value, Mapping):
-        items: Any = (part for pair in value.items() for part in pair)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        items = iter(value)
-    else:
-        return 32
+        value = (part for pair in value.items() for part in pair)
+    elif not isinstance(value, (list, tuple, set, frozenset, range, MappingView)):
+        return 32  # None, a date, a loop or a macro prints short
     total = 2
-    for item in items:
-        total += text_size(item, limit) + 2
+    for item in value:
+        total += text_size(item, limit - total) + 2
         if total > limit:
             break
     return total
 
 
-def check_text_size(*values: Any) -> None:
-    """Refuse arguments whose string form would already be too long."""
-    for value in values:
-        if text_size(value) > MAX_STRING:
-            raise TemplateLimitError("argument too long")
+def format_widths(fmt: str) -> int:
+    """Widths and precisions a format string states (%-style or {}-style): each pads its field."""
+    widths = [part for spec in _PERCENT_SPEC.findall(fmt) for part in spec if part]
+    with contextlib.suppress(ValueError):  # not a {}-format: str.format would refuse it anyway
+        specs = [spec for _text, _name, spec, _conversion in Formatter().parse(fmt) if spec]
+        widths += [number for spec in specs for number in re.findall(r"\d+|\{", spec)]
+    if "*" in widths or "{" in widths:
+        raise TemplateLimitError("widths in format strings must be written out, not passed")
+    return sum(map(int, widths))
 
 
-def check_width(value: Any) -> None:
-    if isinstance(value, int) and abs(value) > MAX_STRING:
-        raise TemplateLimitError(f"number {value} is too large here")
+def capped(chunks: Iterator[str]) -> str:
+    """A render's output, stopping as soon as it passes MAX_OUTPUT; runs under a fresh budget."""
+    token = _budget.set(_Budget())
+    try:
+        text, length = [], 0
+        for chunk in chunks:
+            length += len(chunk)
+            if length > MAX_OUTPUT:
+                raise TemplateLimitError(f"rendered text is longer than {MAX_OUTPUT} characters")
+            text.append(chunk)
+        return "".join(text)
+    finally:
+        _budget.reset(token)
 
 
-def check_expansion(estimate: int) -> None:
-    if estimate > MAX_STRING:
+def _refuse_over(size: int) -> int:
+    if size > MAX_STRING:
         raise TemplateLimitError(f"result would be longer than {MAX_STRING} characters")
-
-
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
-
-
-def check_percent_format(fmt: str) -> None:
-    """Printf-style widths allocate before we see the result: cap them up front."""
-    total = len(fmt)
-    for width, precision in _PERCENT_SPEC.findall(fmt):
-        if "*" in (width, precision):
-            raise TemplateLimitError("'*' widths are not allowed in format strings")
-        total += int(width or 0) + int(precision or 0)
-    check_expansion(total)
-
-
-def check_brace_format(fmt: str) -> None:
-    """Same for str.format: no nested {…} widths, and the stated widths stay small."""
-    total = len(fmt)
-    for _literal, _name, spec, _conversion in Formatter().parse(fmt):
-        if not spec:
-            continue
-        if "{" in spec:
-            raise TemplateLimitError("nested format fields are not allowed")
-        total += sum(int(number) for number in re.findall(r"\d+", spec))
-    check_expansion(total)
-
-
-def guarded_range(*args: int) -> range:
-    """`range` for templates: short, and every step is charged by the loop."""
-    for arg in args:
-        check_width(arg)
-    numbers = range(*args)
-    if len(numbers) > MAX_RANGE:
-        raise TemplateLimitError(f"range longer than {MAX_RANGE}")
-    return numbers
-
-
-def iterate(iterable: Any) -> Iterator[Any]:
-    """Wraps every for-loop's iterable so each iteration costs one operation."""
-    for item in iterable:
-        tick()
-        yield item
+    return size

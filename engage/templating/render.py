@@ -94,9 +94,7 @@ def render_part(
     variables = project_context(context, names, locale)
     variables[LOCALE_KEY] = locale
     try:
-        template = compile_template(field, source)
-        with limits.render_budget():
-            text = template.render(variables)
+        text = limits.capped(compile_template(field, source).generate(variables))
     except TemplateSyntaxError as error:
         raise TemplateRenderError(field, error.message or str(error), error.lineno) from error
     except Exception as error:  # anything a template does wrong is the template's error

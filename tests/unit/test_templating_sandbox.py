@@ -74,6 +74,11 @@ RESOURCE_ABUSE = [
     "{% set xs = ['x' * 99999] * 99999 %}{{ xs|tojson|length }}",
     "{% set xs = ['x' * 99999] * 99999 %}{{ '%s' % (xs,) }}",
     "{% set xs = ['x' * 99999] * 99999 %}{{ '{}'.format(xs) }}",
+    "{{ (1).to_bytes(10**9, 'big')|length }}",
+    "{% set f = '{0}' * 30000 %}{{ f.format('x' * 99999)|length }}",
+    "{% set f = '%(a)s' * 20000 %}{{ (f % {'a': 'x' * 99999})|length }}",
+    "{% set xs = range(10000)|list %}{{ ('x' * 3000).join(xs|map('string'))|length }}",
+    "{% set a = 'x' * 99999 %}{% set b = [a, a, a, a, a, a, a, a, a, a] %}{{ b|length }}",
 ]
 
 
@@ -104,6 +109,12 @@ def test_harmless_safe_looking_expressions_still_work() -> None:
         "{{ 'a,b'.split(',')|length }} {{ ' x '.strip() }}"
     )
     assert render(source) == "ALEX a-3 1 2 0,1,2 1024 abab [1, 2] 1 12 2 x"
+
+
+def test_values_up_to_the_limits_still_work() -> None:
+    assert render("{{ ('x' * 100000)|length }} {{ (2 ** 2000)|string|length }}") == "100000 603"
+    assert render("{{ ('ab' * 2000)|replace('a', 'cd')|length }}") == "6000"
+    assert render("{{ tier.benefits|map('upper')|join(', ') }}") == "FREE SHIPPING, 25% MORE POINTS"
 
 
 def test_loops_keep_loop_variables() -> None:
