@@ -119,7 +119,7 @@ class EngageSandbox(ImmutableSandboxedEnvironment):
             limits.check_step(operator, left, (right,))
         return limits.built(super().call_binop(context, operator, left, right))
 
-    def call(__self, __context: Context, __obj: Any, /, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Context, __obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         limits.spend()
         method = getattr(__obj, "__wrapped__", __obj)  # the sandbox hands out str.format wrapped
         target = getattr(method, "__self__", None)
