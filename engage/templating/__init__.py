@@ -5,6 +5,7 @@ Pure: no Flask and no database. Callers pass plain dicts or simple objects as co
 
 from engage.templating.defaults import (
     FLOW_KEYS,
+    LAYOUT,
     REPLY_KEYS,
     SUPPORTED_LOCALES,
     UnknownTemplateError,
@@ -24,6 +25,7 @@ from engage.templating.render import (
 from engage.templating.validation import (
     TemplateError,
     sms_segments,
+    validate_layout,
     validate_reply,
     validate_template,
 )
@@ -31,6 +33,7 @@ from engage.templating.variables import variables_for
 
 __all__ = [
     "FLOW_KEYS",
+    "LAYOUT",
     "REPLY_KEYS",
     "SUPPORTED_LOCALES",
     "RenderedMessage",
@@ -46,6 +49,7 @@ __all__ = [
     "resolve_locale",
     "sample_context",
     "sms_segments",
+    "validate_layout",
     "validate_reply",
     "validate_template",
     "variables_for",

@@ -1,6 +1,7 @@
 """Default templates shipped in engage/templates, and the locale fallback that picks one.
 
-Layout: flows/<flow>/<locale>/{sms.txt,email_subject.txt,email.html,email.txt} and
+Layout: flows/<flow>/<locale>/{sms.txt,email_subject.txt,email.html,email.txt},
+layouts/<locale>/email.html (the HTML shell every flow's email.html is put into) and
 replies/<locale>/<key>.txt.
 """
 
@@ -37,6 +38,10 @@ CHANNEL_FILES: dict[str, dict[str, str]] = {
     "sms": {"body": "sms.txt"},
     "email": {"subject": "email_subject.txt", "html": "email.html", "text": "email.txt"},
 }
+# Not a flow: the shell of every flow's email HTML, with its own locales and saved versions
+# (stored under this flow key), carried to rendering as this part of an email's parts.
+LAYOUT = "layout"
+LAYOUT_FILES: dict[str, dict[str, str]] = {"email": {"html": "email.html"}}
 _LOCALE_TAG = re.compile(r"[a-z]{2,3}(?:_[A-Za-z0-9]{2,8})*")
 
 
@@ -73,11 +78,16 @@ def resolve_locale(locale: str | None, program_locale: str | None = None) -> str
 def default_template(
     flow: str, channel: str, locale: str | None, *, program_locale: str | None = None
 ) -> dict[str, str]:
-    """Default parts of a flow template: sms → {"body"}, email → {"subject", "html", "text"}."""
-    if flow not in FLOW_KEYS or channel not in CHANNEL_FILES:
+    """Default parts of a flow template: sms → {"body"}, email → {"subject", "html", "text"};
+    of the LAYOUT: email → {"html"}."""
+    if flow == LAYOUT and channel in LAYOUT_FILES:
+        folder, files = _root() / "layouts", LAYOUT_FILES[channel]
+    elif flow in FLOW_KEYS and channel in CHANNEL_FILES:
+        folder, files = _root() / "flows" / flow, CHANNEL_FILES[channel]
+    else:
         raise UnknownTemplateError(f"no default template for {flow!r} over {channel!r}")
-    folder = _root() / "flows" / flow / resolve_locale(locale, program_locale)
-    return {part: _read(folder / name) for part, name in CHANNEL_FILES[channel].items()}
+    folder = folder / resolve_locale(locale, program_locale)
+    return {part: _read(folder / name) for part, name in files.items()}
 
 
 @functools.lru_cache(maxsize=512)  # every inbound SMS answer reads one: skip the path lookups

@@ -10,17 +10,18 @@ import functools
 
 from jinja2 import Template
 
+from engage.templating.defaults import LAYOUT
 from engage.templating.filters import LOCALE_FILTERS
 from engage.templating.sandbox import EngageSandbox
 
-HTML_FIELDS = frozenset({"html"})
+HTML_FIELDS = frozenset({"html", LAYOUT})
 
 HTML_ENV = EngageSandbox(autoescape=True, filters=LOCALE_FILTERS)
 TEXT_ENV = EngageSandbox(autoescape=False, filters=LOCALE_FILTERS)
 
 
 def environment_for(field: str) -> EngageSandbox:
-    """The environment a template part renders in: `html` escapes, everything else doesn't."""
+    """The environment a template part renders in: HTML escapes, everything else doesn't."""
     return HTML_ENV if field in HTML_FIELDS else TEXT_ENV
 
 

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
+from markupsafe import Markup
 
 from engage.templating import defaults, limits
-from engage.templating.environment import compile_template
+from engage.templating.defaults import LAYOUT
+from engage.templating.environment import HTML_FIELDS, compile_template
 from engage.templating.filters import LOCALE_KEY
 from engage.templating.samples import sample_context
 from engage.templating.variables import Fields, project_context, variables_for
@@ -28,6 +30,10 @@ __all__ = [
     "render_reply",
     "sample_context",
 ]
+
+# A flow's HTML that is a whole document already (a version saved before the shared layout held
+# the shell itself) is sent as it is, not wrapped in a second shell.
+_WHOLE_DOCUMENT = re.compile(r"<(!doctype|html)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,8 @@ class TemplateRenderError(Exception):
 def render_message(
     channel: str, parts: Mapping[str, str], context: Mapping[str, Any], locale: str
 ) -> RenderedMessage:
-    """Render a flow template: sms parts {"body"}, email parts {"subject", "html", "text"}."""
+    """Render a flow template: sms parts {"body"}, email parts {"subject", "html", "text"} and
+    optionally LAYOUT, the source of the layout the rendered HTML is put into."""
     allowed = variables_for(channel)
 
     def part(field: str) -> str:
@@ -62,7 +69,12 @@ def render_message(
         return RenderedMessage(subject=None, body=part("body"), html=None)
     if channel != "email":
         raise ValueError(f"unknown channel {channel!r}")
-    return RenderedMessage(subject=part("subject"), body=part("text"), html=part("html"))
+    subject, text, html = part("subject"), part("text"), part("html")
+    layout = parts.get(LAYOUT)
+    if isinstance(layout, str) and not _WHOLE_DOCUMENT.match(html):
+        names = variables_for("email", layout=True)
+        html = render_part(LAYOUT, layout, context, locale, names, content=html)
+    return RenderedMessage(subject=subject, body=text, html=html)
 
 
 def render_reply(
@@ -88,10 +100,14 @@ def render_part(
     context: Mapping[str, Any],
     locale: str,
     allowed: Mapping[str, Fields] | None = None,
+    content: str | None = None,
 ) -> str:
-    """Render one part ("body", "subject", "html" or "text") and tidy its whitespace."""
+    """Render one part ("body", "subject", "html" or "text") and tidy its whitespace; or an
+    email layout (field LAYOUT or "html") around `content`, a flow's rendered HTML."""
     names = allowed if allowed is not None else variables_for("email", reply=True)
     variables = project_context(context, names, locale)
+    if content is not None:
+        variables["content"] = Markup(content)  # escaped already, as the flow's HTML rendered
     variables[LOCALE_KEY] = locale
     try:
         text = limits.capped(compile_template(field, source).generate(variables))
@@ -106,7 +122,7 @@ def tidy(field: str, text: str) -> str:
     """Whitespace clean-up; `{% if %}` blocks leave doubled spaces and blank lines behind."""
     if field == "subject":
         return " ".join(text.split())
-    if field == "html":
+    if field in HTML_FIELDS:
         return text.strip()
     lines = [line.rstrip() for line in text.splitlines()]
     if field == "body":  # SMS: every character costs

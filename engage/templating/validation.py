@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from jinja2 import TemplateSyntaxError, meta, nodes
 
 from engage.messaging.segments import count_segments
+from engage.templating.defaults import LAYOUT, LAYOUT_FILES
 from engage.templating.environment import environment_for
 from engage.templating.render import TemplateRenderError, render_part
 from engage.templating.samples import sample_context
@@ -23,11 +24,13 @@ REQUIRED_PARTS: dict[str, tuple[str, ...]] = {
     "email": ("subject", "html", "text"),
 }
 MAX_SOURCE_CHARS = 100_000
+# What a layout is rendered around when it is validated: it must come out whole.
+SAMPLE_CONTENT = '<p style="margin:0 0 16px;">Sample content of a flow email.</p>'
 
 
 @dataclass(frozen=True)
 class TemplateError:
-    field: str  # body, subject, html or text
+    field: str  # body, subject, html, text or layout
     message: str
     line: int | None = None
 
@@ -52,14 +55,28 @@ def validate_template(
     if channel not in REQUIRED_PARTS:
         return [TemplateError("channel", f"unknown channel {channel!r}")]
     allowed = variables if variables is not None else variables_for(channel)
-    errors = _shape_errors(channel, parts)
+    optional = (LAYOUT,) if channel == "email" else ()  # the live layout, in previews
+    errors = _shape_errors(channel, REQUIRED_PARTS[channel], parts, optional)
     for field in REQUIRED_PARTS[channel]:
         source = parts.get(field)
         if isinstance(source, str) and source.strip():
             errors += validate_part(field, source, allowed, locale)
+    layout = parts.get(LAYOUT)
+    if optional and isinstance(layout, str) and layout.strip():
+        errors += _layout_errors(LAYOUT, layout, locale)
     if not errors and channel == "sms" and max_sms_segments is not None:
         errors += _segment_errors(str(parts["body"]), allowed, locale, max_sms_segments)
     return errors
+
+
+def validate_layout(
+    channel: str, parts: Mapping[str, object], locale: str = "en"
+) -> list[TemplateError]:
+    """Every problem with the layout of a channel's messages (email: {"html"}); empty if none."""
+    if channel not in LAYOUT_FILES:
+        return [TemplateError("channel", f"no layout for channel {channel!r}")]
+    errors = _shape_errors(f"the {channel} layout", tuple(LAYOUT_FILES[channel]), parts)
+    return errors or _layout_errors("html", str(parts["html"]), locale)
 
 
 def validate_reply(source: str, max_sms_segments: int | None = None) -> list[TemplateError]:
@@ -69,9 +86,32 @@ def validate_reply(source: str, max_sms_segments: int | None = None) -> list[Tem
 
 
 def validate_part(
-    field: str, source: str, allowed: Mapping[str, Fields], locale: str = "en"
+    field: str,
+    source: str,
+    allowed: Mapping[str, Fields],
+    locale: str = "en",
+    content: str | None = None,
 ) -> list[TemplateError]:
-    """Static checks for one part, then a render against the sample context."""
+    """Static checks for one part, then a render against the sample context; for a layout,
+    around `content`, which must come out whole."""
+    errors = _static_errors(field, source, allowed)
+    if errors:
+        return errors
+    try:
+        rendered = render_part(field, source, sample_context(locale), locale, allowed, content)
+    except TemplateRenderError as error:
+        return [TemplateError(field, error.message, error.line)]
+    if content is not None and content not in rendered:
+        return [TemplateError(field, "the layout must output the email's content: {{ content }}")]
+    return [] if rendered else [TemplateError(field, f"{field} renders empty with sample data")]
+
+
+def _layout_errors(field: str, source: str, locale: str) -> list[TemplateError]:
+    allowed = variables_for("email", layout=True)
+    return validate_part(field, source, allowed, locale, SAMPLE_CONTENT)
+
+
+def _static_errors(field: str, source: str, allowed: Mapping[str, Fields]) -> list[TemplateError]:
     if len(source) > MAX_SOURCE_CHARS:
         return [TemplateError(field, f"template is longer than {MAX_SOURCE_CHARS} characters")]
     env = environment_for(field)
@@ -83,26 +123,21 @@ def validate_part(
         env.compile(source)  # unknown filters and tests are only found when compiling
     except TemplateSyntaxError as error:
         return [TemplateError(field, error.message or str(error), error.lineno)]
-    errors = _name_errors(field, tree, allowed, set(env.globals))
-    if errors:
-        return errors
-    try:
-        rendered = render_part(field, source, sample_context(locale), locale, allowed)
-    except TemplateRenderError as error:
-        return [TemplateError(field, error.message, error.line)]
-    if not rendered:
-        return [TemplateError(field, f"{field} renders empty with sample data")]
-    return []
+    return _name_errors(field, tree, allowed, set(env.globals))
 
 
-def _shape_errors(channel: str, parts: Mapping[str, object]) -> list[TemplateError]:
-    required = REQUIRED_PARTS[channel]
+def _shape_errors(
+    owner: str,
+    required: tuple[str, ...],
+    parts: Mapping[str, object],
+    optional: tuple[str, ...] = (),
+) -> list[TemplateError]:
     errors = [
-        TemplateError(field, f"unexpected part {field!r} for {channel}")
+        TemplateError(field, f"unexpected part {field!r} for {owner}")
         for field in parts
-        if field not in required
+        if field not in required and field not in optional
     ]
-    for field in required:
+    for field in (*required, *(field for field in optional if field in parts)):
         source = parts.get(field)
         if source is None:
             errors.append(TemplateError(field, f"{field} is required"))

@@ -25,6 +25,8 @@ FLOW_VARIABLES: Mapping[str, Fields] = {
     "purchase": frozenset({"amount", "currency", "date"}),
 }
 EMAIL_VARIABLES: Mapping[str, Fields] = {"unsubscribe_url": None}
+# The email layout also gets the flow's rendered HTML, to place where it goes.
+LAYOUT_VARIABLES: Mapping[str, Fields] = {"content": None}
 # Replies to inbound SMS. `redeemed` is the reward just redeemed (redeem_ok) or the cheapest
 # one the member is saving for (redeem_none); `shortfall` is the points still missing.
 REPLY_VARIABLES: Mapping[str, Fields] = {
@@ -34,13 +36,15 @@ REPLY_VARIABLES: Mapping[str, Fields] = {
 }
 
 
-def variables_for(channel: str, *, reply: bool = False) -> dict[str, Fields]:
-    """The variables a template for `channel` ("sms" or "email") may use."""
+def variables_for(channel: str, *, reply: bool = False, layout: bool = False) -> dict[str, Fields]:
+    """The variables a template for `channel` ("sms" or "email"), or its layout, may use."""
     allowed = dict(FLOW_VARIABLES)
     if channel == "email":
         allowed.update(EMAIL_VARIABLES)
     if reply:
         allowed.update(REPLY_VARIABLES)
+    if layout:
+        allowed.update(LAYOUT_VARIABLES)
     return allowed
 
 

@@ -10,6 +10,7 @@ import pytest
 from engage.messaging.segments import count_segments
 from engage.templating import (
     FLOW_KEYS,
+    LAYOUT,
     REPLY_KEYS,
     SUPPORTED_LOCALES,
     UnknownTemplateError,
@@ -21,6 +22,7 @@ from engage.templating import (
     resolve_locale,
     sample_context,
     sms_segments,
+    validate_layout,
     validate_reply,
     validate_template,
 )
@@ -35,6 +37,15 @@ def without_optionals(context: dict) -> dict:
     return {**context, **dict.fromkeys(OPTIONAL), "shortfall": None}
 
 
+def shipped_email(flow: str, locale: str) -> dict:
+    """A flow's default email parts with the default layout, as the live lookup gives them."""
+    return {**default_template(flow, "email", locale), LAYOUT: layout(locale)}
+
+
+def layout(locale: str) -> str:
+    return default_template(LAYOUT, "email", locale)["html"]
+
+
 def test_every_default_file_exists() -> None:
     root = resources.files("engage") / "templates"
     files = [
@@ -42,7 +53,8 @@ def test_every_default_file_exists() -> None:
         for flow, locale in FLOWS
         for name in ("sms.txt", "email_subject.txt", "email.html", "email.txt")
     ] + [root / "replies" / locale / f"{key}.txt" for key, locale in REPLIES]
-    assert len(files) == 80 + 40
+    files += [root / "layouts" / locale / "email.html" for locale in SUPPORTED_LOCALES]
+    assert len(files) == 80 + 40 + 4
     assert all(path.is_file() for path in files)
 
 
@@ -51,6 +63,14 @@ def test_every_default_file_exists() -> None:
 def test_flow_default_validates(flow: str, locale: str, channel: str) -> None:
     parts = default_template(flow, channel, locale)
     assert validate_template(channel, parts, max_sms_segments=3, locale=locale) == []
+    if channel == "email":
+        assert validate_template(channel, shipped_email(flow, locale), locale=locale) == []
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_layout_default_validates(locale: str) -> None:
+    assert validate_layout("email", {"html": layout(locale)}, locale) == []
+    assert f'<html lang="{locale}">' in layout(locale)
 
 
 @pytest.mark.parametrize(("flow", "locale"), FLOWS)
@@ -58,7 +78,7 @@ def test_flow_default_validates(flow: str, locale: str, channel: str) -> None:
 def test_flow_default_renders(flow: str, locale: str, shape) -> None:
     context = shape(sample_context(locale, flow, today=TODAY))
     sms = render_message("sms", default_template(flow, "sms", locale), context, locale)
-    email = render_message("email", default_template(flow, "email", locale), context, locale)
+    email = render_message("email", shipped_email(flow, locale), context, locale)
     first_name = context["member"]["first_name"]
     assert first_name in sms.body and "STOP" in sms.body
     assert email.subject and "\n" not in email.subject
@@ -107,6 +127,7 @@ def test_romanian_uses_comma_below_diacritics() -> None:
         for flow in FLOW_KEYS
         for name in ("sms.txt", "email_subject.txt", "email.html", "email.txt")
     ] + [(root / "replies" / "ro" / f"{key}.txt").read_text(encoding="utf-8") for key in REPLY_KEYS]
+    texts.append((root / "layouts" / "ro" / "email.html").read_text(encoding="utf-8"))
     joined = "".join(texts)
     assert not set("şţŞŢ") & set(joined)  # cedilla forms are a common, visible mistake
     assert {"ș", "ț", "ă", "â", "î"} <= set(joined)
@@ -172,6 +193,10 @@ def test_default_template_falls_back() -> None:
 def test_default_template_shapes() -> None:
     assert set(default_template("welcome", "sms", "en")) == {"body"}
     assert set(default_template("welcome", "email", "en")) == {"subject", "html", "text"}
+    assert set(default_template(LAYOUT, "email", "nl_BE")) == {"html"}
+    assert default_template(LAYOUT, "email", "fr", program_locale="de") == {"html": layout("de")}
+    with pytest.raises(UnknownTemplateError):
+        default_template(LAYOUT, "sms", "en")
     with pytest.raises(UnknownTemplateError):
         default_template("birthday", "sms", "en")
     with pytest.raises(UnknownTemplateError):
