@@ -74,14 +74,19 @@ class TemplatePartsSchema(Schema):
     text = fields.String()
 
 
-class TemplateSchema(TemplatePartsSchema):
-    flow = fields.String()
+class SavedVersionSchema(Schema):
+    """Whose version it is and who saved it: a flow template's, or the email layout's."""
+
     channel = fields.String()
     locale = fields.String()
     version = fields.Integer(metadata={"description": "0 is the shipped default"})
     created_at = fields.DateTime(allow_none=True)
     created_by = fields.String(allow_none=True, metadata={"description": "name of the API key"})
     restored_from = fields.Integer(allow_none=True)
+
+
+class TemplateSchema(TemplatePartsSchema, SavedVersionSchema):
+    flow = fields.String()
 
 
 class TemplateVersionSchema(Schema):
@@ -120,13 +125,23 @@ class TestSendSchema(Schema):
     channel = fields.String(validate=CHANNEL, metadata={"description": "default: the flow's channels"})
 
 
-def _template_json(version: dict) -> dict:
+def template_json(version: dict) -> dict:
+    """A saved version as the API shows it: its parts beside its other fields."""
     return {**{k: v for k, v in version.items() if k != "parts"}, **version["parts"]}
 
 
-def _author() -> str | None:
+def author() -> str | None:
+    """Name of the API key making the request: who saved a version."""
     key = g.get("api_key")
     return key.name if key is not None else None
+
+
+def versions_page(flow: str, channel: str, locale: str, query: dict) -> dict:
+    """A page of a template's saved versions (also the layout's), newest first."""
+    stmt = flow_admin.template_versions(flow, channel, locale)
+    rows, cursor = pagination.page(state.session(), stmt, TemplateVersion.id, query["limit"],
+                                   query.get("cursor"))
+    return {"items": [flow_admin.version_json(row) for row in rows], "next": cursor}
 
 
 @blp.route("")
@@ -160,15 +175,15 @@ class FlowTemplate(MethodView):
     @blp.response(200, TemplateSchema)
     def get(self, key, channel, locale):
         """The live template for a channel and locale (version 0: the shipped default)."""
-        return _template_json(flow_admin.get_template(state.session(), key, channel, locale))
+        return template_json(flow_admin.get_template(state.session(), key, channel, locale))
 
     @requires("marketer")
     @blp.arguments(TemplatePartsSchema())
     @blp.response(200, TemplateSchema)
     def put(self, parts, key, channel, locale):
         """Validate and save a template as its newest version; 422 lists each error with its line."""
-        saved = flow_admin.save_template(state.session(), key, channel, locale, parts, _author(), state.now())
-        return _template_json(saved)
+        saved = flow_admin.save_template(state.session(), key, channel, locale, parts, author(), state.now())
+        return template_json(saved)
 
 
 @blp.route(TEMPLATE + "/versions")
@@ -178,10 +193,7 @@ class FlowTemplateVersions(MethodView):
     @blp.response(200, TemplateVersionPageSchema)
     def get(self, query, key, channel, locale):
         """Every saved version of a template, newest first."""
-        stmt = flow_admin.template_versions(key, channel, locale)
-        rows, cursor = pagination.page(state.session(), stmt, TemplateVersion.id, query["limit"],
-                                       query.get("cursor"))
-        return {"items": [flow_admin.version_json(row) for row in rows], "next": cursor}
+        return versions_page(key, channel, locale, query)
 
 
 @blp.route(TEMPLATE + "/versions/<int:version>/restore")
@@ -190,9 +202,9 @@ class FlowTemplateRestore(MethodView):
     @blp.response(201, TemplateSchema)
     def post(self, key, channel, locale, version):
         """Save an earlier version (0: the shipped default) again as the newest one."""
-        restored = flow_admin.restore_version(state.session(), key, channel, locale, version, _author(),
+        restored = flow_admin.restore_version(state.session(), key, channel, locale, version, author(),
                                               state.now())
-        return _template_json(restored)
+        return template_json(restored)
 
 
 @blp.route("/<key>/preview")
@@ -213,4 +225,4 @@ class FlowTestSend(MethodView):
     def post(self, data, key):
         """Queue one real test message to a member (201 with status `suppressed` if they can't get it)."""
         return flow_preview.send_test(state.session(), key, data["member_id"], data.get("channel"),
-                                      state.now(), _author())
+                                      state.now(), author())

@@ -1,5 +1,6 @@
 """Marketers' flow administration: settings (on/off, channels, delay, parameters) and templates
-per channel and locale, with every saved version kept and restorable."""
+per channel and locale, with every saved version kept and restorable; likewise the email layout
+all flows share (its versions are stored as flow LAYOUT's)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,18 @@ from sqlalchemy.orm import Session
 from engage.defaults import FLOWS
 from engage.errors import Conflict, NotFound, Unprocessable
 from engage.messaging import flow_params
-from engage.models import FlowSetting, TemplateVersion
+from engage.models import FlowSetting, Program, TemplateVersion
 from engage.store import transaction
 from engage.store.program import FlowConfig, changed, flow_config, load
-from engage.templating import FLOW_KEYS, TemplateError, default_template, validate_template
-from engage.templating.defaults import normalize_locale
+from engage.templating import (
+    FLOW_KEYS,
+    LAYOUT,
+    TemplateError,
+    default_template,
+    validate_layout,
+    validate_template,
+)
+from engage.templating.defaults import LAYOUT_FILES, normalize_locale
 from engage.vocabulary import Channel
 
 MAX_DELAY_SECONDS = 90 * 86400
@@ -109,6 +117,10 @@ def _versions(flow: str, channel: str, locale: str) -> Select:
 
 
 def _address(flow: str, channel: str, locale: str) -> tuple[str, str, str]:
+    if flow == LAYOUT:
+        if channel not in LAYOUT_FILES:
+            raise NotFound(f"no layout for channel {channel!r}; only email has one")
+        return flow, channel, check_locale(locale)
     return check_flow(flow), check_channel(channel), check_locale(locale)
 
 
@@ -156,13 +168,16 @@ def save_template(session: Session, flow: str, channel: str, locale: str, parts:
     """Validate and save a new version (n+1), which becomes the live template at once."""
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
-        _check_template(session, channel, locale, parts)
+        _check_template(session, flow, channel, locale, parts)
         return _add_version(session, flow, channel, locale, dict(parts), author, now, None)
 
 
-def _check_template(session: Session, channel: str, locale: str, parts: dict) -> None:
-    limit = int(load(session).settings["max_sms_segments"])
-    errors = validate_template(channel, parts, limit, locale=locale)
+def _check_template(session: Session, flow: str, channel: str, locale: str, parts: dict) -> None:
+    if flow == LAYOUT:
+        errors = validate_layout(channel, parts, locale)
+    else:
+        limit = int(load(session).settings["max_sms_segments"])
+        errors = validate_template(channel, parts, limit, locale=locale)
     if errors:
         raise template_errors(errors)
 
@@ -180,14 +195,18 @@ def restore_version(session: Session, flow: str, channel: str, locale: str, vers
             if row is None:
                 raise NotFound(f"{flow} {channel} template in {locale} has no version {version}")
             parts = dict(row.parts)
-        _check_template(session, channel, locale, parts)  # rules may have changed since (segment limit)
+        _check_template(session, flow, channel, locale, parts)  # rules may have changed (segment limit)
         return _add_version(session, flow, channel, locale, parts, author, now, version)
 
 
 def _add_version(session: Session, flow: str, channel: str, locale: str, parts: dict, author: str | None,
                  now: datetime, restored_from: int | None) -> dict:
-    # Locking the flow's settings row serialises concurrent saves of its templates (PostgreSQL).
-    session.scalar(select(FlowSetting.key).where(FlowSetting.key == flow).with_for_update())
+    # Locking the flow's settings row serialises concurrent saves of its templates (PostgreSQL);
+    # the layout belongs to no flow, so its saves lock the program's row.
+    if flow == LAYOUT:
+        session.scalar(select(Program.id).with_for_update())
+    else:
+        session.scalar(select(FlowSetting.key).where(FlowSetting.key == flow).with_for_update())
     newest = session.scalar(select(func.max(TemplateVersion.version)).where(
         TemplateVersion.flow == flow, TemplateVersion.channel == channel, TemplateVersion.locale == locale))
     row = TemplateVersion(flow=flow, channel=channel, locale=locale, version=(newest or 0) + 1, parts=parts,

@@ -31,8 +31,10 @@ WRITES = [("post", "/members"), ("patch", "/members/1"), ("post", "/members/1/ev
           ("patch", "/tiers/2"), ("patch", "/program"), ("patch", "/flows/welcome"),
           ("put", "/flows/welcome/templates/sms/en"), ("put", "/flows/welcome/templates/email/nl"),
           ("post", "/flows/welcome/preview"), ("post", "/flows/feedback_request/test"),
-          ("post", "/flows/welcome/templates/sms/en/versions/1/restore")]
-READS = ["/members", "/messages", "/members/1/ledger", "/members/1/messages", "/flows/welcome/templates/sms/en/versions"]
+          ("post", "/flows/welcome/templates/sms/en/versions/1/restore"), ("put", "/layouts/email/en"),
+          ("post", "/layouts/email/nl/versions/0/restore")]
+READS = ["/members", "/messages", "/members/1/ledger", "/members/1/messages", "/flows/welcome/templates/sms/en/versions",
+         "/layouts/email/en/versions"]
 
 
 @pytest.fixture(scope="module")

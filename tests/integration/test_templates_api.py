@@ -212,10 +212,12 @@ def pg_api(postgres_only_url, clock):
     app.extensions["engage.db"].dispose()
 
 
-def test_racing_saves_each_get_their_own_version(pg_api):
+@pytest.mark.parametrize(("path", "part", "variable"), [(WELCOME_SMS, "body", "member.first_name"),
+                                                     ("/layouts/email/en", "html", "content")])
+def test_racing_saves_each_get_their_own_version(pg_api, path, part, variable):
     def save(n):
-        body = {"body": f"Hi {n} {{{{ member.first_name }}}}"}
-        return pg_api.app.test_client().put("/api/v1" + WELCOME_SMS, json=body, headers=pg_api.headers("marketer"))
+        body = {part: f"Hi {n} {{{{ {variable} }}}}"}
+        return pg_api.app.test_client().put("/api/v1" + path, json=body, headers=pg_api.headers("marketer"))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         responses = list(pool.map(save, range(8)))

@@ -30,6 +30,9 @@ class ApiClient:
     def patch(self, path, json=None, role="integration", **kwargs):
         return self.client.patch("/api/v1" + path, json=json, headers=self.headers(role), **kwargs)
 
+    def put(self, path, json=None, role="integration"):
+        return self.client.put("/api/v1" + path, json=json, headers=self.headers(role))
+
     def delete(self, path, role="integration"):
         return self.client.delete("/api/v1" + path, headers=self.headers(role))
 
