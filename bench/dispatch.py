@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 import sqlalchemy as sa
 
 from bench import BenchError, Row
-from bench.harness import _LIVE, ROOT, _stop, _wait_until_answering, free_port, fresh_database, log
+from bench.harness import _LIVE, ROOT, _stop, _tail, _wait_until_answering, fresh_database, log
 
 TARGET_RATIO = 0.6
 TARGET_RATE = 1000.0
@@ -59,19 +60,32 @@ def _local_env() -> dict[str, str]:
 
 @contextmanager
 def fake_provider() -> Iterator[str]:
-    """`python -m tests.fakes.provider` on a free port; yields its base URL."""
-    port = free_port()
+    """`python -m tests.fakes.provider` on a port it binds itself (port 0); yields its base URL."""
     log_path = Path(tempfile.gettempdir()) / f"engage-bench-fake-provider-{os.getpid()}.log"
     with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.provider", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.provider", "--port", "0"],
                                 cwd=ROOT, env=_local_env(), stdout=log_file, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     _LIVE.add(proc)
     try:
-        _wait_until_answering(proc, port, "/_fake/stats", log_path)
-        yield f"http://127.0.0.1:{port}"
+        url = _announced_url(proc, log_path)
+        _wait_until_answering(proc, int(url.rsplit(":", 1)[1]), "/_fake/stats", log_path)
+        yield url
     finally:
         _stop(proc)
+
+
+def _announced_url(proc: subprocess.Popen, log_path: Path, timeout: float = 30.0) -> str:
+    """The URL in the fake provider's first line, "Fake provider listening on http://host:port"."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"listening on (http://\S+)", log_path.read_text(errors="replace"))
+        if found:
+            return found.group(1)
+        if proc.poll() is not None:
+            raise BenchError(f"the fake provider exited with {proc.returncode} at start-up:\n{_tail(log_path)}")
+        time.sleep(0.05)
+    raise BenchError(f"the fake provider did not say its port within {timeout:.0f} s:\n{_tail(log_path)}")
 
 
 def _fake(base: str, path: str, method: str = "GET"):

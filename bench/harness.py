@@ -114,10 +114,19 @@ if threading.current_thread() is threading.main_thread():
     signal.signal(signal.SIGTERM, _sigterm)
 
 
-def free_port() -> int:
+@contextmanager
+def reserved_port() -> Iterator[int]:
+    """A free port held until gunicorn has stopped, so nothing else takes it before gunicorn binds.
+
+    gunicorn.conf.py has each worker bind the port itself (SO_REUSEPORT), so gunicorn cannot bind
+    port 0 and report one port. This socket binds with SO_REUSEPORT (which admits those workers,
+    same user) and without SO_REUSEADDR (which would admit anyone's server beside a socket that
+    does not listen). It never listens, so it takes no connections.
+    """
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -131,23 +140,23 @@ def _tail(path: Path, lines: int = 30) -> str:
 def gunicorn(app: str, env: dict[str, str], *, name: str, probe: str,
              settings: ServerSettings = ServerSettings()) -> Iterator[int]:
     """Run `gunicorn app` from the project root with `env` added; yield its port once it answers."""
-    port = free_port()
-    log_path = Path(tempfile.gettempdir()) / f"engage-bench-{name}-{os.getpid()}.log"
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
-               "-w", str(settings.workers), "-k", settings.worker_class, "--threads", str(settings.threads),
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app]
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log_file,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    _LIVE.add(proc)
-    try:
-        _wait_until_answering(proc, port, probe, log_path)
-        _wait_until_every_worker_listens(proc, port, settings.workers, log_path)
-        yield port
-    finally:
-        _stop(proc)
-    if proc.returncode not in (0, -signal.SIGTERM):
-        log(f"{name}: gunicorn exited with {proc.returncode}; log {log_path}")
+    with reserved_port() as port:
+        log_path = Path(tempfile.gettempdir()) / f"engage-bench-{name}-{os.getpid()}.log"
+        command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+                   "-w", str(settings.workers), "-k", settings.worker_class, "--threads", str(settings.threads),
+                   "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app]
+        with open(log_path, "wb") as log_file:
+            proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log_file,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        _LIVE.add(proc)
+        try:
+            _wait_until_answering(proc, port, probe, log_path)
+            _wait_until_every_worker_listens(proc, port, settings.workers, log_path)
+            yield port
+        finally:
+            _stop(proc)
+        if proc.returncode not in (0, -signal.SIGTERM):
+            log(f"{name}: gunicorn exited with {proc.returncode}; log {log_path}")
 
 
 def _wait_until_answering(proc: subprocess.Popen, port: int, probe: str, log_path: Path,

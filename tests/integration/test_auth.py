@@ -21,10 +21,12 @@ def test_roles_nest(api):
 def test_only_hash_is_stored(api, db):
     from sqlalchemy import select
 
+    from engage.loyalty.codes import key_hash
     from engage.models import ApiKey
 
     with db.session() as session:
         stored = session.scalars(select(ApiKey.key_hash)).all()
+    assert sorted(stored) == sorted(key_hash(key) for key in api.keys.values())
     assert all(key not in stored for key in api.keys.values())
 
 

@@ -47,11 +47,13 @@ def _twilio(fake: FakeProvider, token: str | None = None, **sender: Any) -> Twil
                             api_base_url=fake.url, timeout=CLIENT_TIMEOUT, **sender)
 
 
-def _closed_port() -> int:
-    """A local port nobody listens on."""
+@pytest.fixture
+def refusing_url() -> Iterator[str]:
+    """A local address that refuses connections: its port is bound here, so nothing else can take
+    it while the test runs, but nothing listens on it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 # --- Twilio -------------------------------------------------------------------------
@@ -142,9 +144,9 @@ def test_sms_dropped_connection_is_transient(sms, fake_provider):  # noqa: F811
     assert sms.send(SMS).ok  # the pool recovers on the next call
 
 
-def test_sms_refused_connection_is_transient():
-    channel = TwilioSmsChannel("AC" + "0" * 32, "t", from_number=FROM_NUMBER,
-                               api_base_url=f"http://127.0.0.1:{_closed_port()}", timeout=1)
+def test_sms_refused_connection_is_transient(refusing_url):
+    channel = TwilioSmsChannel("AC" + "0" * 32, "t", from_number=FROM_NUMBER, api_base_url=refusing_url,
+                               timeout=1)
     result = channel.send(SMS)
     channel.close()
     assert (result.ok, result.error_kind, result.error_code) == (False, "transient", "connection")
@@ -218,9 +220,8 @@ def test_email_dropped_connection_is_transient(email, fake_provider):  # noqa: F
     assert (email.send(EMAIL).error_kind, email.send(EMAIL).ok) == ("transient", True)
 
 
-def test_email_refused_connection_is_transient():
-    channel = SendGridEmailChannel("SG.k", "club@shop.example",
-                                   api_host=f"http://127.0.0.1:{_closed_port()}", timeout=1)
+def test_email_refused_connection_is_transient(refusing_url):
+    channel = SendGridEmailChannel("SG.k", "club@shop.example", api_host=refusing_url, timeout=1)
     result = channel.send(EMAIL)
     assert (result.ok, result.error_kind, result.error_code) == (False, "transient", "connection")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -140,12 +140,6 @@ def test_members_import_draws_a_progress_bar_on_a_terminal(seeded):
     assert b"importing members" in drawn and b"5/5" in drawn
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start(args, directory, log, **env):
     environment = {**os.environ, "ENGAGE_DATABASE_URL": f"sqlite:///{directory}/cli.sqlite", **env}
     return subprocess.Popen([sys.executable, "-m", "engage.cli", *args], cwd=directory, env=environment,
@@ -184,18 +178,15 @@ def test_worker_runs_jobs_logs_them_and_stops_on_sigterm(seeded):
 
 
 def test_serve_answers_and_stops_on_sigterm(seeded):
-    port, log_path = free_port(), seeded / "serve.log"
+    log_path = seeded / "serve.log"
     with log_path.open("w") as log:
-        server = start(["serve", "--port", str(port)], seeded, log)
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
+        server = start(["serve", "--port", "0"], seeded, log)  # it binds a free port and logs which
+    announced = lambda: re.search(r"serving on (http://127\.0\.0\.1:\d+)", log_path.read_text())  # noqa: E731
 
     try:
-        assert wait_for(answers), log_path.read_text()
+        assert wait_for(announced), log_path.read_text()
+        response = requests.get(announced().group(1) + "/api/openapi.json", timeout=10)
+        assert response.status_code == 200
     finally:
         code = stop_within(server, 10)
     assert code == 0 and "stopped" in log_path.read_text() and "Traceback" not in log_path.read_text()

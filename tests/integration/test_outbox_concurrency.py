@@ -12,7 +12,7 @@ from sqlalchemy import text
 from engage import create_app
 from engage.db import make_engine
 from engage.jobs import dispatcher_for
-from engage.outbox.ratelimit import RateLimiter, SharedRateLimiter
+from engage.outbox.ratelimit import SharedRateLimiter
 from tests.support.api import ApiClient
 from tests.support.messaging import disable_flows, messages, provider_config, queue
 
@@ -40,20 +40,6 @@ def test_four_dispatchers_send_each_message_once(postgres_only_url, fake_provide
         assert {m.status for m in messages(db)} == {"sent"}
     finally:
         app.extensions["engage.db"].dispose()
-
-
-def test_rate_limiter_spaces_sends():
-    now = [0.0]
-    slept = []
-
-    def sleep(seconds):
-        slept.append(seconds)
-        now[0] += seconds
-
-    limiter = RateLimiter(rate=5, burst=1, clock=lambda: now[0], sleep=sleep)
-    for _ in range(11):
-        limiter.acquire()
-    assert abs(now[0] - 2.0) < 1e-9  # 1 at once, then 10 more at 5 per second
 
 
 def test_sender_rate_holds_across_dispatcher_processes(postgres_only_url, fake_provider, clock):

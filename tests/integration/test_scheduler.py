@@ -14,17 +14,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engage import create_app
-from engage.config import Config, ConfigError
+from engage.config import Config
 from engage.leadership import AdvisoryLock, FileLock, Lock, SoleProcess, lock_for
 from engage.models import JobRun, Program
-from engage.scheduler import (
-    SWEEP_GRACE,
-    Schedules,
-    describe,
-    latest_sweep_day,
-    missed_sweep,
-    sweep_at,
-)
+from engage.scheduler import SWEEP_GRACE, Schedules, describe
 from tests.support.clock import FakeClock
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -177,23 +170,6 @@ def test_a_restarted_worker_runs_the_missed_sweep_once(database_url, started):
     assert second.leading.wait(5)
     assert second_events.of("sweep") == []  # not asked to run again (nor run)
     assert len(finished()) == 1 and finished()[0].started_at == ten_past
-
-
-def test_sweep_day_and_grace():
-    at = sweep_at(Config(database_url="sqlite://", sweep_time="00:05"))
-    local = lambda *args: datetime(*args, tzinfo=AMSTERDAM)  # noqa: E731
-    assert latest_sweep_day(local(2026, 3, 2, 0, 4), AMSTERDAM, at) == date(2026, 3, 1)
-    assert latest_sweep_day(local(2026, 3, 2, 0, 5), AMSTERDAM, at) == date(2026, 3, 2)
-    assert missed_sweep(local(2026, 3, 2, 0, 10), AMSTERDAM, at) == date(2026, 3, 2)
-    assert missed_sweep(local(2026, 3, 2, 0, 4), AMSTERDAM, at) is None  # yesterday's grace is over
-    assert missed_sweep(local(2026, 3, 2, 21, 0), AMSTERDAM, at) is None
-
-
-@pytest.mark.parametrize("name,value", [("ENGAGE_DISPATCHER_THREADS", "0"), ("ENGAGE_DISPATCHER_THREADS", "two"),
-                                        ("ENGAGE_FLOWS_INTERVAL_SECONDS", "0.1")])
-def test_worker_settings_are_validated(name, value):
-    with pytest.raises(ConfigError, match=name):
-        Config.from_env({name: value, "ENGAGE_DATABASE_URL": "sqlite://"})
 
 
 def test_file_lock_admits_one_holder(tmp_path):

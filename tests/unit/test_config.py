@@ -194,6 +194,9 @@ def test_lookalike_database_scheme_is_rejected(value):
         ("ENGAGE_SWEEP_TIME", "12"),
         ("ENGAGE_SWEEP_TIME", "1:2:3"),
         ("ENGAGE_SWEEP_TIME", "-1:00"),
+        ("ENGAGE_DISPATCHER_THREADS", "0"),
+        ("ENGAGE_DISPATCHER_THREADS", "two"),
+        ("ENGAGE_FLOWS_INTERVAL_SECONDS", "0.1"),
         ("ENGAGE_DATABASE_URL", "oracle://db"),
     ],
 )
