@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from engage.config import Config
-from engage.db import Database
+from engage.db import PLAIN_PATHS, Database
 from engage.services.keys import KeyCache
 from engage.state import Clock, close_session, utc_now
 from engage.store.program import ProgramCache
@@ -30,7 +30,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
     app.extensions["engage.config"] = config
     app.extensions["engage.db"] = Database(
         config.database_url, info={"public_url": config.public_url, "program_cache": ProgramCache(),
-                                    "key_cache": KeyCache()})
+                                    "key_cache": KeyCache(), PLAIN_PATHS: config.plain_paths})
     app.extensions["engage.clock"] = clock or utc_now
     app.teardown_appcontext(close_session)
     app.url_map.converters["int"] = DatabaseId

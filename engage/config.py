@@ -124,6 +124,8 @@ class Config:
     dispatcher_threads: int = 2
     flows_interval_seconds: float = 10.0
     testing: bool = False
+    # Differential tests only: the plain steps on PostgreSQL too (engage.db.PLAIN_PATHS).
+    plain_paths: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
