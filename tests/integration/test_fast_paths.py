@@ -75,7 +75,7 @@ def run(app, clock, scenario) -> dict:
         changed(session)  # the cached program is the emptied database's
     clock.set(START)
     answers = scenario(app, ApiClient(app, app.test_client()))
-    databases.check_member_totals(db.engine)
+    databases.check_member_totals(db.url)
     with db.engine.connect() as connection:
         tables = {table.name: [_without(IGNORED.get(table.name, ()), row._mapping)
                                for row in connection.execute(select(table).order_by(*table.primary_key.columns))]
