@@ -10,9 +10,10 @@ burst), so its reads and writes are gathered into three steps:
    message was already rewarded, today's reply credits, suppressions and the member's totals.
 3. `finish`: write the SMS answer (if any) and what the message did.
 
-On PostgreSQL each step is one statement (`engage.db.fast_paths`); elsewhere (SQLite) each is
-two or three plain statements, reading the same facts with the same SQL. The differential tests
-run both forms on PostgreSQL and compare what they answer and store. The rules stay in Python (engage.messaging.replies, engage.loyalty.replies).
+On PostgreSQL each step is one statement (`engage.db.fast_paths`), run as a `db.HotStatement`;
+elsewhere (SQLite) each is two or three plain statements, reading the same facts with the same
+SQL. The differential tests run both forms on PostgreSQL and compare what they answer and store.
+The rules stay in Python (engage.messaging.replies, engage.loyalty.replies).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from engage.db import UTCDateTime, fast_paths, sql_strings
+from engage.db import HotStatement, UTCDateTime, fast_paths, sql_strings
 from engage.loyalty.earning import once_only_source
 from engage.loyalty.lots import OpenLot
 from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
@@ -110,7 +111,7 @@ _FACTS_COLUMNS = f"""
 
 # --- PostgreSQL: one statement a step ---------------------------------------------------------
 
-_PG_CLAIM = {by: text(f"""
+_PG_CLAIM = {by: HotStatement(text(f"""
     WITH claimed AS (
         INSERT INTO webhook_events (provider, event_id, received_at)
         SELECT :provider, CAST(:event_id AS VARCHAR), :now WHERE CAST(:event_id AS VARCHAR) IS NOT NULL
@@ -126,9 +127,9 @@ _PG_CLAIM = {by: text(f"""
         FOR UPDATE
     )
     SELECT locked.*, fresh.is_first FROM fresh LEFT JOIN locked ON true ORDER BY locked.id
-""") for by, condition in (("phone", "phone"), ("email", "lower(email)"))}
+""")) for by, condition in (("phone", "phone"), ("email", "lower(email)"))}
 
-_PG_STORE = text(f"""
+_PG_STORE = HotStatement(text(f"""
     WITH inbound AS (
         INSERT INTO messages (member_id, direction, channel, status, from_address, to_address, subject, body,
                               provider_id, priority, exempt, is_test, send_after, sent_at, attempts, data,
@@ -142,9 +143,9 @@ _PG_STORE = text(f"""
                SELECT coalesce(json_agg(json_build_array(id, remaining, earned_at, expires_at)), '[]')
                FROM lots WHERE member_id = :member_id AND remaining > 0) END AS open_lots
     FROM inbound, totals
-""")
+"""))
 
-_PG_FINISH = text("""
+_PG_FINISH = HotStatement(text("""
     WITH answer AS (
         INSERT INTO messages (member_id, direction, channel, status, to_address, from_address, locale, body,
                               segments, encoding, priority, exempt, is_test, send_after, sent_at, attempts,
@@ -156,7 +157,7 @@ _PG_FINISH = text("""
     )
     UPDATE messages SET action = :action, in_reply_to_id = :in_reply_to_id, data = CAST(:data AS JSON)
     WHERE id = :message_id
-""")
+"""))
 
 # --- elsewhere (SQLite): the same steps in plain statements -----------------------------------
 
@@ -173,8 +174,8 @@ def claim(session: Session, provider: str, event_id: str | None, by: str, addres
     """Record the provider event; lock the members with this phone number or (lower-case) address."""
     event_id = event_id[:120] if event_id else None
     if fast_paths(session):
-        rows = session.connection().execute(_PG_CLAIM[by], {"provider": provider, "event_id": event_id,
-                                                            "now": now, "address": address}).all()
+        rows = _PG_CLAIM[by].run(session, {"provider": provider, "event_id": event_id, "now": now,
+                                           "address": address})
         return Claim(rows[0].is_first, [Contact.of(row) for row in rows if row.id is not None])
     if not first_time(session, provider, event_id, now):
         return Claim(False, [])
@@ -200,7 +201,7 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
               "reply_since": window.reply_since, "day_start": window.day_start,
               "qualifying_since": window.qualifying_since, "want_lots": want_lots}
     if fast_paths(session):
-        row = session.connection().execute(_PG_STORE, {**message, **params, "data": json.dumps(data)}).one()
+        [row] = _PG_STORE.run(session, {**message, **params, "data": json.dumps(data)})
         message_id, open_lots = row.message_id, _lots(row.open_lots)
     else:
         message_id = session.connection().execute(insert(Message).values(
@@ -246,7 +247,7 @@ def finish(session: Session, contact: Contact, message_id: int, *, action: str, 
            data: dict, answer: SmsAnswer | None, now: datetime) -> None:
     """Write the SMS answer (if any) and what the inbound message did."""
     if fast_paths(session):
-        session.connection().execute(_PG_FINISH, {
+        _PG_FINISH.run(session, {
             "member_id": contact.id, "message_id": message_id, "now": now, "action": action,
             "in_reply_to_id": in_reply_to_id, "data": json.dumps(data),
             "answer": answer.text if answer else None, "answer_to": answer and answer.to_address,
