@@ -19,16 +19,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from bench import BenchError, Row
-from bench.harness import (
-    LoadSettings,
-    alternate,
-    create_table,
-    fastest,
-    fresh_database,
-    gunicorn,
-    log,
-    run_load,
-)
+from bench.harness import (LoadSettings, alternate, create_table, fastest, fresh_database, gunicorn, log,
+                           run_load)
 
 TARGET_RATIO = 0.6
 MEMBERS = 500

@@ -53,16 +53,8 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from bench import BenchError, Row
-from bench.harness import (
-    LoadSettings,
-    alternate,
-    create_table,
-    fastest,
-    fresh_database,
-    gunicorn,
-    log,
-    run_load,
-)
+from bench.harness import (LoadSettings, alternate, create_table, fastest, fresh_database, gunicorn, log,
+                           run_load)
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0

@@ -1,7 +1,8 @@
 """Default templates shipped in engage/templates, and the locale fallback that picks one.
 
 Layout: flows/<flow>/<locale>/{sms.txt,email_subject.txt,email.html,email.txt},
-layouts/<locale>/email.html (the HTML shell every flow's email.html is put into) and
+layouts/email.html (the HTML shell every flow's email.html is put into, one for all locales) with
+layouts/<locale>/email_footer.html (its footer line in that language), and
 replies/<locale>/<key>.txt.
 """
 
@@ -82,8 +83,8 @@ def default_template(
     """Default parts of a flow template: sms → {"body"}, email → {"subject", "html", "text"};
     of the LAYOUT: email → {"html"}."""
     if flow == LAYOUT and channel in LAYOUT_FILES:
-        folder, files = _root() / "layouts", LAYOUT_FILES[channel]
-    elif flow in FLOW_KEYS and channel in CHANNEL_FILES:
+        return {"html": _shipped_layout(channel, resolve_locale(locale, program_locale))}
+    if flow in FLOW_KEYS and channel in CHANNEL_FILES:
         folder, files = _root() / "flows" / flow, CHANNEL_FILES[channel]
     else:
         raise UnknownTemplateError(f"no default template for {flow!r} over {channel!r}")
@@ -97,6 +98,16 @@ def reply_text(key: str, locale: str | None, *, program_locale: str | None = Non
     if key not in REPLY_KEYS:
         raise UnknownTemplateError(f"no reply template {key!r}")
     return _read(_root() / "replies" / resolve_locale(locale, program_locale) / f"{key}.txt")
+
+
+@functools.lru_cache(maxsize=16)
+def _shipped_layout(channel: str, locale: str) -> str:
+    """The shipped layout: one shell for every locale, with the locale's tag and footer line put in
+    (the only words that differ), so the shell is written once."""
+    folder = _root() / "layouts"
+    footer = _read(folder / locale / f"{channel}_footer.html").strip()
+    return (_read(folder / LAYOUT_FILES[channel]["html"])
+            .replace("@@lang@@", locale, 1).replace("@@footer@@", footer, 1))
 
 
 def _root() -> Traversable:

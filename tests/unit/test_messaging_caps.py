@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.messaging.caps import (
-    PRIORITY,
-    Pending,
-    flow_priority,
-    next_capped_slot,
-    plan_sms_slots,
-    slot_still_holds,
-)
+from engage.messaging.caps import (PRIORITY, Pending, flow_priority, next_capped_slot, plan_sms_slots,
+                                  slot_still_holds)
 from engage.messaging.quiet_hours import in_quiet_hours
 
 UTC = timezone.utc

@@ -53,8 +53,9 @@ def test_every_default_file_exists() -> None:
         for flow, locale in FLOWS
         for name in ("sms.txt", "email_subject.txt", "email.html", "email.txt")
     ] + [root / "replies" / locale / f"{key}.txt" for key, locale in REPLIES]
-    files += [root / "layouts" / locale / "email.html" for locale in SUPPORTED_LOCALES]
-    assert len(files) == 80 + 40 + 4
+    files += [root / "layouts" / "email.html"]
+    files += [root / "layouts" / locale / "email_footer.html" for locale in SUPPORTED_LOCALES]
+    assert len(files) == 80 + 40 + 1 + 4
     assert all(path.is_file() for path in files)
 
 
@@ -127,7 +128,7 @@ def test_romanian_uses_comma_below_diacritics() -> None:
         for flow in FLOW_KEYS
         for name in ("sms.txt", "email_subject.txt", "email.html", "email.txt")
     ] + [(root / "replies" / "ro" / f"{key}.txt").read_text(encoding="utf-8") for key in REPLY_KEYS]
-    texts.append((root / "layouts" / "ro" / "email.html").read_text(encoding="utf-8"))
+    texts.append((root / "layouts" / "ro" / "email_footer.html").read_text(encoding="utf-8"))
     joined = "".join(texts)
     assert not set("şţŞŢ") & set(joined)  # cedilla forms are a common, visible mistake
     assert {"ș", "ț", "ă", "â", "î"} <= set(joined)
