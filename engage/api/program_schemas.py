@@ -83,8 +83,9 @@ class ProgramSchema(Schema):
     qualifying_window_days = fields.Integer(validate=validate.Range(min=1, max=3650))
     max_purchase_amount = fields.Decimal(as_string=True, validate=validate.Range(min=0, max=100_000_000))
     quiet_hours = fields.Nested(QuietHoursSchema)
-    sms_daily_cap = fields.Integer(validate=validate.Range(min=0, max=100))
-    sms_weekly_cap = fields.Integer(validate=validate.Range(min=0, max=700))
+    # At least 1: a cap of 0 leaves no slot for any flow SMS (switch a flow off to send none).
+    sms_daily_cap = fields.Integer(validate=validate.Range(min=1, max=100))
+    sms_weekly_cap = fields.Integer(validate=validate.Range(min=1, max=700))
     phone_region = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
     max_sms_segments = fields.Integer(validate=validate.Range(min=1, max=10))
     donations = fields.Nested(DonationsSchema, dump_only=True)

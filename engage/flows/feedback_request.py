@@ -1,4 +1,4 @@
-"""feedback_request: 3 days after a purchase, at most one per member per 30 days."""
+"""feedback_request: 3 days after a purchase, at most one per member per `min_days_between` (30)."""
 
 from __future__ import annotations
 
@@ -58,10 +58,11 @@ def ask_for_feedback(session, event: PurchaseRecorded, now) -> None:
 @skip_reason_of("feedback_request")
 def too_soon_reason(session, message, member, now) -> str | None:
     """Why not to send: another feedback request went out too recently; else None."""
-    spacing = timedelta(days=live_flow_config(session, "feedback_request").params.min_days_between)
+    days = live_flow_config(session, "feedback_request").params.min_days_between
+    spacing = timedelta(days=days)
     sent = session.scalar(select(Message.id).where(
         Message.member_id == member.id, Message.flow == "feedback_request", Message.id != message.id,
         Message.status.in_(WENT_OUT),
         # claimed_at: one taken for sending earlier in this same batch has no sent_at yet
         (Message.sent_at >= now - spacing) | (Message.claimed_at >= now - spacing)).limit(1))
-    return "another feedback request went out in the last 30 days" if sent else None
+    return f"another feedback request went out in the last {days} days" if sent else None

@@ -130,3 +130,16 @@ def test_two_feedback_requests_in_one_batch_send_one(papp, papi, fake_provider, 
     first, second = (message(db, i) for i in ids)
     assert first.status == "sent"
     assert second.status == "skipped" and "feedback request" in second.reason
+
+
+def test_the_skipped_feedback_request_names_the_spacing_in_force(papp, papi, fake_provider, clock):
+    """The reason says the program's spacing, not the default 30 days."""
+    db = papp.extensions["engage.db"]
+    assert papi.patch("/flows/feedback_request", {"params": {"min_days_between": 10}},
+                      role="marketer").status_code == 200
+    clock.set(datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc))
+    member = papi.enrol("feedback-spacing", timezone="Europe/Amsterdam")
+    ids = [queue(db, member["id"], clock.current, flow="feedback_request", channels=("sms",),
+                 dedupe_key=f"feedback-spacing-{n}") for n in (1, 2)]
+    assert dispatcher_for(papp).run_once() == 1
+    assert message(db, ids[1]).reason == "another feedback request went out in the last 10 days"

@@ -44,3 +44,15 @@ def test_admin_edits_rewards_and_tiers(api):
     assert under_silver.status_code == 422 and under_silver.get_json()["message"] == (
         "Gold's threshold must stay above Silver's 400")
     assert [tier["name"] for tier in api.get("/tiers").get_json()["items"]] == ["Bronze", "Silver", "Gold"]
+
+
+def test_sms_caps_of_zero_are_refused_and_enrolment_still_works(api):
+    """A cap of 0 left no slot for any flow SMS: every enrolment with SMS consent was a 500."""
+    for cap in ("sms_daily_cap", "sms_weekly_cap"):
+        response = api.patch("/program", {cap: 0}, role="admin")
+        assert response.status_code == 422, response.get_json()
+        assert cap in response.get_json()["errors"]
+    assert api.patch("/program", {"sms_daily_cap": 1, "sms_weekly_cap": 1}, role="admin").status_code == 200
+    member = api.enrol("caps-1")
+    messages = api.get(f"/messages?member_id={member['id']}", role="marketer").get_json()["items"]
+    assert [m["flow"] for m in messages] == ["welcome"]
