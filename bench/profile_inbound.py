@@ -67,6 +67,11 @@ def main(requests: int = 500) -> None:
         floor = statistics.mean(timings["SELECT 1"]) * 1000
     print(f"SELECT 1 round trip: {floor:.2f} ms mean")
 
+    from engage.db import HotStatement
+
+    # The hot statements run on a kept cursor, out of SQLAlchemy's events: counted and listed here.
+    HotStatement.observers.append(lambda sql, _params: statements.append(sql))
+
     rng = random.Random(1)
     seq = iter(range(10**9))
 

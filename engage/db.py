@@ -185,6 +185,10 @@ class HotStatement:
     and 0.10 of the inbound bench's (bench/RESULTS.md). Rows are named tuples.
     """
 
+    # Called with (sql, params) before each run: SQLAlchemy's cursor events don't see these
+    # statements, so bench/profile_* listen here too.
+    observers: list = []
+
     def __init__(self, statement: TextClause):
         self.statement = statement
         self.sql: str | None = None
@@ -194,6 +198,8 @@ class HotStatement:
         cursor = _transaction_cursor(session)
         if self.sql is None:
             self.sql = str(self.statement.compile(dialect=session.get_bind().dialect))
+        for observer in self.observers:
+            observer(self.sql, params)
         cursor.execute(self.sql, params)
         if cursor.description is None:
             return []
