@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
@@ -104,8 +104,6 @@ def _record_sent(session: Session, sent: list[tuple[int, str | None, int | None]
 def settle_stale(session: Session, now: datetime, older_than_seconds: float) -> int:
     """Messages stuck in `sending` (a crash between the provider call and the commit) become
     `unknown` for a person to decide: resending could reach the member twice."""
-    from datetime import timedelta
-
     cutoff = now - timedelta(seconds=older_than_seconds)
     with transaction(session):
         ids = list(session.scalars(select(Message.id).where(Message.status == MessageStatus.SENDING,
