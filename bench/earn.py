@@ -1,5 +1,6 @@
 """Earning throughput: purchase events per second through the HTTP API (gunicorn, PostgreSQL),
 against a bare Flask endpoint doing one INSERT in the same database, same server and load settings.
+The load comes from wrk (bench.wrk), every purchase with its own Idempotency-Key.
 
 Target: the app reaches at least 0.6x the bare endpoint's requests per second.
 
@@ -13,14 +14,15 @@ import json
 import os
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
 from bench import BenchError, Row
-from bench.harness import (LoadSettings, alternate, create_table, fastest, fresh_database, gunicorn, log,
-                           run_load)
+from bench.harness import alternate, create_table, fresh_database, gunicorn, log
+from bench.wrk import LoadSettings, Request, fastest, run_load
 
 TARGET_RATIO = 0.6
 MEMBERS = 500
@@ -34,12 +36,13 @@ class PurchaseRequests:
     member_ids: tuple[int, ...]
     api_key: str
 
-    def __call__(self, rng: random.Random, seq: int):
-        member_id = rng.choice(self.member_ids)
+    def __call__(self, count: int) -> Iterator[Request]:
         body = json.dumps({"type": "purchase", "amount": AMOUNT}).encode()
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}",
-                   "Idempotency-Key": uuid.uuid4().hex}
-        return "POST", f"/api/v1/members/{member_id}/events", body, headers
+        for _ in range(count):
+            member_id = random.choice(self.member_ids)
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}",
+                       "Idempotency-Key": uuid.uuid4().hex}
+            yield "POST", f"/api/v1/members/{member_id}/events", body, headers
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,13 @@ class BareRequests:
     member_ids: tuple[int, ...]
     api_key: str
 
-    def __call__(self, rng: random.Random, seq: int):
-        member_id = rng.choice(self.member_ids)
-        body = json.dumps({"type": "purchase", "amount": AMOUNT, "member_id": member_id}).encode()
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}",
-                   "Idempotency-Key": uuid.uuid4().hex}
-        return "POST", "/bare", body, headers
+    def __call__(self, count: int) -> Iterator[Request]:
+        for _ in range(count):
+            member_id = random.choice(self.member_ids)
+            body = json.dumps({"type": "purchase", "amount": AMOUNT, "member_id": member_id}).encode()
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}",
+                       "Idempotency-Key": uuid.uuid4().hex}
+            yield "POST", "/bare", body, headers
 
 
 def create_bare_table(url: str) -> None:

@@ -1,24 +1,21 @@
 """Shared bench machinery: a fresh PostgreSQL database, gunicorn servers that are always
-stopped (also on Ctrl-C / SIGTERM), and an HTTP load generator (processes x threads, keep-alive).
+stopped (also on Ctrl-C / SIGTERM), and alternating rounds. HTTP load comes from bench.wrk.
 """
 
 from __future__ import annotations
 
 import atexit
 import http.client
-import multiprocessing
 import os
-import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -27,7 +24,7 @@ import sqlalchemy as sa
 from bench import BenchError
 
 ROOT = Path(__file__).resolve().parent.parent
-R = TypeVar("R")  # a round's result: a LoadResult, or bench.inbound's PacedResult
+R = TypeVar("R")  # a round's result: a bench.wrk LoadResult, or bench.inbound's PacedResult
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -205,161 +202,6 @@ def _wait_until_every_worker_listens(proc: subprocess.Popen, port: int, workers:
                      f"{_tail(log_path)}")
 
 
-# --- load -----------------------------------------------------------------------------------
-
-# A request maker is a picklable callable: maker(rng, seq) -> (method, path, body, headers).
-RequestMaker = Callable[[random.Random, int], tuple[str, str, bytes, dict]]
-
-
-@dataclass(frozen=True)
-class LoadSettings:
-    processes: int = 2
-    threads: int = 4
-    warmup: float = 2.0
-    duration: float = 8.0
-    max_error_rate: float = 0.01
-
-    @classmethod
-    def from_env(cls) -> "LoadSettings":
-        get = os.environ.get
-        return cls(processes=int(get("BENCH_PROCESSES", 2)), threads=int(get("BENCH_THREADS", 4)),
-                   warmup=float(get("BENCH_WARMUP", 2)), duration=float(get("BENCH_DURATION", 8)))
-
-
-@dataclass
-class LoadResult:
-    ok: int = 0
-    errors: int = 0
-    duration: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    error_samples: list[str] = field(default_factory=list)
-
-    @property
-    def rps(self) -> float:
-        return self.ok / self.duration if self.duration else 0.0
-
-    @property
-    def error_rate(self) -> float:
-        total = self.ok + self.errors
-        return self.errors / total if total else 1.0
-
-    def latency_ms(self, quantile: float) -> float:
-        if len(self.latencies) < 2:
-            return float("nan")
-        return statistics.quantiles(self.latencies, n=100)[int(quantile * 100) - 1] * 1000
-
-    def summary(self) -> str:
-        return (f"{self.rps:.0f} req/s ({self.ok} ok, {self.errors} errors in {self.duration:.0f} s; "
-                f"p50 {self.latency_ms(0.5):.1f} ms, p99 {self.latency_ms(0.99):.1f} ms)")
-
-
-def _thread_loop(port, maker, seed, start, measure_from, end, counts, lock):
-    rng = random.Random(seed)
-    ok = errors = 0
-    latencies: list[float] = []
-    samples: list[str] = []
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    seq = 0
-    while True:
-        now = time.monotonic()
-        if now < start:
-            time.sleep(start - now)
-        if now >= end:
-            break
-        method, path, body, headers = maker(rng, seq)
-        seq += 1
-        began = time.monotonic()
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            status = response.status
-            if response.will_close:
-                connection.close()
-        except (OSError, http.client.HTTPException) as error:
-            status, payload = 0, repr(error).encode()
-            connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        done = time.monotonic()
-        if measure_from <= done < end:
-            if 200 <= status < 300:
-                ok += 1
-                latencies.append(done - began)
-            else:
-                errors += 1
-                if len(samples) < 5:
-                    samples.append(f"{status} {payload[:300].decode(errors='replace')}")
-    connection.close()
-    with lock:
-        counts["ok"] += ok
-        counts["errors"] += errors
-        counts["latencies"].extend(latencies)
-        counts["samples"].extend(samples)
-
-
-def _process_main(port, maker, threads, seed, go, start_value, warmup, duration, results):
-    try:
-        go.wait()
-        start = start_value.value
-        measure_from, end = start + warmup, start + warmup + duration
-        counts = {"ok": 0, "errors": 0, "latencies": [], "samples": []}
-        lock = threading.Lock()
-        workers = [threading.Thread(target=_thread_loop, daemon=True,
-                                    args=(port, maker, seed * 1000 + i, start, measure_from, end, counts, lock))
-                   for i in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        results.put(counts)
-    except KeyboardInterrupt:
-        pass
-
-
-def run_load(port: int, maker: RequestMaker, settings: LoadSettings, *, label: str) -> LoadResult:
-    """Drive `port` with processes x threads keep-alive clients; count 2xx in the measured window.
-
-    Raises BenchError when more than settings.max_error_rate of the measured requests failed.
-    """
-    context = multiprocessing.get_context("spawn")
-    go = context.Event()
-    start_value = context.Value("d", 0.0)
-    results = context.Queue()
-    processes = [context.Process(target=_process_main, daemon=True, name=f"bench-load-{i}",
-                                 args=(port, maker, settings.threads, i + 1, go, start_value,
-                                       settings.warmup, settings.duration, results))
-                 for i in range(settings.processes)]
-    try:
-        for process in processes:
-            process.start()
-        time.sleep(0.5)  # let the children import before the clock starts (warm-up absorbs the rest)
-        # CLOCK_MONOTONIC is system-wide on Linux, so every process shares this start time.
-        start_value.value = time.monotonic() + 0.5
-        go.set()
-        log(f"{label}: {settings.processes} processes x {settings.threads} threads, "
-            f"{settings.warmup:.0f} s warm-up + {settings.duration:.0f} s measured")
-        result = LoadResult(duration=settings.duration)
-        for _ in processes:
-            counts = results.get(timeout=settings.warmup + settings.duration + 120)
-            result.ok += counts["ok"]
-            result.errors += counts["errors"]
-            result.latencies.extend(counts["latencies"])
-            result.error_samples.extend(counts["samples"])
-        for process in processes:
-            process.join(timeout=10)
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=5)
-    log(f"{label}: {result.summary()}")
-    if result.ok + result.errors == 0 or result.error_rate > settings.max_error_rate:
-        samples = "\n  ".join(result.error_samples[:5]) or "(none)"
-        raise BenchError(f"{label}: {result.errors} of {result.ok + result.errors} requests failed "
-                         f"({result.error_rate:.1%} > {settings.max_error_rate:.0%}); samples:\n  {samples}")
-    return result
-
-
 def alternate(rounds: int, label: str, baseline: Callable[[int], R], ours: Callable[[int], R], *,
               figure: Callable[[R], str] = lambda run: f"{run.rps:.0f}",
               unit: str = "req/s") -> tuple[list[R], list[R]]:
@@ -375,7 +217,3 @@ def alternate(rounds: int, label: str, baseline: Callable[[int], R], ours: Calla
     log(f"{label}: rounds (baseline / ours {unit}): " + ", ".join(
         f"{figure(b)}/{figure(o)}" for b, o in zip(baseline_runs, our_runs)))
     return baseline_runs, our_runs
-
-
-def fastest(runs: list[LoadResult]) -> LoadResult:
-    return max(runs, key=lambda run: run.rps)

@@ -7,9 +7,10 @@ The bare endpoint runs twice: storing the message with one INSERT (the baseline 
 like bench.earn's one-INSERT endpoint: a receiver that must not lose a message writes it before
 it answers) and with no database at all (an informational ratio).
 
-Targets: at least 0.5x the storing bare endpoint's requests per second (closed loop, harness load
-generator), and p99 under 50 ms at 200 req/s (open loop: request i is due at t0 + i/rate and its
-latency runs from that due time, so a stalled server is not hidden by a stalled client). When the
+Targets: at least 0.5x the storing bare endpoint's requests per second (closed loop, load from
+wrk), and p99 under 50 ms at 200 req/s (open loop: request i is due at t0 + i/rate and its
+latency runs from that due time, so a stalled server is not hidden by a stalled client; Debian's
+wrk cannot pace, and a paced Python client at 200 req/s costs little CPU). When the
 app cannot sustain that rate at all, it is also paced at half its measured capacity (informational
 rows), to tell slow requests apart from too little capacity. Both bare endpoints are paced at the
 same rate too (informational): the p99 target is absolute, so whether the storing baseline meets
@@ -30,21 +31,20 @@ pause of the machine (one run here gave p50 6.6 ms and p99 161 ms), and such a p
 whichever server happens to be running. Every round's figures are logged.
 
 Settings (environment): BENCH_INBOUND_RATE (200), BENCH_INBOUND_SECONDS (10), BENCH_INBOUND_ROUNDS
-(3), BENCH_INBOUND_PACED_ROUNDS (2), BENCH_INBOUND_POOL signed requests per load process and round
-(20000), plus the harness's BENCH_* load settings.
+(3), BENCH_INBOUND_PACED_ROUNDS (2), plus bench.wrk's BENCH_* load settings.
 """
 
 from __future__ import annotations
 
 import http.client
 import itertools
-import multiprocessing
 import os
 import random
 import statistics
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -53,8 +53,8 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from bench import BenchError, Row
-from bench.harness import (LoadSettings, alternate, create_table, fastest, fresh_database, gunicorn, log,
-                           run_load)
+from bench.harness import alternate, create_table, fresh_database, gunicorn, log
+from bench.wrk import LoadSettings, Request, fastest, run_load
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
@@ -72,7 +72,8 @@ BODIES = ("POINTS", "thanks!", "4", "HELP")
 # Closed-loop round r uses pool POOL_LOAD + r: every round sends new MessageSids. In pool
 # POOL_PACED, "process" 0 is the no-database bare run, 2 ours at half load, PACED_OURS + k ours'
 # paced round k and PACED_BARE + k the storing bare endpoint's.
-POOL_PACED, POOL_CHECK, POOL_LOAD = 2, 3, 16
+# The bare endpoints' closed-loop rounds use pools from POOL_BARE_LOAD (they store no messages).
+POOL_PACED, POOL_CHECK, POOL_LOAD, POOL_BARE_LOAD = 2, 3, 16, 48
 PACED_OURS, PACED_BARE = 16, 32
 
 
@@ -98,50 +99,24 @@ def headers(signature: str) -> dict:
     return {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
 
 
-# --- closed loop: the harness load generator ---------------------------------------------------
+# --- closed loop: wrk ---------------------------------------------------------------------------
 
-_NEXT = itertools.count()  # per load process (spawned fresh), shared by its threads
-
-
-@dataclass(frozen=True)
 class SignedRequests:
-    """Pre-signed inbound webhooks, one slice per load process (bench-load-{i}), used in order.
+    """Signed inbound webhooks of MessageSid pool `pool`: each call (one wrk thread's file of one
+    run) is a new "process" whose sequence starts at 0, so what the server stored is checked per
+    (pool, process) as an unbroken run 0..n-1 (wrk sends each file in order)."""
 
-    Should a slice run out, further requests are signed on the fly (and the log says so).
-    """
+    def __init__(self, phones: tuple[str, ...], pool: int) -> None:
+        self.phones, self.pool = phones, pool
+        self.processes: list[int] = []
 
-    phones: tuple[str, ...]
-    slices: tuple[tuple[tuple[bytes, str], ...], ...]
-    pool: int = 0
-
-    def __call__(self, rng: random.Random, seq: int):
-        process = _process_index()
-        n = next(_NEXT)
-        pool = self.slices[process]
-        if n < len(pool):
-            body, signature = pool[n]
-        else:
-            if n == len(pool):
-                log(f"inbound: load process {process} used all {n} pre-signed requests; signing on the fly")
+    def __call__(self, count: int) -> Iterator[Request]:
+        process = len(self.processes)
+        self.processes.append(process)
+        rng = random.Random(self.pool * 1000 + process)
+        for n in range(count):
             body, signature = signed(self.phones, self.pool, process, n, rng)
-        return "POST", PATH, body, headers(signature)
-
-
-def _process_index() -> int:
-    name = multiprocessing.current_process().name  # harness.run_load names them bench-load-{i}
-    try:
-        return int(name.rsplit("-", 1)[1])
-    except (IndexError, ValueError):
-        raise RuntimeError(f"inbound: load process {name!r} is not bench-load-<i>") from None
-
-
-def presign(phones: tuple[str, ...], processes: int, per_process: int, pool: int = POOL_LOAD) -> SignedRequests:
-    started = time.monotonic()
-    rng = random.Random(7 + pool)
-    slices = tuple(tuple(signed(phones, pool, p, n, rng) for n in range(per_process))
-                   for p in range(processes))
-    log(f"inbound: signed {processes} x {per_process} requests (pool {pool}) in {time.monotonic() - started:.1f} s")
-    return SignedRequests(phones, slices, pool)
+            yield "POST", PATH, body, headers(signature)
 
 
 # --- open loop: paced sends at a fixed rate ----------------------------------------------------
@@ -353,14 +328,14 @@ def run() -> list[Row]:
     settings = LoadSettings.from_env()
     rate = _setting("BENCH_INBOUND_RATE", 200)
     seconds = _setting("BENCH_INBOUND_SECONDS", 10)
-    per_process = int(_setting("BENCH_INBOUND_POOL", 20000))
     rounds = max(1, int(_setting("BENCH_INBOUND_ROUNDS", 3)))
     paced_rounds = max(1, int(_setting("BENCH_INBOUND_PACED_ROUNDS", 2)))
 
     url = fresh_database(DATABASE)
     log(f"inbound: database {url} migrated; enrolling {MEMBERS} members with phones and SMS consent")
     phones = seed(url)
-    round_requests = [presign(phones, settings.processes, per_process, POOL_LOAD + r) for r in range(rounds)]
+    ours_requests = [SignedRequests(phones, POOL_LOAD + r) for r in range(rounds)]
+    bare_requests = [SignedRequests(phones, POOL_BARE_LOAD + r) for r in range(rounds + 1)]
     paced_rng = random.Random(5)
     paced_count = int(rate * (settings.warmup + seconds))
 
@@ -376,7 +351,7 @@ def run() -> list[Row]:
 
     with gunicorn("bench.bare_app:app", env, name="bare-twilio", probe="/ready") as port:
         sanity(port, phones, label="bare TwiML")
-        bare = run_load(port, round_requests[0], settings, label="bare signed TwiML, no database")
+        bare = run_load(port, bare_requests[rounds], settings, label="bare signed TwiML, no database")
         bare_lat = paced(port, bare_paced, rate, settings.warmup, label="bare TwiML paced")
     create_bare_inbound_table(url)
 
@@ -387,9 +362,9 @@ def run() -> list[Row]:
         sanity(port, phones, label="engage inbound", seq=checks)
         stored_runs, app_runs = alternate(
             rounds, "inbound",
-            lambda r: run_load(bare_port, round_requests[r - 1], settings,
+            lambda r: run_load(bare_port, bare_requests[r - 1], settings,
                                label=f"bare signed TwiML + one INSERT, round {r}/{rounds}"),
-            lambda r: run_load(port, round_requests[r - 1], settings,
+            lambda r: run_load(port, ours_requests[r - 1], settings,
                                label=f"engage inbound SMS, round {r}/{rounds}"))
         stored_lats, our_lats = alternate(
             paced_rounds, "inbound paced",
@@ -410,7 +385,7 @@ def run() -> list[Row]:
 
     checked = next(checks)
     stored = stored_inbound(url)
-    loaded = {(POOL_LOAD + r, p): None for r in range(rounds) for p in range(settings.processes)}
+    loaded = {(requests.pool, p): None for requests in ours_requests for p in requests.processes}
     expected = {**loaded, **{(POOL_PACED, PACED_OURS + k): run.sent for k, run in enumerate(our_lats)},
                 (POOL_CHECK, 0): checked}
     if light is not None:
