@@ -53,10 +53,10 @@ def phone_forms(phone: str | None) -> set[str]:
 
 
 def redact(text: str | None, known: Iterable[str] = ()) -> str | None:
-    """`text` without the `known` values (any case) and without anything shaped like an email
-    address or an international phone number."""
+    """`text` without the `known` values (whole words, any case) and without anything shaped like
+    an email address or an international phone number."""
     if not text:
         return text
     for value in sorted({value for value in known if value and len(value) >= 3}, key=len, reverse=True):
-        text = re.sub(re.escape(value), ERASED, text, flags=re.IGNORECASE)
+        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", ERASED, text, flags=re.IGNORECASE)
     return _E164.sub(ERASED, _EMAIL.sub(ERASED, text))

@@ -45,7 +45,7 @@ def erase(session: Session, member_id: int, now: datetime) -> None:
     """Erase the member's personal data in one transaction; NotFound if unknown or already erased."""
     with transaction(session):
         member = lock(session, member_id)
-        known = addresses(member)
+        known = identifying(member)
         _keep_opt_outs(session, member, now)
         _redact_suppressions(session, member, known)
         for channel in Channel:
@@ -57,10 +57,11 @@ def erase(session: Session, member_id: int, now: datetime) -> None:
         _erase_member_row(member, now)
 
 
-def addresses(member: Member) -> list[str]:
-    """The member's email address and phone number in every format, as provider texts (bounce
-    reasons, error messages) may quote them. Our own texts (reasons) name neither."""
-    return ([member.email] if member.email else []) + sorted(phone_forms(member.phone))
+def identifying(member: Member) -> list[str]:
+    """What provider texts (bounce reasons, error messages) may quote of the member: names,
+    the shop's id, the email address and the phone number in every format."""
+    values = [member.first_name, member.last_name, member.external_id, member.email]
+    return [value for value in values if value] + sorted(phone_forms(member.phone))
 
 
 def _keep_opt_outs(session: Session, member: Member, now: datetime) -> None:

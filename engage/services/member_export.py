@@ -76,9 +76,13 @@ def member(session: Session, member_id: int) -> Member:
 
 
 def sections(session: Session, member: Member) -> Iterator[tuple[str, Iterator[list]]]:
-    """(section name, its batches of rows), section by section."""
-    for name, statement in _sections(member).items():
-        yield name, _batches(session, statement)
+    """(section name, its batches of rows), section by section. The read transaction ends with
+    the last batch, or when the reader stops early, not whenever the response is closed."""
+    try:
+        for name, statement in _sections(member).items():
+            yield name, _batches(session, statement)
+    finally:
+        session.rollback()
 
 
 def _batches(session: Session, statement: Select) -> Iterator[list]:
