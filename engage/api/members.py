@@ -92,7 +92,11 @@ class MemberItem(MethodView):
     @requires("integration")
     @blp.response(204)
     def delete(self, member_id):
-        """Erase personal data (GDPR); the anonymised ledger stays. The member is 404 afterwards."""
+        """Erase personal data (GDPR); the anonymised ledger stays.
+
+        Contact details, names, external_id, message contents and addresses, feedback texts and
+        the member's Idempotency-Keys go; an opt-out stays in force as a hashed suppression. The
+        member is 404 afterwards; its ledger, messages and export still answer."""
         erasure.erase(state.session(), member_id, state.now())
 
 
@@ -101,7 +105,12 @@ class MemberExport(MethodView):
     @requires("integration")
     @blp.response(200, MemberExportSchema)
     def get(self, member_id):
-        """Everything held about the member (GDPR access request), erased or not, as one JSON document."""
+        """Everything held about the member (GDPR access request), erased or not, as one JSON document.
+
+        Profile, consent history, suppressions, ledger, lots, events, redemptions, feedback,
+        Idempotency-Keys and every message in and out; lists oldest first and complete. The
+        integration role, as for reading and erasing members: the shop answers its customers'
+        requests, and that key can already read each part."""
         session = state.session()
         member = member_export.member(session, member_id)
         profile = {**member_json(member), "referred_by_id": member.referred_by_id, "erased_at": member.erased_at}

@@ -34,8 +34,6 @@ from engage.vocabulary import Channel
 
 BATCH = 500
 
-_MESSAGE_COLUMNS = [column for column in Message.__table__.c if column.key != "member_id"]
-
 
 def _sections(member: Member) -> dict[str, Select]:
     """Each section's rows (its first column is the id they are read in order of)."""
@@ -61,7 +59,7 @@ def _sections(member: Member) -> dict[str, Select]:
         "idempotency_records": select(IdempotencyRecord.id, IdempotencyRecord.scope, IdempotencyRecord.key,
                                       IdempotencyRecord.status_code, IdempotencyRecord.response,
                                       IdempotencyRecord.created_at).where(IdempotencyRecord.member_id == of),
-        "messages": select(*_MESSAGE_COLUMNS).where(Message.member_id == of),
+        "messages": select(*Message.__table__.c).where(Message.member_id == of),
     }
 
 
