@@ -105,11 +105,13 @@ def live_a_life(papp, papi, pdb, phone, clock, signer, fake_provider) -> dict:
     assert [m.status for m in emails] == ["sent", "sent"] and all(m.provider_id for m in emails)
     events = [{"email": EMAIL.lower(), "event": "delivered", "sg_event_id": "sg-1",
                "engage_message_id": str(emails[0].id)},
-              {"email": EMAIL.lower(), "event": "bounce", "sg_event_id": "sg-2", "engage_message_id": str(emails[1].id),
+              {"email": EMAIL.lower(), "event": "bounce", "sg_event_id": "sg-2",
+               "engage_message_id": str(emails[1].id),
                "reason": f"550 5.1.1 <{EMAIL.lower()}>: Recipient address rejected: {FIRST} unknown"}]
     assert signer.post(papp.test_client(), events).status_code == 200
 
-    redeemed = papi.post(f"/members/{mid}/redemptions", {"reward_id": 1}, headers={"Idempotency-Key": f"redeem-{EXTERNAL_ID}"})
+    redeemed = papi.post(f"/members/{mid}/redemptions", {"reward_id": 1},
+                         headers={"Idempotency-Key": f"redeem-{EXTERNAL_ID}"})
     assert redeemed.status_code == 201, redeemed.get_json()
     assert "unsubscribed" in phone.text("STOP")
     return {"member": mid, "friend": friend["id"]}
@@ -129,13 +131,14 @@ def test_the_export_holds_every_kind_of_data_about_the_member(papi, life):
     export = response.get_json()
     assert set(export) == {"exported_at", "member", *SECTION_SCHEMAS}
     profile = export["member"]
-    assert (profile["external_id"], profile["first_name"], profile["last_name"], profile["email"], profile["phone"]) == (
-        EXTERNAL_ID, FIRST, LAST, EMAIL, PHONE)
+    fields = ("external_id", "first_name", "last_name", "email", "phone")
+    assert [profile[name] for name in fields] == [EXTERNAL_ID, FIRST, LAST, EMAIL, PHONE]
     assert profile["consent"] == {"sms": True, "email": True} and profile["opted_out"]["sms"] is True
     assert profile["erased_at"] is None and profile["points"] == sum(e["points"] for e in export["ledger"])
 
     changes = {(e["channel"], e["change"], e["source"].split(":")[0]) for e in export["consent_events"]}
-    assert {("email", "consent_withdrawn", "api"), ("email", "consent_given", "api"), ("sms", "opt_out", "sms")} <= changes
+    assert {("email", "consent_withdrawn", "api"), ("email", "consent_given", "api"),
+            ("sms", "opt_out", "sms")} <= changes
     assert [s["channel"] for s in export["suppressions"]] == ["email"]
     assert {e["reason"].split(" ")[0] for e in export["ledger"]} >= {"signup", "purchase", "reply", "feedback",
                                                                        "EUR"}  # EUR 10 off: the redemption
@@ -312,7 +315,8 @@ def test_the_migration_hashes_suppressions_and_finds_the_members_of_idempotency_
     with db.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO suppressions (channel, address, reason, created_at) VALUES "
-            "('email', 'Bounced@Example.com', 'sendgrid bounce: 550 <bounced@example.com> unknown', CURRENT_TIMESTAMP)"))
+            "('email', 'Bounced@Example.com', 'sendgrid bounce: 550 <bounced@example.com> unknown', "
+            "CURRENT_TIMESTAMP)"))
     migrate.upgrade(db.engine)
     with db.session() as session:
         [row] = session.scalars(select(Suppression)).all()
