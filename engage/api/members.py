@@ -1,14 +1,16 @@
-"""Members: enrol, read, change, erase; their ledger."""
+"""Members: enrol, read, change, erase, export; their ledger."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Response, jsonify, stream_with_context
 from flask.views import MethodView
 from sqlalchemy import select
 
 from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
+from engage.api.export_schemas import SECTION_SCHEMAS, ExportedMemberSchema, MemberExportSchema
+from engage.api.json_stream import json_object
 from engage.api.parser import Blueprint
 from engage.api.schemas import (
     LedgerPageSchema,
@@ -20,7 +22,7 @@ from engage.api.schemas import (
     PageQuery,
 )
 from engage.models import LedgerEntry, Member
-from engage.services import members
+from engage.services import erasure, member_export, members
 from engage.store import members as member_reads
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Loyalty members")
@@ -90,8 +92,33 @@ class MemberItem(MethodView):
     @requires("integration")
     @blp.response(204)
     def delete(self, member_id):
-        """Erase personal data (GDPR); the anonymised ledger stays."""
-        members.erase(state.session(), member_id, state.now())
+        """Erase personal data (GDPR); the anonymised ledger stays.
+
+        Contact details, names, external_id, message contents and addresses, feedback texts and
+        the member's Idempotency-Keys go; an opt-out stays in force as a hashed suppression. The
+        member is 404 afterwards; its ledger, messages and export still answer."""
+        erasure.erase(state.session(), member_id, state.now())
+
+
+@blp.route("/<int:member_id>/export")
+class MemberExport(MethodView):
+    @requires("integration")
+    @blp.response(200, MemberExportSchema)
+    def get(self, member_id):
+        """Everything held about the member (GDPR access request), erased or not, as one JSON document.
+
+        Profile, consent history, suppressions, ledger, lots, events, redemptions, feedback,
+        Idempotency-Keys and every message in and out; lists oldest first and complete. The
+        integration role, as for reading and erasing members: the shop answers its customers'
+        requests, and that key can already read each part."""
+        session = state.session()
+        member = member_export.member(session, member_id)
+        profile = {**member_json(member), "referred_by_id": member.referred_by_id, "erased_at": member.erased_at}
+        head = {"exported_at": MemberExportSchema().dump({"exported_at": state.now()})["exported_at"],
+                "member": ExportedMemberSchema().dump(profile)}
+        lists = ((name, SECTION_SCHEMAS[name], batches) for name, batches in member_export.sections(session, member))
+        return Response(stream_with_context(json_object(head, lists)), mimetype="application/json", headers={
+            "Content-Disposition": f'attachment; filename="member-{member_id}-export.json"'})
 
 
 @blp.route("/<int:member_id>/ledger")
@@ -100,9 +127,9 @@ class MemberLedger(MethodView):
     @blp.arguments(PageQuery(), location="query")
     @blp.response(200, LedgerPageSchema)
     def get(self, query, member_id):
-        """The member's ledger entries, newest first."""
+        """The member's ledger entries, newest first (an erased member's too: it stays, anonymised)."""
         session = state.session()
-        member_reads.get(session, member_id)
+        member_reads.known(session, member_id)
         stmt = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
         rows, cursor = pagination.page(session, stmt, LedgerEntry.id, query["limit"], query.get("cursor"))
         return {"items": rows, "next": cursor}

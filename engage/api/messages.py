@@ -86,9 +86,11 @@ class MemberMessages(MethodView):
     @blp.arguments(MessageQuery(), location="query")
     @blp.response(200, MessagePageSchema)
     def get(self, query, member_id):
-        """One member's conversation: outbound and inbound messages in one thread, newest first."""
+        """One member's conversation: outbound and inbound messages in one thread, newest first.
+
+        An erased member's thread still answers, with statuses and no contents."""
         session = state.session()
-        members.get(session, member_id)
+        members.known(session, member_id)
         query = {**query, "member_id": member_id}
         rows, cursor = pagination.page(session, _filtered(query), Message.id, query["limit"], query.get("cursor"))
         return {"items": rows, "next": cursor}

@@ -104,6 +104,9 @@ class IdempotencyRecord(Base):
     __table_args__ = (UniqueConstraint("scope", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Whose request it was, so erasure can drop the member's keys (a shop may build them from
+    # personal data). No foreign key: the record only answers replays.
+    member_id: Mapped[int | None] = mapped_column(index=True)
     scope: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))

@@ -56,13 +56,16 @@ class ConsentEvent(Base):
 
 
 class Suppression(Base):
-    """An address or number that must never be sent to (bounce, spam report, invalid, 21610)."""
+    """An address or number that must never be sent to (bounce, spam report, invalid, 21610).
+
+    Keyed by a hash of the address (engage.messaging.personal_data.address_key), never the address
+    itself, so the list keeps refusing an erased member's number without holding it."""
 
     __tablename__ = "suppressions"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
+    __table_args__ = (UniqueConstraint("channel", "address_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(String(5))
-    address: Mapped[str] = mapped_column(String(254))
+    address_hash: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

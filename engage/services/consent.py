@@ -10,12 +10,15 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from engage.db import InsertIgnoring
+from engage.messaging.personal_data import address_key, redact
 from engage.models import ConsentEvent, Member, Suppression
 from engage.store.contacts import INVALID
 from engage.vocabulary import Channel
 
-_SUPPRESS = InsertIgnoring(Suppression.__table__, ["channel", "address"])
-_OPTED_OUT = "recipient opted out"  # in a suppression's reason: lifted by the member's START
+_SUPPRESS = InsertIgnoring(Suppression.__table__, ["channel", "address_hash"])
+# In a suppression's reason: an opt-out, lifted by the member's START (SMS) or by the shop giving
+# email consent again; other suppressions (bounces, invalid, spam reports) stay.
+OPTED_OUT = "recipient opted out"
 
 
 def _record(session: Session, member_id: int, channel: str, change: str, source: str, now: datetime) -> None:
@@ -44,10 +47,19 @@ def opt_out(session: Session, member_id: int, channel: str, source: str, now: da
 def lift_email_opt_out(session: Session, member: Member, source: str, now: datetime) -> None:
     """The shop has the member's email consent again. An email STOP or unsubscribe link can't be
     undone by email (a sender can be forged); SMS opt-outs are lifted only by the member's START,
-    which the carrier also waits for."""
+    which the carrier also waits for. Also lifts the opt-out an erased member with this address
+    left behind (services.erasure)."""
     if member.email_opted_out:
         member.email_opted_out = False
         _record(session, member.id, Channel.EMAIL, "opt_in", source, now)
+    _lift_suppression(session, Channel.EMAIL, member.email)
+
+
+def _lift_suppression(session: Session, channel: str, address: str | None) -> None:
+    if address:
+        session.execute(delete(Suppression).where(
+            Suppression.channel == channel, Suppression.address_hash == address_key(channel, address),
+            Suppression.reason.like(f"%{OPTED_OUT}%")))
 
 
 def opt_in_sms(session: Session, member_id: int, source: str, now: datetime) -> None:
@@ -61,18 +73,16 @@ def opt_in_sms(session: Session, member_id: int, source: str, now: datetime) -> 
     if session.execute(update(Member).where(Member.id == member_id, Member.sms_consent.is_(False))
                        .values(sms_consent=True)).rowcount:
         _record(session, member_id, Channel.SMS, "consent_given", source, now)
-    if member.phone:  # Twilio unblocks the number on START; so do we
-        session.execute(delete(Suppression).where(
-            Suppression.channel == Channel.SMS, Suppression.address == member.phone,
-            Suppression.reason.like(f"%{_OPTED_OUT}%")))
+    _lift_suppression(session, Channel.SMS, member.phone)  # Twilio unblocks the number on START; so do we
 
 
 def suppress(session: Session, channel: str, address: str | None, reason: str, now: datetime) -> None:
-    """Never send to this address again (first reason wins)."""
+    """Never send to this address again (first reason wins). Only a hash of the address is kept,
+    and the reason (a provider's bounce text may quote the address) is kept without it."""
     if not address:
         return
-    address = address.lower() if channel == Channel.EMAIL else address
-    _SUPPRESS.run(session, {"channel": channel, "address": address, "reason": reason[:200], "created_at": now})
+    _SUPPRESS.run(session, {"channel": channel, "address_hash": address_key(channel, address),
+                            "reason": redact(reason, [address])[:200], "created_at": now})
 
 
 def recipient_opted_out(session: Session, member_id: int | None, number: str | None, source: str,
@@ -80,7 +90,7 @@ def recipient_opted_out(session: Session, member_id: int | None, number: str | N
     """The provider says the number sent STOP to the carrier (Twilio 21610): opt out, suppress."""
     if member_id:
         opt_out(session, member_id, Channel.SMS, source, now)
-    suppress(session, Channel.SMS, number, f"{cause}: {_OPTED_OUT}", now)
+    suppress(session, Channel.SMS, number, f"{cause}: {OPTED_OUT}", now)
 
 
 def address_invalid(session: Session, channel: str, address: str | None, cause: str, now: datetime) -> None:

@@ -30,6 +30,7 @@ from engage.loyalty.earning import once_only_source
 from engage.loyalty.lots import OpenLot
 from engage.loyalty.replies import REPLY_SOURCE_PREFIX, reply_source
 from engage.messaging import ContactState
+from engage.messaging.personal_data import address_key
 from engage.models import Member, Message
 from engage.services.delivery import first_time
 from engage.services.feedback import NEWEST_REQUEST_SQL
@@ -106,8 +107,8 @@ _FACTS_COLUMNS = f"""
      WHERE member_id = :member_id AND source LIKE '{REPLY_SOURCE_PREFIX}%' AND created_at >= :day_start)
         AS replies_today,
     totals.balance, totals.qualifying,
-    (SELECT reason FROM suppressions WHERE channel = 'sms' AND address = :phone) AS sms_suppression,
-    (SELECT reason FROM suppressions WHERE channel = 'email' AND address = :email) AS email_suppression"""
+    (SELECT reason FROM suppressions WHERE channel = 'sms' AND address_hash = :phone_key) AS sms_suppression,
+    (SELECT reason FROM suppressions WHERE channel = 'email' AND address_hash = :email_key) AS email_suppression"""
 
 # --- PostgreSQL: one statement a step ---------------------------------------------------------
 
@@ -196,8 +197,9 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
     message = {"member_id": contact.id, "channel": channel, "from_address": from_address,
                "to_address": to_address, "subject": subject, "body": body, "provider_id": provider_id,
                "now": now}
-    params = {"member_id": contact.id, "channel": channel, "phone": contact.phone or "",
-              "email": (contact.email or "").lower(), "feedback_since": window.feedback_since,
+    phone, email = contact.phone or "", (contact.email or "").lower()
+    params = {"member_id": contact.id, "channel": channel, "phone_key": address_key("sms", phone),
+              "email_key": address_key("email", email), "feedback_since": window.feedback_since,
               "reply_since": window.reply_since, "day_start": window.day_start,
               "qualifying_since": window.qualifying_since, "want_lots": want_lots}
     if fast_paths(session):
@@ -211,8 +213,8 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
             updated_at=now)).inserted_primary_key[0]
         row = session.connection().execute(_FACTS, params).one()
         open_lots = None
-    suppressed = {key: reason for key, reason in ((("sms", params["phone"]), row.sms_suppression),
-                                                  (("email", params["email"]), row.email_suppression)) if reason}
+    suppressed = {key: reason for key, reason in ((("sms", phone), row.sms_suppression),
+                                                  (("email", email), row.email_suppression)) if reason}
     return Facts(message_id=message_id, feedback_request_id=row.feedback_request_id, replied_to=row.replied_to,
                  reply_rewarded=bool(row.reply_rewarded), replies_today=int(row.replies_today),
                  balance=int(row.balance), qualifying=None if row.qualifying is None else int(row.qualifying),

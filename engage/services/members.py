@@ -1,10 +1,10 @@
-"""Enrolling, reading, changing and erasing members."""
+"""Enrolling and changing members (erasing them: engage.services.erasure)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engage import flows
@@ -12,13 +12,13 @@ from engage.errors import Conflict, Unprocessable
 from engage.events import MemberEnrolled
 from engage.loyalty import codes
 from engage.messaging.phones import InvalidPhoneNumber, normalize_phone
-from engage.models import Feedback, Member, Message
+from engage.models import Member
 from engage.services import consent
 from engage.services.earning import award
 from engage.store import transaction
 from engage.store.members import lock
 from engage.store.program import ProgramView, load
-from engage.vocabulary import PENDING, Channel, MessageStatus
+from engage.vocabulary import Channel
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "locale", "timezone")
 
@@ -89,20 +89,3 @@ def update_member(session: Session, member_id: int, data: dict, now: datetime) -
                 consent.lift_email_opt_out(session, member, "api:update", now)
         return member
 
-
-def erase(session: Session, member_id: int, now: datetime) -> None:
-    """GDPR erasure: drop personal data and message contents; keep the anonymised ledger."""
-    with transaction(session):
-        member = lock(session, member_id)
-        member.external_id = None
-        member.first_name, member.last_name = "", None
-        member.email = member.phone = member.locale = member.timezone = None
-        member.sms_consent = member.email_consent = False
-        member.erased_at = now
-        session.execute(update(Message).where(Message.member_id == member.id).values(
-            to_address=None, from_address=None, subject=None, body="", html=None, data={}))
-        # What the member wrote as feedback is theirs too; the rating alone stays for statistics.
-        session.execute(update(Feedback).where(Feedback.member_id == member.id).values(text=None))
-        session.execute(update(Message).where(
-            Message.member_id == member.id, Message.status.in_(PENDING)
-        ).values(status=MessageStatus.SKIPPED, reason="member erased", updated_at=now))

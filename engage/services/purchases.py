@@ -60,8 +60,8 @@ _PURCHASE = HotStatement(text(f"""
     ), new_event AS (
         SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id FROM priced
     ), answer AS (
-        INSERT INTO idempotency_records (scope, key, fingerprint, status_code, response, created_at)
-        SELECT 'events', CAST(:key AS VARCHAR), :fingerprint, 201,
+        INSERT INTO idempotency_records (scope, key, member_id, fingerprint, status_code, response, created_at)
+        SELECT 'events', CAST(:key AS VARCHAR), :member_id, :fingerprint, 201,
                json_build_object('id', new_event.id, 'points_awarded', priced.points,
                                  'points', priced.points_balance + priced.points, 'tier', priced.tier_name),
                :now

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from engage.messaging import ContactState
+from engage.messaging.personal_data import address_key
 from engage.models import Member, Suppression
 from engage.vocabulary import Channel
 
@@ -61,12 +62,12 @@ INVALID = "invalid"  # suppression reasons starting with this mean "bad address"
 
 def suppressions(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """{(channel, address): reason} for the given channel/address pairs."""
-    pairs = [p for p in pairs if p[1]]
-    if not pairs:
+    keyed = {(channel, address_key(channel, address)): (channel, address) for channel, address in pairs if address}
+    if not keyed:
         return {}
-    rows = session.execute(select(Suppression.channel, Suppression.address, Suppression.reason)
-                           .where(tuple_(Suppression.channel, Suppression.address).in_(pairs)))
-    return {(channel, address): reason for channel, address, reason in rows}
+    rows = session.execute(select(Suppression.channel, Suppression.address_hash, Suppression.reason)
+                           .where(tuple_(Suppression.channel, Suppression.address_hash).in_(list(keyed))))
+    return {keyed[(channel, key)]: reason for channel, key, reason in rows}
 
 
 def member_pairs(member: Member) -> list[tuple[str, str]]:

@@ -30,8 +30,8 @@ def claim(session: Session, scope: str, key: str | None, member_id: int, body: d
     if key is None:
         return None
     wanted = fingerprint(scope, member_id, body)
-    values = dict(scope=scope, key=key, fingerprint=wanted, status_code=PENDING, response={},
-                  created_at=now)
+    values = dict(scope=scope, key=key, member_id=member_id, fingerprint=wanted, status_code=PENDING,
+                  response={}, created_at=now)
     if _CLAIM.run(session, values) is not None:
         return None
     record = stored(session, scope, key)

@@ -21,6 +21,15 @@ def get(session: Session, member_id: int) -> Member:
     return member
 
 
+def known(session: Session, member_id: int) -> Member:
+    """The member, erased or not: what stays of an erased member (ledger, message statuses) can
+    still be read."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"member {member_id} not found")
+    return member
+
+
 def by_external_id(session: Session, external_id: str) -> Member:
     member = session.scalar(select(Member).where(Member.external_id == external_id))
     if member is None or member.erased_at is not None:

@@ -17,7 +17,7 @@ from engage.models import Member, Message, Suppression
 
 NOW = datetime(2026, 12, 4, 9, 30, tzinfo=timezone.utc)
 INSERT_MESSAGE = InsertIgnoring(Message.__table__, ["dedupe_key"])
-INSERT_SUPPRESSION = InsertIgnoring(Suppression.__table__, ["channel", "address"])
+INSERT_SUPPRESSION = InsertIgnoring(Suppression.__table__, ["channel", "address_hash"])
 
 
 def _message_values(member_id: int, key: str, **extra) -> dict:
@@ -73,7 +73,7 @@ def test_times_are_stored_in_utc_and_naive_ones_refused(api, db):
 
 
 def test_a_composite_conflict_target(db):
-    values = {"channel": "email", "address": "a@example.com", "reason": "bounce", "created_at": NOW}
+    values = {"channel": "email", "address_hash": "a" * 64, "reason": "bounce", "created_at": NOW}
     with db.session() as session, session.begin():
         assert INSERT_SUPPRESSION.run(session, values) is not None
         assert INSERT_SUPPRESSION.run(session, {**values, "reason": "spam"}) is None

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from engage.jobs import dispatcher_for
+from engage.messaging.personal_data import address_key
 from engage.models import Member, Suppression
 from tests.support.messaging import TWILIO_FROM, message, queue
 
@@ -94,7 +95,7 @@ def test_21211_marks_the_number_invalid(papp, papi, pdb, fake_provider, clock):
     assert (stored.status, stored.error_code) == ("failed", "21211"), stored.error
     assert fake_provider.request_count("sms") == 1
     with pdb.session() as session:
-        assert session.query(Suppression).filter_by(channel="sms", address="+31612345678").one().reason.startswith("invalid")
+        assert session.query(Suppression).filter_by(channel="sms", address_hash=address_key("sms", "+31612345678")).one().reason.startswith("invalid")
     second = queue(pdb, member["id"], clock.current, flow="expiry_warning")
     drain(papp)
     assert message(pdb, second).channel == "email" and message(pdb, second).status == "sent"
