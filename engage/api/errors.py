@@ -72,7 +72,9 @@ def register_error_handlers(app: Flask) -> None:
 def database_unavailable(error: Exception, reason: str):
     """503 with Retry-After for any route while the database is unreachable or restarting (the
     providers retry webhooks on 5xx too); one warning line, no traceback: there is no bug to see."""
-    log.warning("%s %s answered 503: database unavailable: %s", request.method, request.path, reason)
+    # The route, not the path: an unsubscribe link's token is as good as the member's consent.
+    route = request.url_rule.rule if request.url_rule is not None else request.path
+    log.warning("%s %s answered 503: database unavailable: %s", request.method, route, reason)
     state.drop_connections(forget_pool=unseen_by_pool(error))
     response = jsonify({"message": "the database is unavailable (restarting or unreachable); "
                                    f"try again in {RETRY_AFTER_SECONDS} seconds"})

@@ -34,7 +34,9 @@ def readyz():
     """Ready for traffic: database reachable, schema at head, a scheduler leader known."""
     results = readiness.checks(current_app.extensions["engage.db"])
     ready = all(check["ok"] for check in results.values())
-    response = jsonify({"status": "ready" if ready else "not ready", "checks": results})
+    failing = "; ".join(f"{name}: {check['detail']}" for name, check in results.items() if not check["ok"])
+    response = jsonify({"status": "ready" if ready else "not ready", "checks": results,
+                        "message": f"not ready: {failing}" if failing else "ready"})
     if not ready:
         response.status_code = 503
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
