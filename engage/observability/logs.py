@@ -33,7 +33,7 @@ QUIET_LOGGERS = ("twilio", "twilio.http_client", "urllib3", "sendgrid", "python_
 FORMATS = ("json", "text")
 
 # An E.164 number, also URL-encoded (%2B, as in a logged form body). The last four digits go.
-_PHONE = re.compile(r"(\+|%2B)(\d{2,11})(\d{4})(?!\d)", re.IGNORECASE)
+_PHONE = re.compile(r"(\+|%2B)(\d{2,11})(\d{4})(?![\d*])", re.IGNORECASE)  # not masked twice
 _EMAIL = re.compile(r"(?<![\w.%+-])([\w%+-])[\w.%+-]*?(@|%40)([\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})")
 
 

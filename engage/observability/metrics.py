@@ -37,7 +37,7 @@ PROVIDER_ERRORS = Counter(
     "engage_provider_errors", "Provider calls that did not hand a message over, by code and kind",
     ["channel", "code", "kind"])
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes
 
 
 def multiprocess() -> bool:

@@ -47,8 +47,7 @@ def readyz():
 def prometheus_metrics():
     """Prometheus text exposition: this app's processes and the database's counts."""
     return Response(metrics.exposition(current_app.extensions["engage.metrics_registry"]),
-                    mimetype=metrics.CONTENT_TYPE.split(";")[0],
-                    headers={"Content-Type": metrics.CONTENT_TYPE})
+                    content_type=metrics.CONTENT_TYPE)
 
 
 def _start_request() -> None:
@@ -90,7 +89,9 @@ def _end_request(_error=None) -> None:
 def init_app(app: Flask) -> None:
     """Register the endpoints, the request id and request metrics on `app`."""
     registry = CollectorRegistry()
-    registry.register(DatabaseCollector(app.extensions["engage.db"], app.extensions["engage.clock"]))
+    collector = app.extensions["engage.metrics_collector"] = DatabaseCollector(
+        app.extensions["engage.db"], app.extensions["engage.clock"])
+    registry.register(collector)
     app.extensions["engage.metrics_registry"] = registry
     app.register_blueprint(blp)
     app.before_request(_start_request)
