@@ -11,4 +11,4 @@ try:
 except ConfigError as error:
     sys.exit(f"engage: configuration error: {error}")
 settings = app.extensions["engage.config"]
-configure_logging(settings.log_level, settings.log_format or "json")  # JSON lines unless told text
+configure_logging(settings.log_level or "INFO", settings.log_format or "json")  # JSON unless told text

@@ -133,7 +133,7 @@ class Config:
     dispatcher_threads: int = 2
     flows_interval_seconds: float = 10.0
     log_format: str | None = None  # json | text; None: the entry point's default
-    log_level: str = "INFO"
+    log_level: str | None = None  # None: the entry point's default
     metrics_port: int | None = None  # engage worker's own /metrics
     testing: bool = False
     # Differential tests only: the plain steps on PostgreSQL too (engage.db.PLAIN_PATHS).
@@ -188,7 +188,7 @@ class Config:
             ),
             log_format=_choice("ENGAGE_LOG_FORMAT", get("ENGAGE_LOG_FORMAT"), ("json", "text")),
             log_level=_choice("ENGAGE_LOG_LEVEL", get("ENGAGE_LOG_LEVEL"),
-                              ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True) or "INFO",
+                              ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
             metrics_port=(_whole("ENGAGE_METRICS_PORT", get("ENGAGE_METRICS_PORT"), 0, minimum=1, maximum=65535)
                           or None),
         )

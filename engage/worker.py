@@ -24,9 +24,9 @@ DISPATCHER_STOP_SECONDS = 30.0  # a provider call in flight has its own, shorter
 
 
 def configure_logging(app: Flask, default_format: str = "json") -> None:
-    """ENGAGE_LOG_LEVEL and ENGAGE_LOG_FORMAT, else `default_format` (engage.observability.logs)."""
+    """ENGAGE_LOG_LEVEL (INFO) and ENGAGE_LOG_FORMAT, else `default_format`."""
     config = app.extensions["engage.config"]
-    logs.configure_logging(config.log_level, config.log_format or default_format)
+    logs.configure_logging(config.log_level or "INFO", config.log_format or default_format)
 
 
 class Background:
