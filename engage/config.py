@@ -189,8 +189,8 @@ class Config:
             log_format=_choice("ENGAGE_LOG_FORMAT", get("ENGAGE_LOG_FORMAT"), ("json", "text")),
             log_level=_choice("ENGAGE_LOG_LEVEL", get("ENGAGE_LOG_LEVEL"),
                               ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
-            metrics_port=(_whole("ENGAGE_METRICS_PORT", get("ENGAGE_METRICS_PORT"), 0, minimum=1, maximum=65535)
-                          or None),
+            metrics_port=(None if get("ENGAGE_METRICS_PORT") is None else  # 0: any free port
+                          _whole("ENGAGE_METRICS_PORT", get("ENGAGE_METRICS_PORT"), 0, minimum=0, maximum=65535)),
         )
 
     def replace(self, **changes) -> "Config":

@@ -70,9 +70,8 @@ def run(app: Flask) -> None:
     """Run until SIGINT/SIGTERM."""
     configure_logging(app)
     port = app.extensions["engage.config"].metrics_port
-    if port:
-        metrics.serve(port)
-        log.info("metrics on :%d/metrics", port)
+    if port is not None:
+        log.info("metrics on port %d at /metrics", metrics.serve(port))
     stop = threading.Event()
     stop_on_signals(stop)
     background = Background(app)

@@ -58,10 +58,11 @@ def exposition(*registries: CollectorRegistry) -> bytes:
     return b"".join(generate_latest(registry) for registry in (process_registry(), *registries))
 
 
-def serve(port: int) -> None:
-    """Serve this process's metrics on `port` (engage worker: its provider calls are counted
-    there, not in the web's processes)."""
-    start_http_server(port, registry=process_registry())
+def serve(port: int) -> int:
+    """Serve this process's metrics on `port` (0: any free one); returns the port. For engage
+    worker: its provider calls are counted there, not in the web's processes."""
+    server, _thread = start_http_server(port, registry=process_registry())
+    return server.server_address[1]
 
 
 def webhook_outcome(status: int) -> str:

@@ -298,3 +298,4 @@ def test_logging_and_metrics_settings():
     assert "ENGAGE_LOG_FORMAT must be one of json, text" in error_for(ENGAGE_LOG_FORMAT="xml")
     assert "ENGAGE_LOG_LEVEL" in error_for(ENGAGE_LOG_LEVEL="loud")
     assert "ENGAGE_METRICS_PORT" in error_for(ENGAGE_METRICS_PORT="70000")
+    assert load(ENGAGE_METRICS_PORT="0").metrics_port == 0  # any free port
