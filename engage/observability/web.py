@@ -4,11 +4,11 @@ and on every log line) and its count and duration in the metrics."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Request, Response, current_app, g, jsonify, request
 from prometheus_client import CollectorRegistry
 
 from engage.observability import logs, metrics, readiness
@@ -52,34 +52,49 @@ def prometheus_metrics():
 
 def _start_request() -> None:
     given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-    g.request_token = logs.request_id.set(g.request_id)
-    g.request_started = time.perf_counter()
+    request_id = given if given and _REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
+    g.observed = (request_id, logs.request_id.set(request_id), time.perf_counter())
 
 
 def _finish_request(response: Response) -> Response:
-    request_id = g.get("request_id")
-    if request_id is not None:
-        response.headers["X-Request-ID"] = request_id
-    if request.path not in _QUIET_PATHS:
-        _count(response.status_code)
+    observed = g.get("observed")
+    if observed is None:  # a request that failed before our first hook ran
+        return response
+    response.headers["X-Request-ID"] = observed[0]
+    current = request._get_current_object()  # one proxy look-up, not five (every API call)
+    if current.path not in _QUIET_PATHS:
+        _count(current, response.status_code, time.perf_counter() - observed[2])
     return response
 
 
-def _count(status: int) -> None:
-    route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-    metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
-    if (started := g.get("request_started")) is not None:
-        metrics.HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
-    if request.path.startswith(_WEBHOOK_PREFIXES):
-        metrics.WEBHOOKS.labels(route, metrics.webhook_outcome(status)).inc()
+def _count(current: Request, status: int, seconds: float) -> None:
+    """Labelled children are looked up once per label set, not per request."""
+    route = current.url_rule.rule if current.url_rule is not None else "(unmatched)"
+    key = (current.method, route, status)
+    counted = _children.get(key)
+    if counted is None:
+        counted = _children[key] = _children_for(current.method, route, status)
+    for child in counted[:-1]:
+        child.inc()
+    counted[-1].observe(seconds)
+
+
+def _children_for(method: str, route: str, status: int) -> tuple:
+    children = [metrics.HTTP_REQUESTS.labels(method, route, str(status))]
+    if route.startswith(_WEBHOOK_PREFIXES):
+        children.append(metrics.WEBHOOKS.labels(route, metrics.webhook_outcome(status)))
     if status == 503:
-        metrics.DATABASE_UNAVAILABLE.inc()
+        children.append(metrics.DATABASE_UNAVAILABLE)
+    return (*children, metrics.HTTP_SECONDS.labels(route))
+
+
+_children: dict[tuple, tuple] = {}
 
 
 def _end_request(_error=None) -> None:
-    token = g.pop("request_token", None)
-    if token is not None:
+    observed = g.pop("observed", None)
+    if observed is not None:
+        token = observed[1]
         try:
             logs.request_id.reset(token)
         except ValueError:  # torn down in another context than it was set in
