@@ -35,7 +35,7 @@ def delta(after: dict, before: dict, name: str, **labels) -> float:
 
 @pytest.fixture
 def client(papp):
-    papp.extensions["engage.metrics_collector"].ttl = 0  # every scrape reads the database
+    papp.extensions["engage.metrics_collector"].fresh()  # every scrape reads the database
     return papp.test_client()
 
 
@@ -67,6 +67,8 @@ def test_metrics_after_sends(papp, papi, pdb, client, clock, fake_provider):
     assert after[("engage_outbox_due_messages", ())] == 1  # the retry is due now (base 60 s)...
     assert 0 < after[("engage_outbox_oldest_due_age_seconds", ())] <= 120  # ...and waited since
     assert after[("engage_messages_unknown", ())] == 0
+    assert after[("engage_outbox_messages", (("channel", "email"), ("status", "queued")))] == 1  # the late one
+    assert after[("engage_outbox_messages", (("channel", "sms"), ("status", "queued")))] == 1
     assert after[("engage_database_up", ())] == 1
     assert after[("engage_points_earned_total", ())] == 100
 
