@@ -126,7 +126,7 @@ def lock_for(database: Database) -> Lock:
     path = database.engine.url.database
     if not path or path == ":memory:":
         return SoleProcess()
-    return FileLock(Path(path).with_name(Path(path).name + ".scheduler-lock"))
+    return FileLock(_lock_file(path))
 
 
 def holder(database: Database) -> str | None:
@@ -140,8 +140,11 @@ def holder(database: Database) -> str | None:
     path = database.engine.url.database
     if not path or path == ":memory:":
         return "this process"
-    return "a process on this machine" if _flock_held(Path(path).with_name(Path(path).name + ".scheduler-lock")) \
-        else None
+    return "a process on this machine" if _flock_held(_lock_file(path)) else None
+
+
+def _lock_file(database_path: str) -> Path:
+    return Path(database_path).with_name(Path(database_path).name + ".scheduler-lock")
 
 
 # A bigint advisory key shows in pg_locks as its two halves (classid, objid) with objsubid 1.

@@ -139,7 +139,8 @@ class DatabaseCollector:
 
 def queue_families(queue: Queue) -> Iterator:
     unsettled = GaugeMetricFamily("engage_outbox_messages", "Messages not settled yet (scheduled, "
-                                  "queued, sending, unknown) by channel and status", labels=["channel", "status"])
+                                  "queued, sending, unknown) by channel and status",
+                                  labels=["channel", "status"])
     for channel, status, count in queue.unsettled:
         unsettled.add_metric([channel, status], count)
     yield unsettled

@@ -114,7 +114,8 @@ class JsonLineFormatter(_Masked, JsonFormatter):
                                          "message", "asctime", "context"])
 
 
-def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(level: str = "INFO", fmt: str = "text",
+                      stream: TextIO | None = None) -> logging.Handler:
     """One handler on the root logger (replacing one installed earlier); returns it."""
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {fmt!r}")
