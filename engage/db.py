@@ -7,7 +7,7 @@ from collections import namedtuple
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, Table, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -88,8 +88,10 @@ def make_engine(url: str, **kwargs) -> Engine:
     # a dead connection fails (503) and SQLAlchemy replaces every connection older than it.
     kwargs.setdefault("pool_recycle", 1800)
     # A server that drops packets would hold a connect for the OS's TCP timeout (minutes),
-    # every request with it; give up after a few seconds instead, and answer 503.
-    kwargs["connect_args"] = {"connect_timeout": 5, **kwargs.get("connect_args", {})}
+    # every request with it; give up after a few seconds instead, and answer 503. A
+    # connect_timeout in the URL's query wins.
+    if "connect_timeout" not in make_url(url).query:
+        kwargs["connect_args"] = {"connect_timeout": 5, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 

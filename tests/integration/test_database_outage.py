@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -185,3 +186,20 @@ def _wait_for(condition, timeout: float = 20.0) -> bool:
             return True
         done.wait(0.05)
     return condition()
+
+
+def test_a_database_that_never_answers_is_a_503_after_the_connect_timeout(postgres_only_url, proxy, clock):
+    """No request waits for the OS's TCP timeout (minutes): connect_timeout (5 s by default; the
+    URL's own wins, 1 s here) ends the wait with a 503."""
+    url = url_through(postgres_only_url, proxy) + "?connect_timeout=1"
+    app = create_app(Config(database_url=url, testing=True), clock=clock)
+    proxy.hang()
+    with captured_logs() as logs:
+        started = time.monotonic()
+        response = app.test_client().get("/unsubscribe/some-token")
+        waited = time.monotonic() - started
+    app.extensions["engage.db"].dispose()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert 0.9 <= waited < 10, waited
+    [line] = logs.lines()
+    assert line["message"].startswith("GET /unsubscribe/<token> answered 503: database unavailable: ")

@@ -4,6 +4,7 @@
         url = postgres_url_through(proxy)
         proxy.refuse()                        # open connections cut, new ones reset at once
         proxy.restore()                       # forwarding again
+        proxy.hang()                          # new connections accepted, never answered
 
 The shared PostgreSQL server is never stopped: only the path to it. `cut()` alone is a restart
 seen from the client (every open connection dies, new ones succeed).
@@ -24,6 +25,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._refusing = False
+        self._hanging = False
+        self._held: list[socket.socket] = []  # hung connections, closed with the proxy
         self.accepted = 0  # connections taken while forwarding (tests count reconnects with it)
         self._thread = threading.Thread(target=self._accept_loop, name="tcp-proxy", daemon=True)
 
@@ -40,10 +43,15 @@ class TcpProxy:
             self._refusing = True
         self.cut()
 
+    def hang(self) -> None:
+        """Accept new connections and never answer: a server (or network) that drops packets."""
+        with self._lock:
+            self._hanging = True
+
     def restore(self) -> None:
         """Forward new connections again: the server is back."""
         with self._lock:
-            self._refusing = False
+            self._refusing = self._hanging = False
 
     def cut(self) -> None:
         """Reset every open connection (both ends), as a server restart does."""
@@ -59,6 +67,8 @@ class TcpProxy:
             pass
         self._listener.close()
         self.cut()
+        for held in self._held:
+            _reset(held)
         self._thread.join(5)
 
     def _accept_loop(self) -> None:
@@ -68,9 +78,13 @@ class TcpProxy:
             except OSError:
                 return  # closed
             with self._lock:
-                refusing = self._refusing
+                refusing, hanging = self._refusing, self._hanging
+                if hanging:
+                    self._held.append(client)
             if refusing:
                 _reset(client)
+                continue
+            if hanging:
                 continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
