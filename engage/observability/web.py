@@ -58,8 +58,9 @@ def _start_request() -> None:
 
 def _finish_request(response: Response) -> Response:
     observed = g.get("observed")
-    if observed is None:  # a request that failed before our first hook ran
-        return response
+    if observed is None:  # a hook registered before ours answered first (a rate limit): still
+        _start_request()  # give the answer an id and count it
+        observed = g.observed
     response.headers["X-Request-ID"] = observed[0]
     current = request._get_current_object()  # one proxy look-up, not five (every API call)
     if current.path not in _QUIET_PATHS:

@@ -57,3 +57,17 @@ def test_request_ids_are_kept_or_made(api):
     other = api.get("/tiers")
     assert len(made.headers["X-Request-ID"]) == 32 and made.headers["X-Request-ID"] != other.headers["X-Request-ID"]
     assert api.client.get("/healthz").headers["X-Request-ID"]
+
+
+def test_an_answer_from_an_earlier_hook_still_gets_an_id_and_is_counted(tmp_path):
+    """A before_request registered ahead of ours (a rate limiter's) that answers by itself."""
+    from tests.integration.test_metrics import delta, process_now
+
+    app = create_app(Config(database_url=f"sqlite:///{tmp_path / 'x.sqlite'}", testing=True))
+    app.before_request_funcs[None].insert(0, lambda: ("slow down", 429))
+    before = process_now()
+    response = app.test_client().post("/webhooks/twilio/sms")
+    assert response.status_code == 429 and len(response.headers["X-Request-ID"]) == 32
+    assert delta(process_now(), before, "engage_webhook_requests_total",
+                 endpoint="/webhooks/twilio/sms", outcome="limited") == 1
+    app.extensions["engage.db"].dispose()
