@@ -21,6 +21,7 @@ blp = Blueprint("observability", __name__)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 _WEBHOOK_PREFIXES = ("/webhooks/", "/unsubscribe/")
 _QUIET_PATHS = ("/healthz", "/readyz", "/metrics")  # probes: not counted as traffic
+_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 
 @blp.get("/healthz")
@@ -71,10 +72,12 @@ def _finish_request(response: Response) -> Response:
 def _count(current: Request, status: int, seconds: float) -> None:
     """Labelled children are looked up once per label set, not per request."""
     route = current.url_rule.rule if current.url_rule is not None else "(unmatched)"
-    key = (current.method, route, status)
+    # Any token is a method to HTTP: made-up ones share a label, or labels would grow without end
+    method = current.method if current.method in _METHODS else "other"
+    key = (method, route, status)
     counted = _children.get(key)
     if counted is None:
-        counted = _children[key] = _children_for(current.method, route, status)
+        counted = _children[key] = _children_for(method, route, status)
     for child in counted[:-1]:
         child.inc()
     counted[-1].observe(seconds)

@@ -71,3 +71,17 @@ def test_an_answer_from_an_earlier_hook_still_gets_an_id_and_is_counted(tmp_path
     assert delta(process_now(), before, "engage_webhook_requests_total",
                  endpoint="/webhooks/twilio/sms", outcome="limited") == 1
     app.extensions["engage.db"].dispose()
+
+
+def test_made_up_methods_share_one_label(tmp_path):
+    from tests.integration.test_metrics import delta, process_now
+
+    app = create_app(Config(database_url=f"sqlite:///{tmp_path / 'x.sqlite'}", testing=True))
+    before = process_now()
+    for method in ("BREW", "WHEN", "PROPFIND"):
+        assert app.test_client().open("/api/v1/tiers", method=method).status_code == 405
+    after = process_now()
+    assert delta(after, before, "engage_http_requests_total", method="other", route="(unmatched)",
+                 status="405") == 3
+    assert not [key for key in after if ("method", "BREW") in key[1]]
+    app.extensions["engage.db"].dispose()
