@@ -29,7 +29,7 @@ request_id: ContextVar[str | None] = ContextVar("engage_request_id", default=Non
 message_id: ContextVar[int | None] = ContextVar("engage_message_id", default=None)
 
 QUIET_LOGGERS = ("twilio", "twilio.http_client", "urllib3", "sendgrid", "python_http_client",
-                 "apscheduler", "requests")
+                 "apscheduler", "requests", "alembic.runtime.migration")  # (2 lines per /readyz)
 FORMATS = ("json", "text")
 
 # An E.164 number, also URL-encoded (%2B, as in a logged form body). The last four digits go.

@@ -14,10 +14,15 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     start_http_server,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+
+# prometheus-client adds a `_created` series (a start timestamp) beside every counter and
+# histogram; in the classic text format they are just more series for Prometheus to store.
+disable_created_metrics()
 
 HTTP_REQUESTS = Counter(
     "engage_http_requests", "Web requests answered, by route and status code",
