@@ -16,7 +16,6 @@ from engage.config import ConfigError
 
 def _app() -> Flask:
     from engage import create_app
-
     from engage.observability.logs import configure_logging
 
     try:
