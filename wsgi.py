@@ -4,8 +4,11 @@ import sys
 
 from engage import create_app
 from engage.config import ConfigError
+from engage.observability.logs import configure_logging
 
 try:
     app = create_app()
 except ConfigError as error:
     sys.exit(f"engage: configuration error: {error}")
+settings = app.extensions["engage.config"]
+configure_logging(settings.log_level or "INFO", settings.log_format or "json")  # JSON unless told text

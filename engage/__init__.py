@@ -37,8 +37,10 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
 
     from engage import api, webhooks
     from engage.channels import build_channels
+    from engage.observability import web as observability
 
     app.extensions["engage.channels"] = build_channels(config)
+    observability.init_app(app)
     api.init_app(app)
     webhooks.init_app(app)
     return app

@@ -16,12 +16,18 @@ from engage.config import ConfigError
 
 def _app() -> Flask:
     from engage import create_app
+    from engage.observability.logs import configure_logging
 
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as error:
         # One line naming the setting, never a traceback.
         raise SystemExit(f"engage: configuration error: {error}") from None
+    # Warnings only, masked, on stderr (stdout is for what a command prints); serve and worker
+    # log more, each in its own format.
+    config = app.extensions["engage.config"]
+    configure_logging(config.log_level or "WARNING", config.log_format or "text")
+    return app
 
 
 def _needs_schema(command):

@@ -100,6 +100,15 @@ def _public_key(name: str, value: str | None) -> str | None:
     return value
 
 
+def _choice(name: str, value: str | None, choices: tuple[str, ...], *, upper: bool = False) -> str | None:
+    if value is None:
+        return None
+    value = value.upper() if upper else value.lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -123,6 +132,9 @@ class Config:
     sweep_time: str = "00:05"
     dispatcher_threads: int = 2
     flows_interval_seconds: float = 10.0
+    log_format: str | None = None  # json | text; None: the entry point's default
+    log_level: str | None = None  # None: the entry point's default
+    metrics_port: int | None = None  # engage worker's own /metrics
     testing: bool = False
     # Differential tests only: the plain steps on PostgreSQL too (engage.db.PLAIN_PATHS).
     plain_paths: bool = False
@@ -174,6 +186,11 @@ class Config:
             flows_interval_seconds=_number(
                 "ENGAGE_FLOWS_INTERVAL_SECONDS", get("ENGAGE_FLOWS_INTERVAL_SECONDS"), 10, minimum=1
             ),
+            log_format=_choice("ENGAGE_LOG_FORMAT", get("ENGAGE_LOG_FORMAT"), ("json", "text")),
+            log_level=_choice("ENGAGE_LOG_LEVEL", get("ENGAGE_LOG_LEVEL"),
+                              ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
+            metrics_port=(None if get("ENGAGE_METRICS_PORT") is None else  # 0: any free port
+                          _whole("ENGAGE_METRICS_PORT", get("ENGAGE_METRICS_PORT"), 0, minimum=0, maximum=65535)),
         )
 
     def replace(self, **changes) -> "Config":

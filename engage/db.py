@@ -7,7 +7,7 @@ from collections import namedtuple
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, Table, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -84,8 +84,14 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     # No pre-ping (a round trip per checkout); recycle instead so idle connections that a
-    # firewall or server restart killed are replaced.
+    # firewall or server restart killed are replaced. After a restart, the first statement on
+    # a dead connection fails (503) and SQLAlchemy replaces every connection older than it.
     kwargs.setdefault("pool_recycle", 1800)
+    # A server that drops packets would hold a connect for the OS's TCP timeout (minutes),
+    # every request with it; give up after a few seconds instead, and answer 503. A
+    # connect_timeout in the URL's query wins.
+    if "connect_timeout" not in make_url(url).query:
+        kwargs["connect_args"] = {"connect_timeout": 5, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 

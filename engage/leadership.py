@@ -126,4 +126,47 @@ def lock_for(database: Database) -> Lock:
     path = database.engine.url.database
     if not path or path == ":memory:":
         return SoleProcess()
-    return FileLock(Path(path).with_name(Path(path).name + ".scheduler-lock"))
+    return FileLock(_lock_file(path))
+
+
+def holder(database: Database) -> str | None:
+    """Who holds the scheduler lock, seen from any process (a web worker's /readyz): None when no
+    process does. Raises SQLAlchemyError when the database cannot say."""
+    if database.is_postgres:
+        with database.engine.connect() as connection:
+            row = connection.execute(_ADVISORY_HOLDER, {"high": ADVISORY_KEY >> 32,
+                                                        "low": ADVISORY_KEY & 0xFFFFFFFF}).first()
+        return None if row is None else f"process {row.pid} on {row.client_addr or 'a local socket'}"
+    path = database.engine.url.database
+    if not path or path == ":memory:":
+        return "this process"
+    return "a process on this machine" if _flock_held(_lock_file(path)) else None
+
+
+def _lock_file(database_path: str) -> Path:
+    return Path(database_path).with_name(Path(database_path).name + ".scheduler-lock")
+
+
+# A bigint advisory key shows in pg_locks as its two halves (classid, objid) with objsubid 1.
+_ADVISORY_HOLDER = text("""
+    SELECT l.pid, a.client_addr FROM pg_locks AS l LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid::bigint = :high AND l.objid::bigint = :low
+""")
+
+
+def _flock_held(path: Path) -> bool:
+    """Whether another open file holds the exclusive flock; a shared probe never blocks a taker
+    for longer than this call."""
+    try:
+        probe = open(path)  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        probe.close()  # closing drops the probe's own shared lock
+    return False

@@ -24,7 +24,7 @@ def _interrupt(_signum, _frame) -> None:
 
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve until Ctrl-C or SIGTERM, then stop the background work and release the lock."""
-    configure_logging()
+    configure_logging(app, default_format="text")  # a console someone reads (make run)
     server = make_server(host, port, app, threaded=True)
     background = Background(app)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -42,3 +42,14 @@ def close_session(_error=None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
         database().end_request(db_session)
+
+
+def drop_connections(*, forget_pool: bool = False) -> None:
+    """After a database outage: this request's connection is not given back (a dead one would
+    fail its reset), and with `forget_pool` neither is any idle one (dead too after a restart,
+    and SQLAlchemy did not see the error that says so), so the next requests connect afresh."""
+    held = g.get("db_session")
+    if held is not None:
+        held.invalidate()
+    if forget_pool:
+        database().engine.dispose()

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import threading
 
 from flask import Flask
 
 from engage.jobs import dispatcher_for
 from engage.leadership import Lock, lock_for
+from engage.observability import logs, metrics
 from engage.scheduler import LOCK_RETRY_SECONDS, Schedules
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,10 @@ log = logging.getLogger(__name__)
 DISPATCHER_STOP_SECONDS = 30.0  # a provider call in flight has its own, shorter timeout
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # we log one line per run ourselves
+def configure_logging(app: Flask, default_format: str = "json") -> None:
+    """ENGAGE_LOG_LEVEL (INFO) and ENGAGE_LOG_FORMAT, else `default_format`."""
+    config = app.extensions["engage.config"]
+    logs.configure_logging(config.log_level or "INFO", config.log_format or default_format)
 
 
 class Background:
@@ -68,7 +68,10 @@ def stop_on_signals(stop: threading.Event) -> None:
 
 def run(app: Flask) -> None:
     """Run until SIGINT/SIGTERM."""
-    configure_logging()
+    configure_logging(app)
+    port = app.extensions["engage.config"].metrics_port
+    if port is not None:
+        log.info("metrics on port %d at /metrics", metrics.serve(port))
     stop = threading.Event()
     stop_on_signals(stop)
     background = Background(app)

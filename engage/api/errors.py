@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from engage import state
 from engage.errors import EngageError
+from engage.observability.outages import RETRY_AFTER_SECONDS, unavailable_reason, unseen_by_pool
 
 log = logging.getLogger(__name__)
 
@@ -60,5 +62,22 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return error_body(error)
+        reason = unavailable_reason(error)
+        if reason is not None:
+            return database_unavailable(error, reason)
         log.exception("unhandled error")
         return error_body(InternalServerError("internal error; it has been logged"))
+
+
+def database_unavailable(error: Exception, reason: str):
+    """503 with Retry-After for any route while the database is unreachable or restarting (the
+    providers retry webhooks on 5xx too); one warning line, no traceback: there is no bug to see."""
+    # The route, not the path: an unsubscribe link's token is as good as the member's consent.
+    route = request.url_rule.rule if request.url_rule is not None else request.path
+    log.warning("%s %s answered 503: database unavailable: %s", request.method, route, reason)
+    state.drop_connections(forget_pool=unseen_by_pool(error))
+    response = jsonify({"message": "the database is unavailable (restarting or unreachable); "
+                                   f"try again in {RETRY_AFTER_SECONDS} seconds"})
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

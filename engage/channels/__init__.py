@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engage.channels.console import ConsoleChannel
+from engage.channels.instrumented import InstrumentedChannel
 from engage.channels.sendgrid_email import SendGridEmailChannel
 from engage.channels.twilio_sms import TwilioSmsChannel
 from engage.outbox.ports import Channel, OutboundMessage, SendResult
@@ -12,6 +13,7 @@ from engage.outbox.ports import Channel, OutboundMessage, SendResult
 __all__ = [
     "Channel",
     "ConsoleChannel",
+    "InstrumentedChannel",
     "OutboundMessage",
     "SendGridEmailChannel",
     "SendResult",
@@ -21,8 +23,10 @@ __all__ = [
 
 
 def build_channels(config: Any) -> dict[str, Channel]:
-    """{"sms": ..., "email": ...} from settings; console for whatever lacks credentials."""
-    return {"sms": _sms_channel(config), "email": _email_channel(config)}
+    """{"sms": ..., "email": ...} from settings; console for whatever lacks credentials. Each is
+    instrumented: provider latency and errors in /metrics, the message id on its log lines."""
+    return {"sms": InstrumentedChannel(_sms_channel(config)),
+            "email": InstrumentedChannel(_email_channel(config))}
 
 
 def _sms_channel(config: Any) -> Channel:

@@ -63,7 +63,7 @@ def test_console_appends_safely_from_many_threads():
 
 def test_build_channels_without_credentials_uses_console():
     channels = build_channels(_config())
-    assert {n: type(c) for n, c in channels.items()} == {"sms": ConsoleChannel,
+    assert {n: type(c.inner) for n, c in channels.items()} == {"sms": ConsoleChannel,
                                                         "email": ConsoleChannel}
     assert (channels["sms"].name, channels["email"].name) == ("sms", "email")
 
@@ -74,7 +74,7 @@ def test_build_channels_uses_twilio_with_a_sender(sender):
     config = _config(twilio_account_sid=SID, twilio_auth_token="t",
                      twilio_api_base_url="http://127.0.0.1:9", **sender)
     sms = build_channels(config)["sms"]
-    assert isinstance(sms, TwilioSmsChannel)
+    assert isinstance(sms.inner, TwilioSmsChannel)
     assert sms.client.api.base_url == "http://127.0.0.1:9"
     assert sms.client.http_client.timeout == 3.0
     sms.close()
@@ -82,14 +82,14 @@ def test_build_channels_uses_twilio_with_a_sender(sender):
 
 def test_build_channels_twilio_without_sender_falls_back_to_console():
     channels = build_channels(_config(twilio_account_sid=SID, twilio_auth_token="t"))
-    assert isinstance(channels["sms"], ConsoleChannel)
+    assert isinstance(channels["sms"].inner, ConsoleChannel)
 
 
 def test_build_channels_sendgrid_needs_key_and_from():
-    assert isinstance(build_channels(_config(sendgrid_api_key="k"))["email"], ConsoleChannel)
+    assert isinstance(build_channels(_config(sendgrid_api_key="k"))["email"].inner, ConsoleChannel)
     email = build_channels(_config(sendgrid_api_key="k", sendgrid_from_email="c@x.example",
                                    sendgrid_api_host="http://127.0.0.1:9"))["email"]
-    assert isinstance(email, SendGridEmailChannel)
+    assert isinstance(email.inner, SendGridEmailChannel)
     assert (email.sg.client.host, email.sg.client.timeout) == ("http://127.0.0.1:9", 3.0)
 
 

@@ -289,3 +289,13 @@ def test_malformed_sendgrid_key_and_twilio_sender_name_the_setting():
         Config.from_env({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMBER": "+31 6 12!"})
     assert Config.from_env({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t",
                             "TWILIO_FROM_NUMBER": "+15005550006"}).twilio_from_number == "+15005550006"
+
+
+def test_logging_and_metrics_settings():
+    assert (load().log_format, load().log_level, load().metrics_port) == (None, None, None)
+    config = load(ENGAGE_LOG_FORMAT="JSON", ENGAGE_LOG_LEVEL="warning", ENGAGE_METRICS_PORT="9464")
+    assert (config.log_format, config.log_level, config.metrics_port) == ("json", "WARNING", 9464)
+    assert "ENGAGE_LOG_FORMAT must be one of json, text" in error_for(ENGAGE_LOG_FORMAT="xml")
+    assert "ENGAGE_LOG_LEVEL" in error_for(ENGAGE_LOG_LEVEL="loud")
+    assert "ENGAGE_METRICS_PORT" in error_for(ENGAGE_METRICS_PORT="70000")
+    assert load(ENGAGE_METRICS_PORT="0").metrics_port == 0  # any free port
