@@ -92,8 +92,18 @@ def sendgrid_events(session: Session, events: list[dict], now: datetime) -> int:
     return applied
 
 
+def unsubscribed(session: Session, token: str) -> bool | None:
+    """Whether the member behind an unsubscribe link is already out of email; None if unknown.
+
+    A read only: the link's GET page calls it, and mail scanners fetch links."""
+    opted_out = session.scalar(select(Member.email_opted_out).where(Member.unsubscribe_token == token))
+    session.rollback()  # don't hold a read transaction open until the request ends
+    return opted_out
+
+
 def unsubscribe(session: Session, token: str, now: datetime) -> bool:
-    """One-click email unsubscribe (RFC 8058). False for an unknown token."""
+    """One-click email unsubscribe (RFC 8058 POST, or the confirm page's button); idempotent.
+    False for an unknown token."""
     with transaction(session):
         member_id = session.scalar(select(Member.id).where(Member.unsubscribe_token == token))
         if member_id is None:
