@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
+from limits import parse_many
 
 from engage.messaging.zones import parse_hhmm
 
@@ -100,6 +101,19 @@ def _public_key(name: str, value: str | None) -> str | None:
     return value
 
 
+def _rate_limit(name: str, value: str | None, default: str) -> str:
+    """A Flask-Limiter rate such as "10/minute" or "10 per minute; 100 per hour"."""
+    value = value or default
+    try:
+        rates = parse_many(value)
+    except ValueError:
+        rates = []
+    if not rates or any(rate.amount < 1 for rate in rates):
+        raise ConfigError(f"{name} must be a rate of at least 1 such as 10/minute or "
+                          f"'10 per minute; 100 per hour', got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -123,6 +137,10 @@ class Config:
     sweep_time: str = "00:05"
     dispatcher_threads: int = 2
     flows_interval_seconds: float = 10.0
+    inbound_sms_per_number: str = "10/minute"
+    inbound_sms_per_ip: str = "300/minute"
+    redis_url: str | None = None
+    trusted_proxies: int = 0
     testing: bool = False
     # Differential tests only: the plain steps on PostgreSQL too (engage.db.PLAIN_PATHS).
     plain_paths: bool = False
@@ -174,6 +192,12 @@ class Config:
             flows_interval_seconds=_number(
                 "ENGAGE_FLOWS_INTERVAL_SECONDS", get("ENGAGE_FLOWS_INTERVAL_SECONDS"), 10, minimum=1
             ),
+            inbound_sms_per_number=_rate_limit("ENGAGE_INBOUND_SMS_PER_NUMBER",
+                                               get("ENGAGE_INBOUND_SMS_PER_NUMBER"), "10/minute"),
+            inbound_sms_per_ip=_rate_limit("ENGAGE_INBOUND_SMS_PER_IP", get("ENGAGE_INBOUND_SMS_PER_IP"),
+                                           "300/minute"),
+            redis_url=_url("ENGAGE_REDIS_URL", get("ENGAGE_REDIS_URL"), schemes=("redis", "rediss")),
+            trusted_proxies=_whole("ENGAGE_TRUSTED_PROXIES", get("ENGAGE_TRUSTED_PROXIES"), 0, minimum=0, maximum=10),
         )
 
     def replace(self, **changes) -> "Config":
