@@ -101,7 +101,7 @@ class InboundSmsLimits:
 
     def _retry_after(self) -> int:
         current = self.limiter.current_limit
-        return max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        return max(1, math.ceil(current.reset_at - time.time())) if current else 60  # whole seconds
 
 
 def init_app(app: Flask, config: Config) -> None:
