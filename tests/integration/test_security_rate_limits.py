@@ -151,7 +151,7 @@ def redis_url():
 
 def test_with_redis_every_process_shares_the_counts(make_app, fake_provider, redis_url):
     # Keys in a shared Redis: a number and an address of this test run only.
-    number = "+316" + "".join(secrets.choice("0123456789") for _ in range(8))
+    number = "+31612" + "".join(secrets.choice("0123456789") for _ in range(6))
     address = {"environ_base": {"REMOTE_ADDR": f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}"}}
     first = make_app(inbound_sms_per_number="3/minute", redis_url=redis_url)
     second = make_app(inbound_sms_per_number="3/minute", redis_url=redis_url)  # another process
