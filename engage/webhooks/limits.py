@@ -24,6 +24,7 @@ request counts against the proxy's own address.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -36,7 +37,6 @@ from engage.config import Config
 from engage.messaging.keywords import classify
 
 log = logging.getLogger(__name__)
-ENDPOINT = "twilio_webhooks.inbound_sms"
 
 
 def _per_ip() -> None:
@@ -61,8 +61,7 @@ class InboundSmsLimits:
             self.client_ip, app=app, storage_uri=config.redis_url or "memory://",
             strategy="moving-window", key_prefix="engage", swallow_errors=True,
             in_memory_fallback_enabled=True)
-        # Every other route of the app skips the limiter's per-request hook at once.
-        self.limiter.request_filter(lambda: request.endpoint != ENDPOINT)
+        _drop_request_hooks(app, self.limiter)
         self._per_ip = self.limiter.limit(config.inbound_sms_per_ip, key_func=self.client_ip)(_per_ip)
         self._per_number = self.limiter.limit(config.inbound_sms_per_number, key_func=_sender_key)(_per_number)
 
@@ -102,6 +101,18 @@ class InboundSmsLimits:
     def _retry_after(self) -> int:
         current = self.limiter.current_limit
         return max(1, math.ceil(current.reset_at - time.time())) if current else 60  # whole seconds
+
+
+def _drop_request_hooks(app: Flask, limiter: Limiter) -> None:
+    """Flask-Limiter hooks every request of the app to look for route and default limits. We
+    have none: both limits are checked by hand in the one view. The hooks would cost every API
+    request about 45 µs for nothing, so they go (their per-request state lives on the request
+    context, which goes with the request)."""
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    [headers] = [hook for hook in app.after_request_funcs[None]
+                 if isinstance(hook, functools.partial) and hook.args == (limiter,)]
+    app.after_request_funcs[None].remove(headers)
+    app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)
 
 
 def init_app(app: Flask, config: Config) -> None:
