@@ -18,16 +18,12 @@ from tests.support.signing import SendGridSigner, twilio_signature
 from tests.support.sms import PATH, PUBLIC, Phone, answer_of
 
 STATUS = "/webhooks/twilio/status"
+SIGNER = SendGridSigner()  # the module's SendGrid key pair
 
 
 @pytest.fixture
-def signer():
-    return SendGridSigner()
-
-
-@pytest.fixture
-def provider_overrides(signer):
-    return {"sendgrid_webhook_public_key": signer.public_key}
+def provider_overrides():
+    return {"sendgrid_webhook_public_key": SIGNER.public_key}
 
 
 @pytest.fixture
@@ -141,11 +137,11 @@ def test_a_replayed_status_callback_has_no_second_effect(papp, papi, phone, cloc
     assert footprint(papp) == after_first and message(db, message_id).status == "delivered"
 
 
-def test_a_replayed_sendgrid_batch_has_no_second_effect(papp, papi, signer):
+def test_a_replayed_sendgrid_batch_has_no_second_effect(papp, papi):
     papi.enrol("replay-sg", email="replay@example.com")
     body = json.dumps([{"email": "replay@example.com", "event": "spamreport", "sg_event_id": "sg-replay-1",
                         "timestamp": 1700000000}])
-    headers = signer.headers(body)
+    headers = SIGNER.headers(body)
     client = papp.test_client()
     assert client.post("/webhooks/sendgrid/events", data=body, headers=headers).get_json() == {"applied": 1}
     after_first = footprint(papp)
@@ -156,11 +152,11 @@ def test_a_replayed_sendgrid_batch_has_no_second_effect(papp, papi, signer):
 # --- SendGrid: what the signature covers ----------------------------------------------------
 
 @pytest.mark.parametrize("tamper", ["timestamp", "another key", "missing timestamp", "body re-encoded"])
-def test_sendgrid_refuses_what_it_did_not_sign(papp, papi, signer, tamper):
+def test_sendgrid_refuses_what_it_did_not_sign(papp, papi, tamper):
     papi.enrol("sg-tamper", email="tamper@example.com")
     events = [{"email": "tamper@example.com", "event": "spamreport", "sg_event_id": "sg-tamper-1"}]
     body = json.dumps(events)
-    headers = signer.headers(body)
+    headers = SIGNER.headers(body)
     if tamper == "timestamp":  # an old signature presented as new: the timestamp is signed too
         headers["X-Twilio-Email-Event-Webhook-Timestamp"] = "1700000001"
     elif tamper == "another key":
