@@ -6,11 +6,13 @@ CI=true a silent Redis is a failure, not a skip).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import socket
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from engage import create_app
@@ -164,6 +166,10 @@ def test_with_redis_every_process_shares_the_counts(make_app, fake_provider, red
     over = phones[2].post(phones[2].params("POINTS"), **address)
     assert over.status_code == 200 and answer_of(over) is None
     assert stored(first) == before
+    # Redis holds a digest of the number, never the number.
+    keys = [key.decode() for key in redis.Redis.from_url(redis_url).scan_iter(match="*engage*")]
+    assert any(hashlib.sha256(number.encode()).hexdigest()[:32] in key for key in keys)
+    assert not [key for key in keys if number[1:] in key]
 
 
 def test_a_silent_redis_never_refuses_an_sms(make_app, fake_provider):
