@@ -103,3 +103,15 @@ def test_an_unknown_token_is_a_404_page(papp, member, method):
     assert re.search(r"not (valid|recognised)", response.get_data(as_text=True))
     with papp.extensions["engage.db"].session() as session:
         assert session.scalar(select(func.count()).select_from(ConsentEvent)) == events
+
+
+def test_the_page_speaks_the_members_language(papp, papi):
+    assert papi.patch("/program", {"name": "Kaas & <Co>"}, role="admin").status_code == 200
+    member = papi.enrol("unsub-nl", locale="nl-BE")
+    with papp.extensions["engage.db"].session() as session:
+        token = session.scalar(select(Member.unsubscribe_token).where(Member.id == member["id"]))
+    client = papp.test_client()
+    page = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
+    assert '<html lang="nl">' in page and ">Afmelden</button>" in page
+    assert "Kaas &amp; &lt;Co&gt;" in page and "<Co>" not in page  # the program's name, escaped
+    assert "Je bent afgemeld" in client.post(f"/unsubscribe/{token}").get_data(as_text=True)
