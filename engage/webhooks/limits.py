@@ -5,7 +5,8 @@ Two limits, each a setting:
 - per client IP (ENGAGE_INBOUND_SMS_PER_IP, default 300/minute), checked *before* the signature,
   so a flood of unsigned or forged requests is turned away without touching the database.
   Over it: 429 with Retry-After. We cannot know yet that the caller is Twilio, and a 429 is
-  the honest answer to anyone else. Twilio's own traffic stays far below the default.
+  the honest answer to anyone else. Twilio calls from a pool of addresses, but one of them may
+  carry a burst: keep the limit above the program's busiest minute of inbound SMS.
 - per sending number (ENGAGE_INBOUND_SMS_PER_NUMBER, default 10/minute), checked *after* the
   signature on the signed form's `From`: an unsigned flood naming a member's number cannot use
   up that member's budget. Over it: an empty TwiML `<Response/>` with 200, and nothing stored.

@@ -117,3 +117,33 @@ def test_no_key_in_the_logs_of_a_request(app, api, caplog):
     assert key_hash(created["key"]) in logged and key_hash(api.keys["admin"]) in logged
     for key in (*api.keys.values(), created["key"], "egk_not-a-real-key-at-all"):
         assert key not in logged and key[4:] not in logged
+
+
+def test_no_key_in_a_real_servers_output(tmp_path, sqlite_template):
+    """gunicorn as in production (the shipped config), its access log on: whatever the app and
+    the server write while serving keyed requests holds no key."""
+    import tempfile
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    from bench.harness import ServerSettings, gunicorn
+    from tests.support import databases
+
+    url = databases.sqlite_copy(sqlite_template, tmp_path)
+    key = _cli(url, "keys", "create", "--role", "admin", "--name", "served").stdout.strip()
+    wrong = "egk_" + "x" * 43
+    env = {"ENGAGE_DATABASE_URL": url, "GUNICORN_CMD_ARGS": "--access-logfile -"}
+    with gunicorn("wsgi:app", env, name="keys-in-logs", probe="/api/openapi.json",
+                  settings=ServerSettings(workers=1)) as port:
+        for secret, path in ((key, "/api/v1/program"), (wrong, "/api/v1/rewards"), (key, "/api/v1/nothing")):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                             headers={"Authorization": f"Bearer {secret}"})
+            try:
+                urllib.request.urlopen(request, timeout=30).close()
+            except urllib.error.HTTPError as error:
+                error.close()
+    output = (Path(tempfile.gettempdir()) / f"engage-bench-keys-in-logs-{os.getpid()}.log").read_text()
+    assert "GET /api/v1/program" in output and "GET /api/v1/rewards" in output  # the requests were logged
+    assert key not in output and key[4:] not in output and wrong[4:] not in output
+
