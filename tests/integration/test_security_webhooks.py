@@ -107,6 +107,23 @@ def test_twilio_webhooks_refuse_missing_and_forged_signatures(papp, papi, phone,
     assert footprint(papp) == before
 
 
+@pytest.mark.parametrize("change", ["a field added", "a field dropped", "a second value for From"])
+def test_inbound_sms_changed_after_signing_is_refused(papp, papi, phone, change):
+    papi.enrol("changed")
+    before = footprint(papp)
+    params = phone.params("STOP")
+    signature = twilio_signature(phone.token, PUBLIC + PATH, params)
+    if change == "a field added":
+        data = {**params, "OptOutType": "STOP"}
+    elif change == "a field dropped":
+        data = {name: value for name, value in params.items() if name != "NumMedia"}
+    else:  # Twilio never sends a field twice; a value appended to a signed request is not signed
+        data = {**params, "From": [params["From"], "+31699999999"]}
+    response = papp.test_client().post(PATH, data=data, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+    assert footprint(papp) == before
+
+
 # --- Replays ----------------------------------------------------------------------------------
 
 def test_a_replayed_inbound_sms_has_no_second_effect(papp, papi, phone):
