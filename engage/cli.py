@@ -103,6 +103,34 @@ def keys_create(role: str, name: str) -> None:
     click.echo(key)
 
 
+@keys.command("list")
+@_needs_schema
+def keys_list() -> None:
+    """Every key: id, role, name, prefix, created, revoked (never the key: only its hash is kept)."""
+    from engage import state
+    from engage.services import keys as key_service
+
+    for key in key_service.listed(state.database().session()):
+        revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "live"
+        click.echo(f"{key.id}\t{key.role}\t{key.name}\t{key.prefix}…\t{key.created_at:%Y-%m-%d %H:%M}\t{revoked}")
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=click.IntRange(min=1))
+@_needs_schema
+def keys_revoke(key_id: int) -> None:
+    """Revoke a key for good (running servers stop accepting it within 30 seconds)."""
+    from engage import state
+    from engage.errors import NotFound
+    from engage.services import keys as key_service
+
+    try:
+        key = key_service.revoke(state.database().session(), key_id, state.now())
+    except NotFound as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"revoked key {key.id} ({key.role}, {key.name})", err=True)
+
+
 @cli.command("seed-demo")
 @_needs_schema
 def seed_demo() -> None:

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
+from limits import parse_many
 
 from engage.messaging.zones import parse_hhmm
 
@@ -109,6 +110,19 @@ def _choice(name: str, value: str | None, choices: tuple[str, ...], *, upper: bo
     return value
 
 
+def _rate_limit(name: str, value: str | None, default: str) -> str:
+    """A Flask-Limiter rate such as "10/minute" or "10 per minute; 100 per hour"."""
+    value = value or default
+    try:
+        rates = parse_many(value)
+    except ValueError:
+        rates = []
+    if not rates or any(rate.amount < 1 for rate in rates):
+        raise ConfigError(f"{name} must be a rate of at least 1 such as 10/minute or "
+                          f"'10 per minute; 100 per hour', got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -135,6 +149,10 @@ class Config:
     log_format: str | None = None  # json | text; None: the entry point's default
     log_level: str | None = None  # None: the entry point's default
     metrics_port: int | None = None  # engage worker's own /metrics
+    inbound_sms_per_number: str = "10/minute"
+    inbound_sms_per_ip: str = "300/minute"
+    redis_url: str | None = None
+    trusted_proxies: int = 0
     testing: bool = False
     # Differential tests only: the plain steps on PostgreSQL too (engage.db.PLAIN_PATHS).
     plain_paths: bool = False
@@ -191,6 +209,12 @@ class Config:
                               ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
             metrics_port=(None if get("ENGAGE_METRICS_PORT") is None else  # 0: any free port
                           _whole("ENGAGE_METRICS_PORT", get("ENGAGE_METRICS_PORT"), 0, minimum=0, maximum=65535)),
+            inbound_sms_per_number=_rate_limit("ENGAGE_INBOUND_SMS_PER_NUMBER",
+                                               get("ENGAGE_INBOUND_SMS_PER_NUMBER"), "10/minute"),
+            inbound_sms_per_ip=_rate_limit("ENGAGE_INBOUND_SMS_PER_IP", get("ENGAGE_INBOUND_SMS_PER_IP"),
+                                           "300/minute"),
+            redis_url=_url("ENGAGE_REDIS_URL", get("ENGAGE_REDIS_URL"), schemes=("redis", "rediss")),
+            trusted_proxies=_whole("ENGAGE_TRUSTED_PROXIES", get("ENGAGE_TRUSTED_PROXIES"), 0, minimum=0, maximum=10),
         )
 
     def replace(self, **changes) -> "Config":

@@ -32,9 +32,9 @@ def init_app(app: Flask) -> Api:
         },
     )
     api = EngageApi(app)
-    from engage.api import catalog, events, flows, layouts, members, messages, program
+    from engage.api import catalog, events, flows, keys, layouts, members, messages, program
 
-    for module in (members, events, catalog, program, messages, flows, layouts):
+    for module in (members, events, catalog, program, messages, flows, layouts, keys):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return api

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -12,6 +13,8 @@ from engage.messaging import delivery
 from engage.models import Member, Message, WebhookEvent
 from engage.services import consent
 from engage.store import transaction
+from engage.store.program import load
+from engage.templating.defaults import locale_chain
 from engage.vocabulary import Channel, MessageStatus
 
 # Runs first in every webhook call.
@@ -92,8 +95,31 @@ def sendgrid_events(session: Session, events: list[dict], now: datetime) -> int:
     return applied
 
 
+@dataclass(frozen=True)
+class UnsubscribeLink:
+    """What the link's page shows: whether the member is out already, in which language."""
+
+    opted_out: bool
+    locales: tuple[str, ...]  # the member's language first, then the program's, then English
+    program_name: str
+
+
+def unsubscribe_link(session: Session, token: str) -> UnsubscribeLink | None:
+    """The member behind an unsubscribe link, for its page; None for an unknown token.
+
+    A read only: the link's GET page calls it, and mail scanners fetch links."""
+    row = session.execute(select(Member.email_opted_out, Member.locale)
+                          .where(Member.unsubscribe_token == token)).first()
+    program = load(session).program if row is not None else None
+    session.rollback()  # don't hold a read transaction open until the request ends
+    if row is None or program is None:
+        return None
+    return UnsubscribeLink(row.email_opted_out, locale_chain(row.locale, program.default_locale), program.name)
+
+
 def unsubscribe(session: Session, token: str, now: datetime) -> bool:
-    """One-click email unsubscribe (RFC 8058). False for an unknown token."""
+    """One-click email unsubscribe (RFC 8058 POST, or the confirm page's button); idempotent.
+    False for an unknown token."""
     with transaction(session):
         member_id = session.scalar(select(Member.id).where(Member.unsubscribe_token == token))
         if member_id is None:

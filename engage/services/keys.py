@@ -10,12 +10,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engage.errors import Unprocessable
+from engage.errors import Conflict, NotFound, Unprocessable
 from engage.loyalty import codes
 from engage.models import ApiKey
 from engage.store import transaction
 
 ROLES = ("integration", "marketer", "admin")
+# "egk_" and 6 random characters: stored so an operator can tell keys apart (`engage keys list`);
+# 36 bits of the 256, so it gives away nothing that matters.
+PREFIX_LENGTH = 10
 
 
 def allows(role: str, needed: str) -> bool:
@@ -23,16 +26,48 @@ def allows(role: str, needed: str) -> bool:
     return ROLES.index(role) >= ROLES.index(needed)
 
 
+def issue(session: Session, role: str, name: str, now: datetime) -> tuple[ApiKey, str]:
+    """Store a new key's hash; return its row and the key itself (the only time it is seen)."""
+    if role not in ROLES:
+        raise Unprocessable(f"role must be one of {', '.join(ROLES)}", {"role": [f"one of {', '.join(ROLES)}"]})
+    if not name.strip():
+        raise Unprocessable("a key needs a name", {"name": ["a key needs a name"]})
+    key = codes.api_key()
+    row = ApiKey(name=name.strip(), role=role, prefix=key[:PREFIX_LENGTH], key_hash=codes.key_hash(key),
+                 created_at=now)
+    with transaction(session):
+        session.add(row)
+    return row, key
+
+
 def create(session: Session, role: str, name: str, now: datetime) -> str:
     """Store a new key's hash and return the key itself (the only time it is seen)."""
-    if role not in ROLES:
-        raise Unprocessable(f"role must be one of {', '.join(ROLES)}")
-    if not name.strip():
-        raise Unprocessable("a key needs a name")
-    key = codes.api_key()
+    return issue(session, role, name, now)[1]
+
+
+def listed(session: Session) -> list[ApiKey]:
+    """Every key, oldest first (revoked ones too): name, role, prefix, when created and revoked."""
     with transaction(session):
-        session.add(ApiKey(name=name.strip(), role=role, prefix=key[:10], key_hash=codes.key_hash(key),
-                           created_at=now))
+        return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke(session: Session, key_id: int, now: datetime, *, by: int | None = None) -> ApiKey:
+    """Revoke a key for good (idempotent: the first revocation time stays).
+
+    `by` is the key asking (API): it may not revoke itself, so an admin cannot lock the last
+    door by accident. This process forgets the key at once; other processes within KeyCache's ttl.
+    """
+    if by is not None and by == key_id:
+        raise Conflict("a key cannot revoke itself; use another admin key or `engage keys revoke`")
+    with transaction(session):
+        key = session.get(ApiKey, key_id, with_for_update=True)
+        if key is None:
+            raise NotFound(f"no API key {key_id}")
+        if key.revoked_at is None:
+            key.revoked_at = now
+    cache: KeyCache | None = session.info.get("key_cache")
+    if cache is not None:
+        cache.forget(key.key_hash)
     return key
 
 
@@ -56,6 +91,10 @@ class KeyCache:
         with self.lock:
             hit = self.entries.get(digest)
         return hit[1] if hit and time.monotonic() - hit[0] < self.ttl else None
+
+    def forget(self, digest: str) -> None:
+        with self.lock:
+            self.entries.pop(digest, None)
 
     def put(self, digest: str, caller: Caller) -> None:
         with self.lock:

@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from engage.webhooks import sendgrid, twilio, unsubscribe
+    from engage.webhooks import limits, sendgrid, twilio, unsubscribe
 
+    limits.init_app(app, app.extensions["engage.config"])
     for module in (twilio, sendgrid, unsubscribe):
         app.register_blueprint(module.blp)

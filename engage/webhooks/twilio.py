@@ -11,6 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from engage import state
 from engage.services import delivery, inbound
+from engage.webhooks.limits import inbound_sms_limits
 from engage.webhooks.signatures import require_twilio_signature
 
 blp = Blueprint("twilio_webhooks", __name__, url_prefix="/webhooks/twilio")
@@ -39,9 +40,16 @@ def inbound_sms():
     """A member's text: STOP/START/HELP, POINTS, REDEEM, a rating, feedback or a reply.
 
     Answers TwiML: one <Message> with the answer, or an empty <Response/> to say nothing. The
-    effect (an opt-out above all) is committed before this answer leaves.
+    effect (an opt-out above all) is committed before this answer leaves. Rate limited per
+    address and per sending number (engage.webhooks.limits).
     """
+    limits = inbound_sms_limits()
+    refused = limits.refuse_flooding_address()  # before the signature: unsigned floods count here
+    if refused is not None:
+        return refused
     require_twilio_signature()
+    if limits.sender_over_limit():  # after it: only a signed From spends a member's budget
+        return Response(str(MessagingResponse()), status=200, mimetype="text/xml")
     form = request.form
     media = _count(form.get("NumMedia"))
     sms = inbound.InboundSms(
