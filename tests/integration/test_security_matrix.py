@@ -66,8 +66,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/metrics", "GET"): OPEN,
 }
 # Routes other work is adding: listed above already, checked once they exist.
-NOT_YET = {("/api/v1/members/<int:member_id>/export", "GET"), ("/healthz", "GET"), ("/readyz", "GET"),
-           ("/metrics", "GET")}
+NOT_YET: set[tuple[str, str]] = set()
+# Open routes whose 503 is an answer, not a failure: /readyz says "not ready" (no scheduler
+# leader in these tests) the same way to every caller.
+MAY_SAY_UNAVAILABLE = {("/readyz", "GET")}
 
 
 def routes_of(app) -> set[tuple[str, str]]:
@@ -134,10 +136,10 @@ def test_every_route_answers_each_caller_as_its_role_says(papp, papi, callers):
         url = _url(rule, arguments)
         statuses = {}
         for caller, headers in callers.items():
-            response = client.open(url, method=method, headers=headers)
+            response = client.open(url, method=method, headers=headers, buffered=True)  # streamed answers end here
             statuses[caller] = response.status_code
             expected = _expected(needed, caller)
-            if not expected(response):
+            if not expected(response) and not ((rule, method) in MAY_SAY_UNAVAILABLE and response.status_code == 503):
                 wrong.append(f"{method} {url} as {caller}: {response.status_code} "
                              f"{response.get_data(as_text=True)[:120]!r}")
         if needed == OPEN and len(set(statuses.values())) != 1:
