@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from engage.api import fields
 from engage.api.errors import error_body, register_error_handlers
 
 
@@ -32,6 +33,9 @@ def init_app(app: Flask) -> Api:
         },
     )
     api = EngageApi(app)
+    for name, component in fields.COMPONENTS.items():
+        api.spec.components.schema(name, component())
+    api.ma_plugin.converter.add_attribute_function(fields.listed_as_reference)
     from engage.api import catalog, events, flows, layouts, members, messages, program
 
     for module in (members, events, catalog, program, messages, flows, layouts):

@@ -3,7 +3,6 @@ against a real member, and test sends."""
 
 from __future__ import annotations
 
-from babel import Locale, UnknownLocaleError
 from flask import g
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
@@ -11,13 +10,13 @@ from marshmallow import Schema, ValidationError, fields, validate
 from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
+from engage.api.fields import ID_MAX, Bool, Int, LocaleTag
 from engage.api.messages import MessageSchema
 from engage.api.parser import Blueprint
 from engage.api.schemas import PageQuery
 from engage.messaging import flow_params
 from engage.models import TemplateVersion
 from engage.services import flow_admin, flow_preview
-from engage.templating.defaults import normalize_locale
 from engage.vocabulary import Channel
 
 blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
@@ -34,18 +33,11 @@ def _distinct(values: list) -> None:
         raise ValidationError("List each channel once.")
 
 
-def _known_locale(value: str) -> None:
-    try:
-        Locale.parse(normalize_locale(value))
-    except (UnknownLocaleError, ValueError, TypeError):
-        raise ValidationError("Not a known locale (e.g. en, nl, de, ro).") from None
-
-
 class FlowSchema(Schema):
     key = fields.String()
-    enabled = fields.Boolean()
+    enabled = Bool()
     channels = fields.List(fields.String(), metadata={"description": "in order of preference"})
-    delay = fields.Integer(metadata={"description": "seconds between the trigger and the message"})
+    delay = Int(metadata={"description": "seconds between the trigger and the message"})
     params = fields.Dict(keys=fields.String(), metadata={
         "description": "the flow's parameters: those of the schema titled with its key", **PARAMS_DOC})
 
@@ -56,9 +48,10 @@ class FlowPageSchema(Schema):
 
 
 class FlowPatchSchema(Schema):
-    enabled = fields.Boolean()
-    channels = fields.List(fields.String(validate=CHANNEL), validate=[validate.Length(min=1), _distinct])
-    delay = fields.Integer(strict=True, validate=validate.Range(min=0, max=flow_admin.MAX_DELAY_SECONDS),
+    enabled = Bool()
+    channels = fields.List(fields.String(validate=CHANNEL), validate=[validate.Length(min=1), _distinct],
+                           metadata={"uniqueItems": True, "description": "in order of preference, each once"})
+    delay = Int(validate=validate.Range(min=0, max=flow_admin.MAX_DELAY_SECONDS),
                            metadata={"description": "seconds, at most 90 days"})
     params = fields.Dict(keys=fields.String(), metadata={
         "description": "merged into the current ones; only those of the schema titled with the flow's key "
@@ -79,10 +72,10 @@ class SavedVersionSchema(Schema):
 
     channel = fields.String()
     locale = fields.String()
-    version = fields.Integer(metadata={"description": "0 is the shipped default"})
+    version = Int(metadata={"description": "0 is the shipped default"})
     created_at = fields.DateTime(allow_none=True)
     created_by = fields.String(allow_none=True, metadata={"description": "name of the API key"})
-    restored_from = fields.Integer(allow_none=True)
+    restored_from = Int(allow_none=True)
 
 
 class TemplateSchema(TemplatePartsSchema, SavedVersionSchema):
@@ -90,10 +83,10 @@ class TemplateSchema(TemplatePartsSchema, SavedVersionSchema):
 
 
 class TemplateVersionSchema(Schema):
-    version = fields.Integer()
+    version = Int()
     created_at = fields.DateTime()
     created_by = fields.String(allow_none=True)
-    restored_from = fields.Integer(allow_none=True)
+    restored_from = Int(allow_none=True)
     parts = fields.Dict(keys=fields.String(), values=fields.String())
 
 
@@ -103,10 +96,9 @@ class TemplateVersionPageSchema(Schema):
 
 
 class PreviewRequestSchema(TemplatePartsSchema):
-    member_id = fields.Integer(required=True, strict=True)
+    member_id = Int(required=True, validate=validate.Range(min=1, max=ID_MAX))
     channel = fields.String(required=True, validate=CHANNEL)
-    locale = fields.String(validate=[validate.Length(max=10), _known_locale],
-                           metadata={"description": "default: the member's own"})
+    locale = LocaleTag(metadata={"description": "default: the member's own"})
 
 
 class PreviewSchema(Schema):
@@ -116,12 +108,12 @@ class PreviewSchema(Schema):
     subject = fields.String()
     body = fields.String(metadata={"description": "SMS text, or the email's plain-text part"})
     html = fields.String()
-    segments = fields.Integer(allow_none=True, metadata={"description": "SMS only"})
+    segments = Int(allow_none=True, metadata={"description": "SMS only"})
     encoding = fields.String(allow_none=True, metadata={"description": "SMS only: GSM-7 or UCS-2"})
 
 
 class TestSendSchema(Schema):
-    member_id = fields.Integer(required=True, strict=True)
+    member_id = Int(required=True, validate=validate.Range(min=1, max=ID_MAX))
     channel = fields.String(validate=CHANNEL, metadata={"description": "default: the flow's channels"})
 
 
