@@ -7,6 +7,7 @@ from flask_smorest import Api
 
 from engage.api import fields
 from engage.api.errors import error_body, register_error_handlers
+from engage.api.schemas import MemberPageSchema
 
 
 class EngageApi(Api):
@@ -36,6 +37,8 @@ def init_app(app: Flask) -> Api:
     for name, component in fields.COMPONENTS.items():
         api.spec.components.schema(name, component())
     api.ma_plugin.converter.add_attribute_function(fields.listed_as_reference)
+    # Named only inside GET /members' oneOf; flask-smorest registers just the schemas it serialises.
+    api.spec.components.schema("MemberPage", schema=MemberPageSchema)
     from engage.api import catalog, events, flows, layouts, members, messages, program
 
     for module in (members, events, catalog, program, messages, flows, layouts):
