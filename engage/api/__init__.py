@@ -25,7 +25,10 @@ def init_app(app: Flask) -> Api:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Swagger UI is vendored (engage/static/vendor/swagger-ui): the docs work offline and load
+        # nothing from elsewhere. Relative to /api/docs, so a prefix (SCRIPT_NAME) keeps working.
+        OPENAPI_SWAGGER_UI_URL="../static/vendor/swagger-ui/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # else a badge from validator.swagger.io
         API_SPEC_OPTIONS={
             "info": {"description": "Loyalty points, tiers, rewards and lifecycle messaging. "
                                     "Authenticate with `Authorization: Bearer <key>`."},
