@@ -68,10 +68,13 @@ def fuzz(base: str, key: str, env: dict) -> int:
                "--max-examples", os.environ.get("FUZZ_EXAMPLES", "30"), "--workers", "2", "--no-color"]
     if os.environ.get("FUZZ_SEED"):
         command += ["--seed", os.environ["FUZZ_SEED"]]
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    sys.stdout.write(run.stdout)
-    sys.stderr.write(run.stderr)
-    cases = re.search(r"(\d+) generated", run.stdout)
+    output = []
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as run:
+        for line in run.stdout:  # as it goes: a run takes minutes
+            sys.stdout.write(line)
+            output.append(line)
+    cases = re.search(r"(\d+) generated", "".join(output))
     generated = int(cases.group(1)) if cases else 0
     wanted = int(os.environ.get("FUZZ_MIN_CASES", "5000"))
     if run.returncode != 0:
