@@ -10,6 +10,7 @@ each, so the document carries the lists once).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import available_timezones
@@ -78,24 +79,26 @@ class DecimalString(fields.Decimal):
 
 
 @cache
-def locales() -> tuple[str, ...]:
+def locales() -> frozenset[str]:
     """Every locale Babel has data for, as 'nl_BE' and as 'nl-BE', at most 10 characters
     (members' locale column)."""
     tags = {tag for tag in localedata.locale_identifiers() if len(tag) <= 10 and tag != "root"}
-    return tuple(sorted(tags | {tag.replace("_", "-") for tag in tags}))
+    return frozenset(tags | {tag.replace("_", "-") for tag in tags})
 
 
 @cache
-def time_zones() -> tuple[str, ...]:
+def time_zones() -> frozenset[str]:
     """Every IANA time zone this machine knows."""
-    return tuple(sorted(available_timezones()))
+    return frozenset(available_timezones())
 
 
-class _Listed(fields.String):
-    """A string from a set the document names as a component schema (COMPONENT)."""
+class Listed(fields.String):
+    """A string from a long list the document carries once, as the component schema `component`."""
 
-    COMPONENT = ""
-    MESSAGE = ""
+    def __init__(self, component: str, members: Callable[[], frozenset[str]], message: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.component, self.members = component, members
+        self.error_messages["unknown"] = message
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -103,53 +106,25 @@ class _Listed(fields.String):
             raise self.make_error("unknown")
         return value
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.error_messages["unknown"] = self.MESSAGE
 
-    @staticmethod
-    def members() -> frozenset[str]:
-        raise NotImplementedError
+def locale_field(**kwargs) -> Listed:
+    return Listed("Locale", locales, "Not a known locale (e.g. en, nl, de, ro, nl-BE).", **kwargs)
 
 
-class LocaleTag(_Listed):
-    COMPONENT = "Locale"
-    MESSAGE = "Not a known locale (e.g. en, nl, de, ro, nl-BE)."
-
-    @staticmethod
-    def members() -> frozenset[str]:
-        return _locale_set()
-
-
-class TimeZone(_Listed):
-    COMPONENT = "TimeZone"
-    MESSAGE = "Not an IANA time zone (e.g. Europe/Amsterdam)."
-
-    @staticmethod
-    def members() -> frozenset[str]:
-        return _zone_set()
-
-
-@cache
-def _locale_set() -> frozenset[str]:
-    return frozenset(locales())
-
-
-@cache
-def _zone_set() -> frozenset[str]:
-    return frozenset(time_zones())
+def time_zone_field(**kwargs) -> Listed:
+    return Listed("TimeZone", time_zones, "Not an IANA time zone (e.g. Europe/Amsterdam).", **kwargs)
 
 
 COMPONENTS = {
-    "Locale": lambda: {"type": "string", "enum": list(locales()),
+    "Locale": lambda: {"type": "string", "enum": sorted(locales()),
                        "description": "A locale Babel knows, 'nl_BE' or 'nl-BE' (at most 10 characters)."},
-    "TimeZone": lambda: {"type": "string", "enum": list(time_zones()),
+    "TimeZone": lambda: {"type": "string", "enum": sorted(time_zones()),
                          "description": "An IANA time zone name, e.g. Europe/Amsterdam."},
 }
 
 
 def listed_as_reference(_converter, field, **_kwargs) -> dict:
-    """apispec attribute function: a LocaleTag or TimeZone field points at its component schema."""
-    if isinstance(field, _Listed):
-        return {"allOf": [{"$ref": f"#/components/schemas/{field.COMPONENT}"}]}
+    """apispec attribute function: a Listed field points at its component schema."""
+    if isinstance(field, Listed):
+        return {"allOf": [{"$ref": f"#/components/schemas/{field.component}"}]}
     return {}

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
-from engage.api.fields import ID_MAX, Bool, Int, LocaleTag
+from engage.api.fields import ID_MAX, Bool, Int, locale_field
 from engage.api.messages import MessageSchema
 from engage.api.parser import Blueprint
 from engage.api.schemas import PageQuery
@@ -98,7 +98,7 @@ class TemplateVersionPageSchema(Schema):
 class PreviewRequestSchema(TemplatePartsSchema):
     member_id = Int(required=True, validate=validate.Range(min=1, max=ID_MAX))
     channel = fields.String(required=True, validate=CHANNEL)
-    locale = LocaleTag(metadata={"description": "default: the member's own"})
+    locale = locale_field(metadata={"description": "default: the member's own"})
 
 
 class PreviewSchema(Schema):

@@ -6,7 +6,7 @@ import re
 
 from marshmallow import Schema, fields, validate
 
-from engage.api.fields import Bool, DecimalString, Int, LocaleTag, TimeZone
+from engage.api.fields import Bool, DecimalString, Int, locale_field, time_zone_field
 from engage.messaging import phones
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -73,8 +73,8 @@ class DonationsSchema(Schema):
 class ProgramSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="ISO 4217 code, e.g. EUR."))
-    default_locale = LocaleTag()
-    timezone = TimeZone()
+    default_locale = locale_field()
+    timezone = time_zone_field()
     help_text = fields.String(validate=validate.Length(min=1, max=320))
     charity_name = fields.String(validate=validate.Length(min=1, max=120))
     points_per_currency_unit = Int(validate=validate.Range(min=0, max=1000))

@@ -7,7 +7,7 @@ from datetime import datetime
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engage.api import pagination
-from engage.api.fields import ID_MAX, Bool, DecimalString, Int, LocaleTag, QueryInt, TimeZone
+from engage.api.fields import ID_MAX, Bool, DecimalString, Int, QueryInt, locale_field, time_zone_field
 from engage.vocabulary import LedgerKind
 
 EVENT_TYPES = ("purchase", "review", "newsletter_signup", "social_follow", "feedback")
@@ -30,8 +30,8 @@ class ContactFields(Schema):
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(allow_none=True, validate=validate.Length(max=32),
                           metadata={"description": "E.164, e.g. +31612345678"})
-    locale = LocaleTag(allow_none=True)
-    timezone = TimeZone(allow_none=True)
+    locale = locale_field(allow_none=True)
+    timezone = time_zone_field(allow_none=True)
 
 
 class MemberCreateSchema(ContactFields):
