@@ -52,7 +52,7 @@ class FlowPatchSchema(Schema):
     channels = fields.List(fields.String(validate=CHANNEL), validate=[validate.Length(min=1), _distinct],
                            metadata={"uniqueItems": True, "description": "in order of preference, each once"})
     delay = Int(validate=validate.Range(min=0, max=flow_admin.MAX_DELAY_SECONDS),
-                           metadata={"description": "seconds, at most 90 days"})
+                metadata={"description": "seconds, at most 90 days"})
     params = fields.Dict(keys=fields.String(), metadata={
         "description": "merged into the current ones; only those of the schema titled with the flow's key "
                        "(422 for any other name or an invalid value)", **PARAMS_DOC})
