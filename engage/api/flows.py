@@ -17,6 +17,7 @@ from engage.api.schemas import PageQuery
 from engage.messaging import flow_params
 from engage.models import TemplateVersion
 from engage.services import flow_admin, flow_preview
+from engage.templating import FLOW_KEYS
 from engage.vocabulary import Channel
 
 blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
@@ -24,6 +25,11 @@ blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
 
 CHANNEL = validate.OneOf(list(Channel))
 TEMPLATE = "/<key>/templates/<channel>/<locale>"
+# The path's names, declared (any other is a 404): a client or a fuzzer reads which exist.
+FLOW_KEY = {"in": "path", "name": "key", "required": True,
+            "schema": {"type": "string", "enum": list(FLOW_KEYS)}}
+CHANNEL_PATH = {"in": "path", "name": "channel", "required": True,
+                "schema": {"type": "string", "enum": list(Channel)}}
 # Each flow's parameters with their types, bounds and defaults, from the flows' dataclasses.
 PARAMS_DOC = {"anyOf": [flow_params.json_schema(flow) for flow in flow_params.PARAMS]}
 
@@ -122,6 +128,16 @@ def template_json(version: dict) -> dict:
     return {**{k: v for k, v in version.items() if k != "parts"}, **version["parts"]}
 
 
+def restore_link(restore_path: str, names: tuple[str, ...]) -> dict:
+    """OpenAPI link from saving a template (or layout) to restoring the version the save answered:
+    a client, or schemathesis' stateful phase, can follow it."""
+    pointer = restore_path.replace("~", "~0").replace("/", "~1")
+    parameters = {**{name: f"$request.path.{name}" for name in names}, "version": "$response.body#/version"}
+    return {"responses": {200: {"links": {"RestoreThisVersion": {  # 200: flask-smorest keys statuses as ints
+        "operationRef": f"#/paths/{pointer}/post", "parameters": parameters,
+        "description": "save this version again as the newest (after later saves)"}}}}}
+
+
 def author() -> str | None:
     """Name of the API key making the request: who saved a version."""
     key = g.get("api_key")
@@ -145,7 +161,7 @@ class Flows(MethodView):
         return {"items": flow_admin.list_flows(state.session()), "next": None}
 
 
-@blp.route("/<key>")
+@blp.route("/<key>", parameters=[FLOW_KEY])
 class FlowItem(MethodView):
     @requires("marketer")
     @blp.response(200, FlowSchema)
@@ -161,7 +177,7 @@ class FlowItem(MethodView):
         return flow_admin.update_flow(state.session(), key, data, state.now())
 
 
-@blp.route(TEMPLATE)
+@blp.route(TEMPLATE, parameters=[FLOW_KEY, CHANNEL_PATH])
 class FlowTemplate(MethodView):
     @requires("marketer")
     @blp.response(200, TemplateSchema)
@@ -172,13 +188,15 @@ class FlowTemplate(MethodView):
     @requires("marketer")
     @blp.arguments(TemplatePartsSchema())
     @blp.response(200, TemplateSchema)
+    @blp.doc(**restore_link("/api/v1/flows/{key}/templates/{channel}/{locale}/versions/{version}/restore",
+                            ("key", "channel", "locale")))
     def put(self, parts, key, channel, locale):
         """Validate and save a template as its newest version; 422 lists each error with its line."""
         saved = flow_admin.save_template(state.session(), key, channel, locale, parts, author(), state.now())
         return template_json(saved)
 
 
-@blp.route(TEMPLATE + "/versions")
+@blp.route(TEMPLATE + "/versions", parameters=[FLOW_KEY, CHANNEL_PATH])
 class FlowTemplateVersions(MethodView):
     @requires("marketer")
     @blp.arguments(PageQuery(), location="query")
@@ -188,7 +206,7 @@ class FlowTemplateVersions(MethodView):
         return versions_page(key, channel, locale, query)
 
 
-@blp.route(TEMPLATE + "/versions/<int:version>/restore")
+@blp.route(TEMPLATE + "/versions/<int:version>/restore", parameters=[FLOW_KEY, CHANNEL_PATH])
 class FlowTemplateRestore(MethodView):
     @requires("marketer")
     @blp.response(201, TemplateSchema)
@@ -199,7 +217,7 @@ class FlowTemplateRestore(MethodView):
         return template_json(restored)
 
 
-@blp.route("/<key>/preview")
+@blp.route("/<key>/preview", parameters=[FLOW_KEY])
 class FlowPreview(MethodView):
     @requires("marketer")
     @blp.arguments(PreviewRequestSchema())
@@ -209,7 +227,7 @@ class FlowPreview(MethodView):
         return flow_preview.preview(state.session(), key, data, state.now())
 
 
-@blp.route("/<key>/test")
+@blp.route("/<key>/test", parameters=[FLOW_KEY])
 class FlowTestSend(MethodView):
     @requires("marketer")
     @blp.arguments(TestSendSchema())

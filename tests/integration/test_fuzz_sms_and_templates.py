@@ -65,7 +65,8 @@ def test_any_template_source_saves_or_is_refused_and_renders_inside_the_sandbox(
     headers = api.headers("marketer")
 
     @FUZZ
-    @given(source=SOURCES, channel_parts=st.sampled_from([("sms", ("body",)), ("email", ("subject", "html", "text"))]))
+    @given(source=SOURCES,
+           channel_parts=st.sampled_from([("sms", ("body",)), ("email", ("subject", "html", "text"))]))
     def saved_and_previewed(source, channel_parts):
         channel, parts = channel_parts
         body = {part: source for part in parts}
@@ -74,8 +75,8 @@ def test_any_template_source_saves_or_is_refused_and_renders_inside_the_sandbox(
         if saved.status_code == 422:
             assert saved.get_json()["message"]
             return
-        preview = api.client.post("/api/v1/flows/welcome/preview", json={"member_id": member["id"], "channel": channel},
-                                  headers=headers)
+        preview = api.client.post("/api/v1/flows/welcome/preview",
+                                  json={"member_id": member["id"], "channel": channel}, headers=headers)
         assert preview.status_code in (200, 422), (source, preview.get_data(as_text=True)[:300])
         text = preview.get_data(as_text=True)
         assert not [leak for leak in LEAKS if leak in text and leak not in source], (source, text[:300])

@@ -51,7 +51,8 @@ def fuzz_api(api: ApiClient) -> ApiClient:
     """Members with and without contacts, so ids drawn or linked find someone."""
     for n in range(3):
         api.enrol(f"fuzz-{n}")
-    api.post("/members", {"external_id": "fuzz-bare", "first_name": "Bo", "consent": {"sms": False, "email": False}})
+    bare = {"external_id": "fuzz-bare", "first_name": "Bo", "consent": {"sms": False, "email": False}}
+    assert api.post("/members", bare).status_code == 201
     ADMIN_KEY["secret"] = api.keys["admin"]
     return api
 
