@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test bench clean migration
+.PHONY: install run test bench fuzz clean migration
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# schemathesis, every check and phase, >= 5,000 cases against a served instance (a few minutes).
+# FUZZ_DATABASE_URL=postgresql://... fuzzes an empty PostgreSQL database instead of SQLite.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.support.fuzz_served
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from engage.api import fields
 from engage.api.errors import error_body, register_error_handlers
+from engage.api.schemas import MemberPageSchema
 
 
 class EngageApi(Api):
@@ -23,7 +25,10 @@ def init_app(app: Flask) -> Api:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Swagger UI is vendored (engage/static/vendor/swagger-ui): the docs work offline and load
+        # nothing from elsewhere. Relative to /api/docs, so a prefix (SCRIPT_NAME) keeps working.
+        OPENAPI_SWAGGER_UI_URL="../static/vendor/swagger-ui/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # else a badge from validator.swagger.io
         API_SPEC_OPTIONS={
             "info": {"description": "Loyalty points, tiers, rewards and lifecycle messaging. "
                                     "Authenticate with `Authorization: Bearer <key>`."},
@@ -32,6 +37,11 @@ def init_app(app: Flask) -> Api:
         },
     )
     api = EngageApi(app)
+    for name, component in fields.COMPONENTS.items():
+        api.spec.components.schema(name, component())
+    api.ma_plugin.converter.add_attribute_function(fields.listed_as_reference)
+    # Named only inside GET /members' oneOf; flask-smorest registers just the schemas it serialises.
+    api.spec.components.schema("MemberPage", schema=MemberPageSchema)
     from engage.api import catalog, events, flows, keys, layouts, members, messages, program
 
     for module in (members, events, catalog, program, messages, flows, layouts, keys):

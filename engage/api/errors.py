@@ -45,6 +45,8 @@ def error_body(error: HTTPException):
     response.status_code = error.code or 500
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
+    if getattr(error, "valid_methods", None):  # a 405 says what the URL does take (RFC 9110)
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 

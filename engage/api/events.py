@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 from flask_smorest import abort
 
@@ -18,9 +20,14 @@ from engage.services import earning, redemption
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/members", description="Earning and redeeming")
 
+# Printable ASCII without surrounding spaces (HTTP strips those anyway): what a UUID or an order
+# number is, and what the document can state exactly.
+IDEMPOTENCY_PATTERN = r"^[!-~](?:[ -~]*[!-~])?$"
 IDEMPOTENCY_HEADER = {
-    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},
-    "description": "Replaying the same key returns the first answer; another body with it → 409.",
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_PATTERN},
+    "description": "Replaying the same key returns the first answer; another body with it → 409. "
+                   "1 to 255 printable ASCII characters (400 otherwise).",
 }
 
 
@@ -28,9 +35,8 @@ def idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    key = key.strip()
-    if not key or len(key) > 255:
-        abort(400, message="Idempotency-Key must be 1 to 255 characters")
+    if len(key) > 255 or not re.fullmatch(IDEMPOTENCY_PATTERN, key):
+        abort(400, message="Idempotency-Key must be 1 to 255 printable ASCII characters")
     return key
 
 

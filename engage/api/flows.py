@@ -3,7 +3,6 @@ against a real member, and test sends."""
 
 from __future__ import annotations
 
-from babel import Locale, UnknownLocaleError
 from flask import g
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
@@ -11,13 +10,14 @@ from marshmallow import Schema, ValidationError, fields, validate
 from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
+from engage.api.fields import ID_MAX, Bool, Int, locale_field
 from engage.api.messages import MessageSchema
 from engage.api.parser import Blueprint
 from engage.api.schemas import PageQuery
 from engage.messaging import flow_params
 from engage.models import TemplateVersion
 from engage.services import flow_admin, flow_preview
-from engage.templating.defaults import normalize_locale
+from engage.templating import FLOW_KEYS
 from engage.vocabulary import Channel
 
 blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
@@ -25,6 +25,11 @@ blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
 
 CHANNEL = validate.OneOf(list(Channel))
 TEMPLATE = "/<key>/templates/<channel>/<locale>"
+# The path's names, declared (any other is a 404): a client or a fuzzer reads which exist.
+FLOW_KEY = {"in": "path", "name": "key", "required": True,
+            "schema": {"type": "string", "enum": list(FLOW_KEYS)}}
+CHANNEL_PATH = {"in": "path", "name": "channel", "required": True,
+                "schema": {"type": "string", "enum": list(Channel)}}
 # Each flow's parameters with their types, bounds and defaults, from the flows' dataclasses.
 PARAMS_DOC = {"anyOf": [flow_params.json_schema(flow) for flow in flow_params.PARAMS]}
 
@@ -34,18 +39,11 @@ def _distinct(values: list) -> None:
         raise ValidationError("List each channel once.")
 
 
-def _known_locale(value: str) -> None:
-    try:
-        Locale.parse(normalize_locale(value))
-    except (UnknownLocaleError, ValueError, TypeError):
-        raise ValidationError("Not a known locale (e.g. en, nl, de, ro).") from None
-
-
 class FlowSchema(Schema):
     key = fields.String()
-    enabled = fields.Boolean()
+    enabled = Bool()
     channels = fields.List(fields.String(), metadata={"description": "in order of preference"})
-    delay = fields.Integer(metadata={"description": "seconds between the trigger and the message"})
+    delay = Int(metadata={"description": "seconds between the trigger and the message"})
     params = fields.Dict(keys=fields.String(), metadata={
         "description": "the flow's parameters: those of the schema titled with its key", **PARAMS_DOC})
 
@@ -56,10 +54,11 @@ class FlowPageSchema(Schema):
 
 
 class FlowPatchSchema(Schema):
-    enabled = fields.Boolean()
-    channels = fields.List(fields.String(validate=CHANNEL), validate=[validate.Length(min=1), _distinct])
-    delay = fields.Integer(strict=True, validate=validate.Range(min=0, max=flow_admin.MAX_DELAY_SECONDS),
-                           metadata={"description": "seconds, at most 90 days"})
+    enabled = Bool()
+    channels = fields.List(fields.String(validate=CHANNEL), validate=[validate.Length(min=1), _distinct],
+                           metadata={"uniqueItems": True, "description": "in order of preference, each once"})
+    delay = Int(validate=validate.Range(min=0, max=flow_admin.MAX_DELAY_SECONDS),
+                metadata={"description": "seconds, at most 90 days"})
     params = fields.Dict(keys=fields.String(), metadata={
         "description": "merged into the current ones; only those of the schema titled with the flow's key "
                        "(422 for any other name or an invalid value)", **PARAMS_DOC})
@@ -79,10 +78,10 @@ class SavedVersionSchema(Schema):
 
     channel = fields.String()
     locale = fields.String()
-    version = fields.Integer(metadata={"description": "0 is the shipped default"})
+    version = Int(metadata={"description": "0 is the shipped default"})
     created_at = fields.DateTime(allow_none=True)
     created_by = fields.String(allow_none=True, metadata={"description": "name of the API key"})
-    restored_from = fields.Integer(allow_none=True)
+    restored_from = Int(allow_none=True)
 
 
 class TemplateSchema(TemplatePartsSchema, SavedVersionSchema):
@@ -90,10 +89,10 @@ class TemplateSchema(TemplatePartsSchema, SavedVersionSchema):
 
 
 class TemplateVersionSchema(Schema):
-    version = fields.Integer()
+    version = Int()
     created_at = fields.DateTime()
     created_by = fields.String(allow_none=True)
-    restored_from = fields.Integer(allow_none=True)
+    restored_from = Int(allow_none=True)
     parts = fields.Dict(keys=fields.String(), values=fields.String())
 
 
@@ -103,10 +102,9 @@ class TemplateVersionPageSchema(Schema):
 
 
 class PreviewRequestSchema(TemplatePartsSchema):
-    member_id = fields.Integer(required=True, strict=True)
+    member_id = Int(required=True, validate=validate.Range(min=1, max=ID_MAX))
     channel = fields.String(required=True, validate=CHANNEL)
-    locale = fields.String(validate=[validate.Length(max=10), _known_locale],
-                           metadata={"description": "default: the member's own"})
+    locale = locale_field(metadata={"description": "default: the member's own"})
 
 
 class PreviewSchema(Schema):
@@ -116,18 +114,28 @@ class PreviewSchema(Schema):
     subject = fields.String()
     body = fields.String(metadata={"description": "SMS text, or the email's plain-text part"})
     html = fields.String()
-    segments = fields.Integer(allow_none=True, metadata={"description": "SMS only"})
+    segments = Int(allow_none=True, metadata={"description": "SMS only"})
     encoding = fields.String(allow_none=True, metadata={"description": "SMS only: GSM-7 or UCS-2"})
 
 
 class TestSendSchema(Schema):
-    member_id = fields.Integer(required=True, strict=True)
+    member_id = Int(required=True, validate=validate.Range(min=1, max=ID_MAX))
     channel = fields.String(validate=CHANNEL, metadata={"description": "default: the flow's channels"})
 
 
 def template_json(version: dict) -> dict:
     """A saved version as the API shows it: its parts beside its other fields."""
     return {**{k: v for k, v in version.items() if k != "parts"}, **version["parts"]}
+
+
+def restore_link(restore_path: str, names: tuple[str, ...]) -> dict:
+    """OpenAPI link from saving a template (or layout) to restoring the version the save answered:
+    a client, or schemathesis' stateful phase, can follow it."""
+    pointer = restore_path.replace("~", "~0").replace("/", "~1")
+    parameters = {**{name: f"$request.path.{name}" for name in names}, "version": "$response.body#/version"}
+    return {"responses": {200: {"links": {"RestoreThisVersion": {  # 200: flask-smorest keys statuses as ints
+        "operationRef": f"#/paths/{pointer}/post", "parameters": parameters,
+        "description": "save this version again as the newest (after later saves)"}}}}}
 
 
 def author() -> str | None:
@@ -153,7 +161,7 @@ class Flows(MethodView):
         return {"items": flow_admin.list_flows(state.session()), "next": None}
 
 
-@blp.route("/<key>")
+@blp.route("/<key>", parameters=[FLOW_KEY])
 class FlowItem(MethodView):
     @requires("marketer")
     @blp.response(200, FlowSchema)
@@ -169,7 +177,7 @@ class FlowItem(MethodView):
         return flow_admin.update_flow(state.session(), key, data, state.now())
 
 
-@blp.route(TEMPLATE)
+@blp.route(TEMPLATE, parameters=[FLOW_KEY, CHANNEL_PATH])
 class FlowTemplate(MethodView):
     @requires("marketer")
     @blp.response(200, TemplateSchema)
@@ -180,13 +188,15 @@ class FlowTemplate(MethodView):
     @requires("marketer")
     @blp.arguments(TemplatePartsSchema())
     @blp.response(200, TemplateSchema)
+    @blp.doc(**restore_link("/api/v1/flows/{key}/templates/{channel}/{locale}/versions/{version}/restore",
+                            ("key", "channel", "locale")))
     def put(self, parts, key, channel, locale):
         """Validate and save a template as its newest version; 422 lists each error with its line."""
         saved = flow_admin.save_template(state.session(), key, channel, locale, parts, author(), state.now())
         return template_json(saved)
 
 
-@blp.route(TEMPLATE + "/versions")
+@blp.route(TEMPLATE + "/versions", parameters=[FLOW_KEY, CHANNEL_PATH])
 class FlowTemplateVersions(MethodView):
     @requires("marketer")
     @blp.arguments(PageQuery(), location="query")
@@ -196,7 +206,7 @@ class FlowTemplateVersions(MethodView):
         return versions_page(key, channel, locale, query)
 
 
-@blp.route(TEMPLATE + "/versions/<int:version>/restore")
+@blp.route(TEMPLATE + "/versions/<int:version>/restore", parameters=[FLOW_KEY, CHANNEL_PATH])
 class FlowTemplateRestore(MethodView):
     @requires("marketer")
     @blp.response(201, TemplateSchema)
@@ -207,7 +217,7 @@ class FlowTemplateRestore(MethodView):
         return template_json(restored)
 
 
-@blp.route("/<key>/preview")
+@blp.route("/<key>/preview", parameters=[FLOW_KEY])
 class FlowPreview(MethodView):
     @requires("marketer")
     @blp.arguments(PreviewRequestSchema())
@@ -217,7 +227,7 @@ class FlowPreview(MethodView):
         return flow_preview.preview(state.session(), key, data, state.now())
 
 
-@blp.route("/<key>/test")
+@blp.route("/<key>/test", parameters=[FLOW_KEY])
 class FlowTestSend(MethodView):
     @requires("marketer")
     @blp.arguments(TestSendSchema())

@@ -26,6 +26,9 @@ from engage.services import erasure, member_export, members
 from engage.store import members as member_reads
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Loyalty members")
+# One answer or the other, never both: each schema refuses the other's properties. (flask-smorest
+# documents one schema per status and serialises none when the view answers a Response.)
+MEMBER_OR_PAGE = {"oneOf": [{"$ref": "#/components/schemas/Member"}, {"$ref": "#/components/schemas/MemberPage"}]}
 
 
 def member_json(member: Member, view=None, summary: dict | None = None) -> dict:
@@ -58,18 +61,17 @@ class MemberCollection(MethodView):
 
     @requires("integration")
     @blp.arguments(MemberListQuery(), location="query")
-    @blp.response(200, MemberSchema)
-    @blp.alt_response(200, schema=MemberPageSchema, description="without external_id: a page of members")
+    @blp.response(200, MEMBER_OR_PAGE, description="with external_id: that member; without: a page of members")
     def get(self, query):
         """Find a member by external_id (→ the member), or list members (→ a page)."""
         session = state.session()
         if "external_id" in query:
-            return member_json(member_reads.by_external_id(session, query["external_id"]))
+            member = member_json(member_reads.by_external_id(session, query["external_id"]))
+            return jsonify(MemberSchema().dump(member))
         stmt = select(Member).where(Member.erased_at.is_(None))
         rows, cursor = pagination.page(session, stmt, Member.id, query["limit"], query.get("cursor"))
         summaries = member_reads.summaries(session, rows, state.now())
         items = [member_json(member, summary=summaries[member.id]) for member in rows]
-        # A Response passes flask-smorest's serialisation, which is for the single-member answer.
         return jsonify(MemberPageSchema().dump({"items": items, "next": cursor}))
 
 

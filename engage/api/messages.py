@@ -9,6 +9,7 @@ from sqlalchemy import select
 from engage import state
 from engage.api import pagination
 from engage.api.auth import requires
+from engage.api.fields import ID_MAX, Bool, Int, QueryInt
 from engage.api.parser import Blueprint
 from engage.models import Message
 from engage.store import members
@@ -18,8 +19,8 @@ blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Message
 
 
 class MessageSchema(Schema):
-    id = fields.Integer()
-    member_id = fields.Integer(allow_none=True)
+    id = Int()
+    member_id = Int(allow_none=True)
     direction = fields.String(validate=validate.OneOf(list(Direction)))
     flow = fields.String(allow_none=True)
     channel = fields.String(validate=validate.OneOf(list(Channel)))
@@ -33,15 +34,15 @@ class MessageSchema(Schema):
     sent_at = fields.DateTime(allow_none=True)
     delivered_at = fields.DateTime(allow_none=True)
     provider_id = fields.String(allow_none=True)
-    segments = fields.Integer(allow_none=True)
+    segments = Int(allow_none=True)
     encoding = fields.String(allow_none=True)
-    attempts = fields.Integer()
+    attempts = Int()
     error = fields.String(allow_none=True)
     error_code = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     action = fields.String(allow_none=True, metadata={"description": "inbound: what the reply did"})
-    in_reply_to_id = fields.Integer(allow_none=True)
-    is_test = fields.Boolean()
+    in_reply_to_id = Int(allow_none=True)
+    is_test = Bool()
     created_at = fields.DateTime()
 
 
@@ -53,11 +54,11 @@ class MessagePageSchema(Schema):
 class MessageQuery(Schema):
     status = fields.String(validate=validate.OneOf(list(MessageStatus)))
     flow = fields.String(validate=validate.Length(max=40))
-    member_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    member_id = QueryInt(validate=validate.Range(min=1, max=ID_MAX))
     channel = fields.String(validate=validate.OneOf(list(Channel)))
     direction = fields.String(validate=validate.OneOf(list(Direction)))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String()
+    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = pagination.cursor_field()
 
 
 def _filtered(query: dict):

@@ -14,11 +14,22 @@ from engage import safe_json
 from engage.errors import EngageError, Unprocessable
 
 
+BODY_MISSING = "Send a JSON object with Content-Type: application/json."
+
+
 class EngageParser(FlaskParser):
     """Too-deep JSON is a 400 like other malformed JSON; a NUL in any string is a 422 naming it.
 
     webargs' `load_json` turns the JSONDecodeError and UnicodeDecodeError raised here into its
     400 "Invalid JSON body." (and an empty body into a missing one)."""
+
+    def load_json(self, req, schema) -> Any:
+        # webargs reads a missing body as {}: a PATCH without one would answer 200 having done
+        # nothing, and a client that forgot its Content-Type would never hear why.
+        data = super().load_json(req, schema)
+        if data is core.missing:
+            raise ValidationError({"body": [BODY_MISSING]})
+        return data
 
     def _raw_load_json(self, req) -> Any:
         if not is_json_request(req):
@@ -32,7 +43,8 @@ class EngageParser(FlaskParser):
 
 
 def refuse_nul() -> None:
-    """422 for a NUL in the query string or the path, 400 in a header: before any route reads one."""
+    """422 for a NUL in the query string or the path, 400 in a header: after authentication
+    (`requires`), before the route reads any of them."""
     fields = [*request.args.items(multi=True), *(request.view_args or {}).items()]
     bad = sorted({name for name, value in fields
                   if safe_json.NUL in name or (isinstance(value, str) and safe_json.NUL in value)})
@@ -46,10 +58,6 @@ def refuse_nul() -> None:
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, parsing arguments with EngageParser and refusing NUL anywhere."""
+    """flask-smorest's Blueprint, parsing arguments with EngageParser."""
 
     ARGUMENTS_PARSER = EngageParser()
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.before_request(refuse_nul)

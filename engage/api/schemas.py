@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate
 
+from engage.api import pagination
+from engage.api.fields import ID_MAX, Bool, DecimalString, Int, QueryInt, locale_field, time_zone_field
 from engage.vocabulary import LedgerKind
 
 EVENT_TYPES = ("purchase", "review", "newsletter_signup", "social_follow", "feedback")
 
 
-def _check_timezone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError("Not an IANA time zone (e.g. Europe/Amsterdam).") from None
-
-
-def _check_locale(value: str) -> None:
-    try:
-        Locale.parse(value.replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        raise ValidationError("Not a known locale (e.g. en, nl, de, ro).") from None
-
-
 class ConsentSchema(Schema):
     """Enrolment states both consents: neither is assumed (docs/api.md, `POST /members`)."""
 
-    sms = fields.Boolean(required=True)
-    email = fields.Boolean(required=True)
+    sms = Bool(required=True)
+    email = Bool(required=True)
 
 
 class ConsentPatchSchema(Schema):
-    sms = fields.Boolean()
-    email = fields.Boolean()
+    sms = Bool()
+    email = Bool()
 
 
 class ContactFields(Schema):
@@ -44,8 +30,8 @@ class ContactFields(Schema):
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(allow_none=True, validate=validate.Length(max=32),
                           metadata={"description": "E.164, e.g. +31612345678"})
-    locale = fields.String(allow_none=True, validate=[validate.Length(max=10), _check_locale])
-    timezone = fields.String(allow_none=True, validate=[validate.Length(max=64), _check_timezone])
+    locale = locale_field(allow_none=True)
+    timezone = time_zone_field(allow_none=True)
 
 
 class MemberCreateSchema(ContactFields):
@@ -64,16 +50,16 @@ class MemberPatchSchema(ContactFields):
 
 class NextTierSchema(Schema):
     name = fields.String()
-    points_needed = fields.Integer()
+    points_needed = Int()
 
 
 class ExpiringSchema(Schema):
-    points = fields.Integer()
+    points = Int()
     date = fields.String(metadata={"description": "ISO date, program time zone"})
 
 
 class MemberSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     external_id = fields.String()
     first_name = fields.String()
     last_name = fields.String(allow_none=True)
@@ -83,9 +69,9 @@ class MemberSchema(Schema):
     timezone = fields.String(allow_none=True)
     consent = fields.Nested(ConsentSchema)
     opted_out = fields.Nested(ConsentSchema)
-    points = fields.Integer()
+    points = Int()
     tier = fields.String()
-    qualifying_points = fields.Integer()
+    qualifying_points = Int()
     next_tier = fields.Nested(NextTierSchema, allow_none=True)
     expiring = fields.Nested(ExpiringSchema, allow_none=True)
     referral_code = fields.String()
@@ -94,13 +80,13 @@ class MemberSchema(Schema):
 
 class MemberListQuery(Schema):
     external_id = fields.String(validate=validate.Length(min=1, max=128))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String()
+    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = pagination.cursor_field()
 
 
 class PageQuery(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String()
+    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = pagination.cursor_field()
 
 
 class Instant(fields.DateTime):
@@ -121,46 +107,41 @@ class Instant(fields.DateTime):
 
 class EventCreateSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
-    amount = fields.Decimal(allow_none=True, as_string=True, places=None,
-                            metadata={"description": "Decimal string, purchases only, e.g. \"25.90\""})
+    amount = DecimalString(whole_digits=9, places=6, example="25.90", allow_none=True, metadata={
+        "description": "purchases only; at most the program's max_purchase_amount"})
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Za-z]{3}$",
                              error="Must be an ISO 4217 code such as EUR."))
     occurred_at = Instant(allow_none=True, metadata={
         "description": "ISO 8601; without an offset, the program's time zone. Default: now."})
 
-    @validates("amount")
-    def _finite(self, value, **_kwargs):
-        if value is not None and not value.is_finite():
-            raise ValidationError("Must be a finite number.")
-
 
 class EventResultSchema(Schema):
-    id = fields.Integer()
-    points_awarded = fields.Integer()
-    points = fields.Integer()
+    id = Int()
+    points_awarded = Int()
+    points = Int()
     tier = fields.String()
     message = fields.String()
 
 
 class RedemptionCreateSchema(Schema):
-    reward_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    reward_id = Int(required=True, validate=validate.Range(min=1, max=ID_MAX))
 
 
 class RedemptionSchema(Schema):
-    id = fields.Integer()
-    reward_id = fields.Integer()
+    id = Int()
+    reward_id = Int()
     reward = fields.String()
     kind = fields.String()
     coupon_code = fields.String(allow_none=True)
-    points_spent = fields.Integer()
+    points_spent = Int()
     value = fields.String(allow_none=True)
-    points = fields.Integer()
+    points = Int()
     created_at = fields.String()
 
 
 class LedgerEntrySchema(Schema):
-    id = fields.Integer()
-    points = fields.Integer()
+    id = Int()
+    points = Int()
     kind = fields.String(validate=validate.OneOf(list(LedgerKind)))
     reason = fields.String()
     source = fields.String()

@@ -10,6 +10,8 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 MAX_INPUT_LENGTH = 32  # E.164 is at most 15 digits; generous room for spaces and dashes
 EXAMPLE = "+31612345678"
+# Regions whose national numbers phonenumbers can read: the program's phone_region is one of these.
+REGIONS = tuple(sorted(phonenumbers.SUPPORTED_REGIONS))
 # Separators people type between digits; letters (vanity numbers, "ext.") are refused
 # because an SMS cannot be sent to an extension or spelled-out number.
 _SEPARATORS = frozenset(" +-().\u00a0/\t")
@@ -44,7 +46,7 @@ def _check_region(default_region: str | None) -> str | None:
     if default_region is None:
         return None
     region = default_region.strip().upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
+    if region not in REGIONS:
         raise ValueError(f"unknown default region {default_region!r}; use ISO codes like 'NL'")
     return region
 

@@ -115,7 +115,8 @@ def test_ledger_is_paginated_newest_first(api):
     assert second["next"] is None
     entry = second["items"][-1]
     assert entry["kind"] == "earn" and entry["reason"] == "signup bonus" and entry["expires_at"]
-    assert api.get(f"/members/{member['id']}/ledger?cursor=%%%").status_code == 400
+    refused = api.get(f"/members/{member['id']}/ledger?cursor=%%%")
+    assert refused.status_code == 422 and "cursor" in refused.get_json()["errors"]
 
 
 def test_member_list_pages(api):
@@ -167,5 +168,6 @@ def test_member_list_reads_the_same_number_of_statements_for_any_page_size(api, 
 def test_huge_ids_and_cursors_are_not_500(api):
     assert api.get("/members/99999999999999999").status_code == 404
     assert api.post("/members/99999999999999999/events", {"type": "review"}).status_code == 404
-    assert api.get("/members?cursor=aWQ6OTk5OTk5OTk5OTk5").status_code in (200, 400)
+    assert api.get("/members?cursor=999999999999999999").status_code == 200  # the largest a cursor may be
+    assert api.get("/members?cursor=9999999999999999999").status_code == 422
     assert api.get("/messages?member_id=99999999999999", role="marketer").status_code == 422
