@@ -347,6 +347,7 @@ def run() -> list[Row]:
     stored_paced = [paced_set(PACED_BARE + k) for k in range(paced_rounds)]
 
     env = {"ENGAGE_DATABASE_URL": url, "BENCH_DATABASE_URL": url, "ENGAGE_PUBLIC_URL": PUBLIC_URL,
+           "ENGAGE_SECRET_KEY": "bench-console-secret-key",
            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM_NUMBER": OUR_NUMBER}
 
     with gunicorn("bench.bare_app:app", env, name="bare-twilio", probe="/ready") as port:

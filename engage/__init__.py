@@ -35,10 +35,11 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
     app.teardown_appcontext(close_session)
     app.url_map.converters["int"] = DatabaseId
 
-    from engage import api, webhooks
+    from engage import api, console, webhooks
     from engage.channels import build_channels
 
     app.extensions["engage.channels"] = build_channels(config)
     api.init_app(app)
     webhooks.init_app(app)
+    console.init_app(app)
     return app
