@@ -72,6 +72,7 @@ def read(flow: str, form: MultiDict) -> tuple[dict, dict[str, str]]:
     except ValidationError as error:
         errors.update({("channel_1" if name == "channels" else name): first_message(problems)
                        for name, problems in error.messages.items() if name not in errors})
+    errors.update(service_errors({"params": flow_params.problems(flow, changes["params"])}))
     return changes, errors
 
 
