@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(BIN)/engage db upgrade
 	$(BIN)/engage seed-demo
 	@echo "Engage: http://$(HOST):$(PORT)/api/docs (Ctrl-C stops)"
+	@echo "Console: http://$(HOST):$(PORT)/console (sign in as demo@example.com, password engage-demo)"
 	$(BIN)/engage serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
@@ -28,4 +29,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache test-artifacts test-results

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from engage.api.flows import FlowPatchSchema
 from engage.messaging import flow_params
 
-UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
+UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 CHANNEL_SLOTS = ("channel_1", "channel_2")
 
 
@@ -24,10 +24,10 @@ def params_of(flow: str) -> list[dict]:
 
 def delay_parts(seconds: int) -> tuple[int, str]:
     """The delay in the largest unit that shows it whole."""
-    for unit in ("days", "hours", "minutes"):
-        if seconds % UNITS[unit] == 0:
-            return seconds // UNITS[unit], unit
-    return seconds // 60, "minutes"
+    if seconds == 0:
+        return 0, "minutes"
+    unit = next(unit for unit in ("days", "hours", "minutes", "seconds") if seconds % UNITS[unit] == 0)
+    return seconds // UNITS[unit], unit
 
 
 def form_values(flow: dict) -> dict:
@@ -62,7 +62,7 @@ def read(flow: str, form: MultiDict) -> tuple[dict, dict[str, str]]:
     if not isinstance(delay, int):
         errors["delay"] = "Enter a whole number."
     elif unit not in UNITS:
-        errors["delay"] = "Choose minutes, hours or days."
+        errors["delay"] = "Choose seconds, minutes, hours or days."
     else:
         changes["delay"] = delay * UNITS[unit]
     changes["params"] = {each["name"]: (_days if each["days"] else _number)(form.get(each["name"], ""))
