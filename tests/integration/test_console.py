@@ -192,3 +192,42 @@ def test_audit_log_pages(app, people, db, clock):
     second = client.get(f"/console/audit?cursor={older}").get_data(as_text=True)
     assert "test.change thing 4<" in second and "test.change thing 54" not in second
     assert client.get("/console/audit?cursor=garbage").status_code == 400
+
+
+@pytest.fixture
+def enrolled(api):
+    ana = api.enrol("shop-17", first_name="Ana", last_name="Popescu", email="Ana.Popescu@example.com",
+                    phone="+31612345678")
+    api.enrol("shop-18", first_name="Anatol", last_name="Ionescu", email="anatol@example.com", phone="+40721000001")
+    gone = api.enrol("shop-19", first_name="Anabel", email="anabel@example.com", phone="+31612000009")
+    assert api.delete(f"/members/{gone['id']}", role="admin").status_code == 204
+    assert api.purchase(ana["id"], "620.00", key="p-1").status_code == 201
+    return ana
+
+
+@pytest.mark.parametrize("query", ["Ana Pop", "popescu", "ana.popescu@example.com", "ANA.POPESCU@EXAMPLE.COM",
+                                   "06 12 34 56 78", "+31 (0)6-1234 5678", "shop-17", "referral"])
+def test_member_search_finds_by_name_email_phone_ids_and_codes(app, api, people, enrolled, query):
+    if query == "referral":
+        query = enrolled["referral_code"].lower()
+    assert api.patch("/program", {"phone_region": "NL"}, role="admin").status_code == 200  # 06… is Dutch
+    page = signed_in(app, people["viewer"]).get(f"/console/members?q={query}").get_data(as_text=True)
+    assert "1 member found" in page, page
+    assert f'href="/console/members/{enrolled["id"]}">Ana Popescu' in page
+
+
+def test_member_search_by_first_letters_lists_all_but_the_erased(app, people, enrolled):
+    page = signed_in(app, people["viewer"]).get("/console/members?q=ana").get_data(as_text=True)
+    assert "2 members found" in page and "Anatol" in page and "Anabel" not in page
+    assert "0 members found" in signed_in(app, people["viewer"]).get("/console/members?q=%25").get_data(
+        as_text=True)
+
+
+def test_member_page_shows_points_tier_expiry_ledger_and_thread(app, people, enrolled):
+    page = signed_in(app, people["viewer"]).get(f"/console/members/{enrolled['id']}").get_data(as_text=True)
+    assert '<p class="big">720</p>' in page  # 100 signup + 620
+    assert "Silver tier" in page and "780 more to Gold" in page and 'value="' in page
+    assert "720 points on 2027-03-02" in page
+    assert "signup bonus" in page and "+620" in page
+    assert "To the member · SMS · welcome" in page
+    assert signed_in(app, people["viewer"]).get("/console/members/999999").status_code == 404
