@@ -11,6 +11,7 @@ import pytest
 from engage import create_app
 from engage.config import Config
 from tests.support import databases
+from tests.support.api import ApiClient
 from tests.support.browser import Server
 from tests.support.console import add_users
 
@@ -39,6 +40,10 @@ def site(sqlite_template, tmp_path_factory):
     url = databases.sqlite_copy(sqlite_template, tmp_path_factory.mktemp("browser"))
     app = create_app(Config(database_url=url, public_url="http://127.0.0.1", testing=True))
     people = add_users(app)
+    api = ApiClient(app, app.test_client())
+    member = api.enrol("shop-7", first_name="Ana", last_name="Popescu", email="ana@example.com",
+                       phone="+31612345678")
+    assert api.purchase(member["id"], "260.00", key="p-1").status_code == 201
     with Server(app) as server:
         server.app, server.people = app, people
         yield server

@@ -91,3 +91,19 @@ def test_error_pages_are_pages(site, admin):
     admin.goto(site.url + "/console/flows/no_such_flow")
     expect(admin.get_by_role("heading", level=1)).to_have_text("Not Found")
     check_page(admin, "not-found")
+
+
+def test_member_search_and_page(site, admin):
+    admin.goto(site.url + "/console/")
+    admin.get_by_role("link", name="Members").click()
+    check_page(admin, "members")
+    admin.get_by_label("Name, email, phone, external id or referral code").fill("+31 6 1234 5678")
+    admin.keyboard.press("Enter")
+    expect(admin.get_by_role("heading", name="1 member found")).to_be_visible()
+    check_page(admin, "members-found")
+    admin.get_by_role("link", name="Ana Popescu").click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Ana Popescu")
+    expect(admin.locator(".big")).to_have_text("360")
+    expect(admin.get_by_role("list", name="Messages")).to_contain_text("To the member · SMS · welcome")
+    expect(admin.get_by_role("region", name="Ledger")).to_contain_text("signup bonus")
+    check_page(admin, "member")
