@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(BIN)/engage seed-demo
 	@echo "Engage: http://$(HOST):$(PORT)/api/docs (Ctrl-C stops)"
 	@echo "Console: http://$(HOST):$(PORT)/console (sign in as demo@example.com, password engage-demo)"
+	@echo "Console sessions are signed with ENGAGE_SECRET_KEY, or else instance/secret_key (generated once)"
 	$(BIN)/engage serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "console.sign_in"
-    app.extensions["engage.console.throttle"] = Throttle(limit=5, window_seconds=60)
+    app.extensions["engage.console.throttle"] = Throttle(window_seconds=60)
     app.register_blueprint(blp)
 
 

@@ -15,6 +15,9 @@ from engage.services import users
 from engage.services.audit import Actor
 
 OPEN_ENDPOINTS = {"console.sign_in", "console.static"}
+# Sign-in attempts a minute. Per email: guessing one user's password. Per address: higher, since
+# behind a proxy every user may share the proxy's address.
+ATTEMPTS_PER_EMAIL, ATTEMPTS_PER_ADDRESS = 5, 20
 
 
 class SignedIn(UserMixin):
@@ -91,15 +94,15 @@ def throttle() -> Throttle:
 
 @blp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
-    """The sign-in form; at most 5 attempts a minute per address and per email."""
+    """The sign-in form; at most 5 attempts a minute per email, 20 per address."""
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(_safe_next(request.args.get("next")))
         return render_template("console/sign_in.html", email="")
     email = request.form.get("email", "")[:254]
     password = request.form.get("password", "")
-    wait = throttle().retry_after([f"ip:{request.remote_addr}", f"email:{users.normalize_email(email)}"],
-                                  state.now())
+    wait = throttle().retry_after({f"ip:{request.remote_addr}": ATTEMPTS_PER_ADDRESS,
+                                   f"email:{users.normalize_email(email)}": ATTEMPTS_PER_EMAIL}, state.now())
     if wait:
         error = f"Too many sign-in attempts. Try again in {wait} seconds."
         return render_template("console/sign_in.html", email=email, error=error), 429, {"Retry-After": str(wait)}

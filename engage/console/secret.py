@@ -33,5 +33,7 @@ def _create(path: Path) -> str:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write(key + "\n")
-    log.warning("generated the console's secret key into %s; set ENGAGE_SECRET_KEY in production", path)
+    # Info, not a warning: every command builds the app, and their stderr is one line (`make run`
+    # says where the key is instead).
+    log.info("generated the console's secret key into %s; set ENGAGE_SECRET_KEY in production", path)
     return key

@@ -8,24 +8,25 @@ from datetime import datetime
 
 
 class Throttle:
-    """At most `limit` attempts per key in any `window_seconds`; `now` is passed in (testable)."""
+    """At most a given number of attempts per key in any `window_seconds`; `now` is passed in."""
 
-    def __init__(self, limit: int = 5, window_seconds: float = 60.0, max_keys: int = 100_000):
-        self.limit, self.window, self.max_keys = limit, window_seconds, max_keys
+    def __init__(self, window_seconds: float = 60.0, max_keys: int = 100_000):
+        self.window, self.max_keys = window_seconds, max_keys
         self.attempts: dict[str, deque[float]] = {}
         self.lock = threading.Lock()
 
-    def retry_after(self, keys: list[str], now: datetime) -> int:
-        """Seconds until every key may try again, counting this attempt if all may (0: go ahead)."""
+    def retry_after(self, limits: dict[str, int], now: datetime) -> int:
+        """Seconds until every key is under its limit ({key: limit}), counting this attempt
+        against each key only if all may go ahead now (0)."""
         at = now.timestamp()
         with self.lock:
             if len(self.attempts) > self.max_keys:  # bounded memory under a spray of addresses
                 self.attempts.clear()
-            windows = [self._window(key, at) for key in keys]
-            waits = [window[0] + self.window - at for window in windows if len(window) >= self.limit]
+            windows = {key: self._window(key, at) for key in limits}
+            waits = [window[0] + self.window - at for key, window in windows.items() if len(window) >= limits[key]]
             if waits:
                 return max(1, int(max(waits) + 0.999))
-            for window in windows:
+            for window in windows.values():
                 window.append(at)
             return 0
 

@@ -83,6 +83,12 @@ def test_sign_in_is_rate_limited_per_email_and_address(app, console, people, clo
     assert console.sign_in(people["viewer"]).status_code == 302
 
 
+def test_sign_in_is_rate_limited_per_address_across_emails(app, console, people):
+    for n in range(20):
+        assert console.sign_in(f"guess{n}@example.com").status_code == 401
+    assert console.sign_in(people["viewer"]).status_code == 429
+
+
 def test_an_idle_session_ends(app, people, clock):
     client = signed_in(app, people["viewer"])
     clock.advance(minutes=29)
