@@ -133,9 +133,11 @@ def users_create(email: str, role: str) -> None:
     from engage import state
     from engage.errors import EngageError
     from engage.services import users as user_service
+    from engage.services.audit import Actor
 
     try:
-        user = user_service.create(state.database().session(), email, role, _read_password(), state.now())
+        user = user_service.create(state.database().session(), email, role, _read_password(), state.now(),
+                                   actor=Actor("engage users create"))
     except EngageError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"user {user.email} created ({user.role})")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engage.errors import Conflict, Unprocessable
 from engage.models import User
+from engage.services import audit
 from engage.store import transaction
 
 ROLES = ("viewer", "marketer", "admin")
@@ -53,8 +54,10 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def create(session: Session, email: str, role: str, password: str, now: datetime) -> Staff:
-    """Add a user; 409 if the email (in any case) is taken, 422 for a bad email, role or password."""
+def create(session: Session, email: str, role: str, password: str, now: datetime,
+           actor: audit.Actor | None = None) -> Staff:
+    """Add a user; 409 if the email (in any case) is taken, 422 for a bad email, role or password.
+    With an `actor`, the audit log records who added them, in the same transaction."""
     email = normalize_email(email)
     errors = {}
     if not EMAIL.fullmatch(email) or len(email) > 254:
@@ -69,6 +72,10 @@ def create(session: Session, email: str, role: str, password: str, now: datetime
     try:
         with transaction(session):
             session.add(user)
+            session.flush()
+            if actor is not None:
+                audit.add(session, actor, "user.create", "user", str(user.id), None,
+                          {"email": email, "role": role}, now)
     except IntegrityError:
         raise Conflict(f"a user with the email {email} already exists") from None
     return Staff(user.id, user.email, user.role)

@@ -80,6 +80,10 @@ def test_users_create_reads_the_password_from_stdin_and_list_shows_them(tmp_path
     assert "last sign-in never" in listed.stdout and "leo@" not in listed.stdout
     assert "a long password" not in made.stdout + made.stderr + listed.stdout
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0  # generated, private
+    import sqlite3
+    with sqlite3.connect(tmp_path / "u.sqlite") as connection:
+        assert connection.execute("SELECT actor, action, object_type, after FROM audit_entries").fetchall() == [
+            ("engage users create", "user.create", "user", '{"email": "mia@example.com", "role": "admin"}')]
 
 
 def test_https_without_a_secret_key_fails_at_start_up_naming_it(tmp_path):
