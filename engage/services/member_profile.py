@@ -56,7 +56,7 @@ def _by_name(query: str) -> list:
 
 def search(session: Session, query: str, limit: int = 25) -> list[Member]:
     """Members matching the query exactly (ids, codes, email, phone), then by name; erased ones never."""
-    query = query.strip()[:MAX_QUERY_CHARS]
+    query = query.replace("\x00", "").strip()[:MAX_QUERY_CHARS]  # PostgreSQL text cannot hold NUL
     if not query:
         return []
     with transaction(session):

@@ -43,7 +43,8 @@ def allows(role: str, needed: str) -> bool:
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    # No email holds a NUL, and PostgreSQL text cannot: drop it rather than fail the query.
+    return email.replace("\x00", "").strip().lower()
 
 
 def password_problem(password: str) -> str | None:

@@ -237,3 +237,14 @@ def test_member_page_shows_points_tier_expiry_ledger_and_thread(app, people, enr
     assert "signup bonus" in page and "+620" in page
     assert "To the member · SMS · welcome" in page
     assert signed_in(app, people["viewer"]).get("/console/members/999999").status_code == 404
+
+
+def test_hostile_input_is_never_a_500(app, console, people):
+    assert console.sign_in("viewer@example.com\x00", "x\x00" * 2000).status_code == 401
+    assert console.sign_in("a" * 5000 + "@example.com").status_code == 401
+    client = signed_in(app, people["marketer"])
+    for query in ("%00", "\x00ana", "a" * 5000, "%25_%5C", "+", "@"):
+        assert client.get(f"/console/members?q={query}").status_code == 200, query
+    form = {"channel_1": "fax\x00", "delay": "1\x00", "delay_unit": "days\x00", "repeat_days": "\x00"}
+    assert client.post("/console/flows/redemption_reminder", form).status_code == 422
+    assert client.get("/console/members/99999999999999").status_code == 404
