@@ -51,8 +51,9 @@ def switch(key: str):
     flow = _change(key, {"enabled": request.form.get("enabled") == "on"})
     if request.headers.get("HX-Request"):
         counts = flow_stats.last_30_days(state.session(), state.now())
+        # autofocus: htmx focuses the new switch, so a keyboard user stays where they were.
         return render_template("console/_flow_row.html", flow=flow, counts=counts, titles=TITLES,
-                               columns=flow_stats.COLUMNS)
+                               columns=flow_stats.COLUMNS, focus=True)
     flash(f"{TITLES[key]} is {'on' if flow['enabled'] else 'off'}.")
     return redirect(url_for("console.home"))
 

@@ -67,8 +67,10 @@ def test_a_flow_switched_off_and_on_in_place(site, admin):
     admin.get_by_role("button", name="Tier congratulations is on; turn it off").click()
     expect(admin.get_by_role("button", name="Tier congratulations is off; turn it on")).to_have_text("Off")
     assert admin.url.endswith("/console/")  # htmx swapped the row; no page load
-    admin.get_by_role("button", name="Tier congratulations is off; turn it on").click()
+    admin.get_by_role("button", name="Tier congratulations is off; turn it on").focus()
+    admin.keyboard.press("Enter")
     expect(admin.get_by_role("button", name="Tier congratulations is on; turn it off")).to_have_text("On")
+    expect(admin.get_by_role("button", name="Tier congratulations is on; turn it off")).to_be_focused()
 
 
 def test_the_pages_work_by_keyboard(site, admin):
