@@ -19,6 +19,8 @@ run: $(STAMP)
 	$(BIN)/engage db upgrade
 	$(BIN)/engage seed-demo
 	@echo "Engage: http://$(HOST):$(PORT)/api/docs (Ctrl-C stops)"
+	@echo "Console: http://$(HOST):$(PORT)/console (sign in as demo@example.com, password engage-demo)"
+	@echo "Console sessions are signed with ENGAGE_SECRET_KEY, or else instance/secret_key (generated once)"
 	$(BIN)/engage serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
@@ -33,4 +35,4 @@ fuzz: $(STAMP)
 	$(BIN)/python -m tests.support.fuzz_served
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache test-artifacts test-results

@@ -350,7 +350,8 @@ def run() -> list[Row]:
            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM_NUMBER": OUR_NUMBER,
            # One load generator on one address is not a flood: measure the endpoint, not the
            # limiter's refusals (the limits are still checked on every request).
-           "ENGAGE_INBOUND_SMS_PER_IP": "100000000/minute", "ENGAGE_INBOUND_SMS_PER_NUMBER": "100000000/minute"}
+           "ENGAGE_INBOUND_SMS_PER_IP": "100000000/minute", "ENGAGE_INBOUND_SMS_PER_NUMBER": "100000000/minute",
+           "ENGAGE_SECRET_KEY": "bench-console-secret-key"}
 
     with gunicorn("bench.bare_app:app", env, name="bare-twilio", probe="/ready") as port:
         sanity(port, phones, label="bare TwiML")

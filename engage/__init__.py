@@ -35,7 +35,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
     app.teardown_appcontext(close_session)
     app.url_map.converters["int"] = DatabaseId
 
-    from engage import api, webhooks
+    from engage import api, console, webhooks
     from engage.channels import build_channels
     from engage.observability import web as observability
 
@@ -43,4 +43,5 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> F
     observability.init_app(app)
     api.init_app(app)
     webhooks.init_app(app)
+    console.init_app(app)
     return app

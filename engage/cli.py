@@ -140,6 +140,55 @@ def seed_demo() -> None:
     app = current_app._get_current_object()
     created = seed.demo(state.database(), state.now(), deliver=lambda at: jobs.deliver_quietly(app, at))
     click.echo(f"demo: {created} members added" if created else "demo: already seeded", err=True)
+    email, password = seed.DEMO_USER
+    made = "created" if seed.demo_user(state.database(), state.now()) else "already there"
+    click.echo(f"demo: console admin {email} with password {password} ({made})", err=True)
+
+
+@cli.group()
+def users() -> None:
+    """Console users (people who sign in at /console)."""
+
+
+def _read_password() -> str:
+    """Asked twice, hidden, on a terminal; otherwise one line of standard input (for scripts)."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "marketer", "viewer"]),
+              help="viewer reads; marketer also edits flows and templates; admin also program settings and users.")
+@_needs_schema
+def users_create(email: str, role: str) -> None:
+    """Add a user; the password is asked on a terminal (twice, hidden), else read as one line from stdin."""
+    from engage import state
+    from engage.errors import EngageError
+    from engage.services import users as user_service
+    from engage.services.audit import Actor
+
+    try:
+        user = user_service.create(state.database().session(), email, role, _read_password(), state.now(),
+                                   actor=Actor("engage users create"))
+    except EngageError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"user {user.email} created ({user.role})")
+
+
+@users.command("list")
+@_needs_schema
+def users_list() -> None:
+    """Every user: email, role, when created, last signed in, and whether disabled."""
+    from engage import state
+    from engage.services import users as user_service
+
+    for user in user_service.list_users(state.database().session()):
+        last = user.last_sign_in_at.strftime("%Y-%m-%d %H:%M") if user.last_sign_in_at else "never"
+        disabled = f"  disabled {user.disabled_at:%Y-%m-%d}" if user.disabled_at else ""
+        click.echo(f"{user.email:<40} {user.role:<9} created {user.created_at:%Y-%m-%d}  "
+                   f"last sign-in {last}{disabled}")
 
 
 @cli.command("serve")

@@ -123,6 +123,16 @@ def _rate_limit(name: str, value: str | None, default: str) -> str:
     return value
 
 
+def _secret_key(value: str | None, public_url: str) -> str | None:
+    """Required behind https (production); elsewhere the console generates one under instance/."""
+    if value is None and public_url.startswith("https:"):
+        raise ConfigError("ENGAGE_SECRET_KEY is required when ENGAGE_PUBLIC_URL is https "
+                          "(a long random string, e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+    if value is not None and len(value) < 16:
+        raise ConfigError("ENGAGE_SECRET_KEY must be at least 16 characters")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -153,6 +163,9 @@ class Config:
     inbound_sms_per_ip: str = "300/minute"
     redis_url: str | None = None
     trusted_proxies: int = 0
+    # Signs the console's session cookies; None outside production: a generated one (engage.console).
+    secret_key: str | None = None
+    console_idle_minutes: int = 30
     testing: bool = False
     # Differential tests only: the plain steps on PostgreSQL too (engage.db.PLAIN_PATHS).
     plain_paths: bool = False
@@ -174,9 +187,10 @@ class Config:
             raise ConfigError("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required with Twilio credentials")
         if get("SENDGRID_API_KEY") and not get("SENDGRID_FROM_EMAIL"):
             raise ConfigError("SENDGRID_FROM_EMAIL is required when SENDGRID_API_KEY is set")
+        public_url = _url("ENGAGE_PUBLIC_URL", get("ENGAGE_PUBLIC_URL")) or "http://127.0.0.1:5000"
         return cls(
             database_url=_database_url(get("ENGAGE_DATABASE_URL") or _default_database_url(instance_path)),
-            public_url=_url("ENGAGE_PUBLIC_URL", get("ENGAGE_PUBLIC_URL")) or "http://127.0.0.1:5000",
+            public_url=public_url,
             timezone=_timezone("ENGAGE_TIMEZONE", get("ENGAGE_TIMEZONE")),
             twilio_account_sid=sid,
             twilio_auth_token=token,
@@ -215,6 +229,9 @@ class Config:
                                            "300/minute"),
             redis_url=_url("ENGAGE_REDIS_URL", get("ENGAGE_REDIS_URL"), schemes=("redis", "rediss")),
             trusted_proxies=_whole("ENGAGE_TRUSTED_PROXIES", get("ENGAGE_TRUSTED_PROXIES"), 0, minimum=0, maximum=10),
+            secret_key=_secret_key(get("ENGAGE_SECRET_KEY"), public_url),
+            console_idle_minutes=_whole("ENGAGE_CONSOLE_IDLE_MINUTES", get("ENGAGE_CONSOLE_IDLE_MINUTES"), 30,
+                                        minimum=1, maximum=7 * 24 * 60),
         )
 
     def replace(self, **changes) -> "Config":

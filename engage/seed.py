@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engage.db import Database
 from engage.models import Member, Message
-from engage.services import earning, members, redemption
+from engage.services import earning, members, redemption, users
 from engage.vocabulary import PENDING
 
 DEMO = [
@@ -25,6 +25,17 @@ DEMO = [
      [(360, "60.00"), (5, "19.99")], None),
     ("demo-noor", "Noor", None, "noor@example.com", None, "en", None, [], None),
 ]
+
+
+# The console's demo sign-in (printed by `engage seed-demo` and `make run`): a demo, not a secret.
+DEMO_USER = ("demo@example.com", "engage-demo")
+
+
+def demo_user(database: Database, now: datetime) -> bool:
+    """The demo admin for the console, once; True when it was created now."""
+    email, password = DEMO_USER
+    with database.session() as session:
+        return users.ensure(session, email, "admin", password, now)
 
 
 def _live_until(database: Database, until: datetime, deliver: Callable[[datetime], object] | None) -> None:

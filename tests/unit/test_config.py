@@ -88,6 +88,8 @@ def test_all_settings_read():
     config = load(
         ENGAGE_DATABASE_URL="sqlite:////tmp/x.sqlite",
         ENGAGE_PUBLIC_URL="https://engage.example.com/",
+        ENGAGE_SECRET_KEY="0123456789abcdef0123",
+        ENGAGE_CONSOLE_IDLE_MINUTES="15",
         ENGAGE_TIMEZONE="Europe/Amsterdam",
         TWILIO_API_BASE_URL="http://127.0.0.1:8001/",
         SENDGRID_API_HOST="http://127.0.0.1:8002",
@@ -104,6 +106,8 @@ def test_all_settings_read():
     )
     assert config.database_url == "sqlite:////tmp/x.sqlite"
     assert config.public_url == "https://engage.example.com"  # trailing slash dropped
+    assert config.secret_key == "0123456789abcdef0123"
+    assert config.console_idle_minutes == 15
     assert config.timezone == "Europe/Amsterdam"
     assert config.twilio_api_base_url == "http://127.0.0.1:8001"
     assert config.sendgrid_api_host == "http://127.0.0.1:8002"
@@ -198,12 +202,22 @@ def test_lookalike_database_scheme_is_rejected(value):
         ("ENGAGE_DISPATCHER_THREADS", "two"),
         ("ENGAGE_FLOWS_INTERVAL_SECONDS", "0.1"),
         ("ENGAGE_DATABASE_URL", "oracle://db"),
+        ("ENGAGE_CONSOLE_IDLE_MINUTES", "0"),
+        ("ENGAGE_CONSOLE_IDLE_MINUTES", "half an hour"),
     ],
 )
 def test_malformed_setting_raises_naming_it(name, value):
     message = error_for(**{name: value})
     assert message.startswith(name + " "), message
     assert repr(value) in message
+
+
+def test_secret_key_is_required_behind_https_only():
+    message = error_for(ENGAGE_PUBLIC_URL="https://engage.example.com")
+    assert message.startswith("ENGAGE_SECRET_KEY is required when ENGAGE_PUBLIC_URL is https")
+    assert "\n" not in message
+    assert load(ENGAGE_PUBLIC_URL="http://127.0.0.1:5000").secret_key is None
+    assert error_for(ENGAGE_SECRET_KEY="short").startswith("ENGAGE_SECRET_KEY must be at least 16")
 
 
 def test_numeric_messages_say_what_is_wrong():
