@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import fields, validate
 from sqlalchemy import BigInteger, Select, cast
 
 
+CURSOR = re.compile(r"^[1-9][0-9]{0,17}$")  # the last id a page showed (ids stay below 2**62)
+
+
+def is_cursor(text: str) -> bool:
+    """Whether `text` is a cursor `page` can take (for callers outside the API's schemas)."""
+    return bool(CURSOR.match(text))
+
+
 def cursor_field() -> fields.String:
-    """The `next` value of the previous page: the last id it showed (ids stay below 2**62)."""
+    """The `next` value of the previous page: the last id it showed."""
     return fields.String(validate=validate.Regexp(
-        r"^[1-9][0-9]{0,17}$", error="Not a cursor: pass the `next` value of the previous page."),
+        CURSOR, error="Not a cursor: pass the `next` value of the previous page."),
         metadata={"description": "the `next` value of the previous page"})
 
 

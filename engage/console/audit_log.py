@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, render_template, request
 
 from engage import state
 from engage.api import pagination
@@ -18,7 +18,9 @@ PAGE_SIZE = 50
 @requires("admin")
 def audit_page():
     """Who changed what and when, with the object before and after."""
-    rows, cursor = pagination.page(state.session(), audit.entries(), AuditEntry.id, PAGE_SIZE,
-                                   request.args.get("cursor"))
+    wanted = request.args.get("cursor")
+    if wanted is not None and not pagination.is_cursor(wanted):
+        abort(400, "not a page of the audit log: follow the page's own links")
+    rows, cursor = pagination.page(state.session(), audit.entries(), AuditEntry.id, PAGE_SIZE, wanted)
     return render_template("console/audit.html", entries=rows, next_cursor=cursor,
                            first_page=not request.args.get("cursor"))

@@ -15,6 +15,9 @@ from engage.services import keys
 INTEGRATION, MARKETER, ADMIN = keys.ROLES
 OPEN = "open"  # no key needed, none looked at: the same answer for every caller, never 401/403
 SIGNED = "signed"  # a provider webhook: refused with 403 without the provider's signature, whatever the key
+# A console page behind a signed-in session: an API key opens none of them. GET sends the caller
+# to the sign-in page; a POST without the form's CSRF token is refused (400) before anything else.
+SESSION = "session"
 
 ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/members", "GET"): INTEGRATION,
@@ -64,6 +67,17 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/healthz", "GET"): OPEN,
     ("/readyz", "GET"): OPEN,
     ("/metrics", "GET"): OPEN,
+    ("/console/sign-in", "GET"): OPEN,
+    ("/console/sign-in", "POST"): SESSION,  # no CSRF token: 400 for everyone
+    ("/console/static/<path:filename>", "GET"): OPEN,
+    ("/console/", "GET"): SESSION,
+    ("/console/audit", "GET"): SESSION,
+    ("/console/flows/<key>", "GET"): SESSION,
+    ("/console/flows/<key>", "POST"): SESSION,
+    ("/console/flows/<key>/switch", "POST"): SESSION,
+    ("/console/members", "GET"): SESSION,
+    ("/console/members/<int:member_id>", "GET"): SESSION,
+    ("/console/sign-out", "POST"): SESSION,
 }
 # Routes other work is adding: listed above already, checked once they exist.
 NOT_YET: set[tuple[str, str]] = set()
@@ -152,6 +166,9 @@ def _expected(needed: str, caller: str):
         return lambda response: response.status_code < 500 and response.status_code not in (401, 403)
     if needed == SIGNED:  # unsigned: 403 whoever asks; an API key opens no webhook
         return lambda response: response.status_code == 403
+    if needed == SESSION:
+        return lambda response: (response.status_code == 400 if response.request.method == "POST" else
+                                 response.status_code == 302 and "/console/sign-in" in response.location)
     if caller not in keys.ROLES:
         return lambda response: (response.status_code == 401 and response.headers.get("WWW-Authenticate") == "Bearer"
                                  and response.get_json()["message"])
