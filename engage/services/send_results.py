@@ -1,4 +1,5 @@
-"""Recording what the provider said: sent, retry later, or failed (with its consequences)."""
+"""Recording what the provider said: sent, retry later, failed (with its consequences), or unknown
+when the provider may have taken the message (reconciled later, never resent blindly)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from sqlalchemy.orm import Session
 
 from engage.db import UTCDateTime, on_postgres
 from engage.models import Message
-from engage.outbox import retry
+from engage.outbox import reconcile, retry
 from engage.outbox.ports import SendResult
 from engage.services import consent
 from engage.services.claims import Claimed
 from engage.store import transaction
 from engage.vocabulary import MessageStatus
+
+
+AMBIGUOUS_REASON = "the provider may have taken it (no answer read): reconciling before any resend"
+ABANDONED_REASON = "its dispatcher stopped during the call: reconciling before any resend"
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ def _failed(session: Session, outcome: Outcome, now: datetime) -> dict:
 
 
 def _values(session: Session, outcome: Outcome, now: datetime, max_attempts: int, base: float,
-            rng: random.Random | None) -> dict:
+            rng: random.Random | None, settle: timedelta) -> dict:
     result = outcome.result
     if result.ok:
         values = {"status": MessageStatus.SENT, "sent_at": now, "provider_id": result.provider_id,
@@ -46,6 +51,9 @@ def _values(session: Session, outcome: Outcome, now: datetime, max_attempts: int
             values["segments"] = result.segments
         return values
     errors = {"error_code": result.error_code, "error": result.error_message}
+    if result.ambiguous:
+        return {"status": MessageStatus.UNKNOWN, "send_after": reconcile.settled_at(now, settle),
+                "reason": AMBIGUOUS_REASON, **errors}
     step, when = retry.next_step(outcome.claimed.attempts, max_attempts, result.transient, now, base, rng)
     if step == "retry":
         return {"status": MessageStatus.QUEUED, "send_after": when, **errors}
@@ -53,11 +61,13 @@ def _values(session: Session, outcome: Outcome, now: datetime, max_attempts: int
 
 
 def record(session: Session, outcomes: list[Outcome], now: datetime, max_attempts: int,
-           base_seconds: float, rng: random.Random | None = None) -> None:
-    """Store every result of a batch in one transaction.
+           base_seconds: float, rng: random.Random | None = None, settle_seconds: float = 120.0) -> None:
+    """Store the results of sends in one transaction.
 
     Only rows still `sending` are touched: a status callback that arrived first has the last word.
+    An ambiguous result leaves the row `unknown`, to be reconciled `settle_seconds` after now.
     """
+    settle = timedelta(seconds=settle_seconds)
     if not outcomes:
         return
     with transaction(session):
@@ -67,7 +77,7 @@ def record(session: Session, outcomes: list[Outcome], now: datetime, max_attempt
             if result.ok:  # the common case: one statement for all of them, below
                 sent.append((outcome.claimed.message.id, result.provider_id, result.segments or None))
                 continue
-            values = _values(session, outcome, now, max_attempts, base_seconds, rng)
+            values = _values(session, outcome, now, max_attempts, base_seconds, rng, settle)
             session.execute(update(Message).where(Message.id == outcome.claimed.message.id,
                                                   Message.status == MessageStatus.SENDING)
                             .values(updated_at=now, **values))
@@ -101,16 +111,12 @@ def _record_sent(session: Session, sent: list[tuple[int, str | None, int | None]
                     [{"b_id": i, "b_provider_id": p, "b_segments": n} for i, p, n in sent])
 
 
-def settle_stale(session: Session, now: datetime, older_than_seconds: float) -> int:
-    """Messages stuck in `sending` (a crash between the provider call and the commit) become
-    `unknown` for a person to decide: resending could reach the member twice."""
+def abandon_stale(session: Session, now: datetime, older_than_seconds: float) -> int:
+    """Messages `sending` for longer than any call can last lost their dispatcher (a crash between
+    the claim and the record): `unknown`, to be reconciled with the provider right away."""
     cutoff = now - timedelta(seconds=older_than_seconds)
     with transaction(session):
-        ids = list(session.scalars(select(Message.id).where(Message.status == MessageStatus.SENDING,
-                                                            Message.claimed_at < cutoff)))
-        if ids:
-            session.execute(update(Message).where(
-                Message.id.in_(ids), Message.status == MessageStatus.SENDING).values(
-                status=MessageStatus.UNKNOWN, updated_at=now,
-                reason="no result recorded and no provider callback; check the provider before resending"))
-        return len(ids)
+        result = session.execute(update(Message).where(
+            Message.status == MessageStatus.SENDING, Message.claimed_at < cutoff).values(
+            status=MessageStatus.UNKNOWN, updated_at=now, send_after=now, reason=ABANDONED_REASON))
+        return result.rowcount or 0
