@@ -137,9 +137,10 @@ def classify_requests_failure(exc: BaseException) -> SendResult:
         return not_taken(exc, "refused")
     if isinstance(exc, requests.Timeout):
         return ambiguous(exc, "timeout")
-    if isinstance(exc, (requests.ConnectionError, OSError)):
+    if isinstance(exc, requests.ConnectionError) or (
+            isinstance(exc, OSError) and not isinstance(exc, requests.RequestException)):
         return ambiguous(exc, "connection")
-    return ambiguous(exc, "unread")
+    return ambiguous(exc, "unread")  # an answer we could not read (cut short, not JSON...)
 
 
 def _never_connected(exc: requests.ConnectionError) -> bool:
