@@ -2,9 +2,9 @@
 reconcile the attempts whose result was ambiguous.
 
 It is the only code that calls a provider. Several threads (and processes) can run it at once.
-Each thread commits `sending` for the one message it is about to send and records the answer
-before it claims the next, so a crash (kill -9) leaves at most one message per thread whose fate
-is unknown; that one is reconciled with the provider, never resent blindly.
+Each thread commits `sending` for the one message it is about to send, and records the answer in
+the commit that claims its next message, so a crash (kill -9) leaves at most one message per
+thread whose fate is unknown; that one is reconciled with the provider, never resent blindly.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from engage.outbox.ports import Channel
 from engage.outbox.ratelimit import RateLimiter, SharedRateLimiter
 from engage.services import reconciliation
 from engage.services.claims import Claimed, claim
-from engage.services.send_results import Outcome, abandon_stale, record
+from engage.services.send_results import Outcome, abandon_stale, record, record_and_claim_next
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,30 @@ class Dispatcher:
             outcomes = [self._send(item) for item in claimed]
             record(session, outcomes, self.clock(), config.max_attempts, config.retry_base_seconds,
                    self.rng, config.reconcile_after_seconds)
-        return len(claimed)
+        return 1
+
+    def drain(self, stop: threading.Event | None = None, between: Callable[[], None] | None = None) -> int:
+        """Send until nothing is due (or `stop` is set), one message at a time, recording each
+        answer in the same commit that claims the next message. Returns messages attempted."""
+        config, sent, outcome = self.config, 0, None
+        with self.database.session() as session:
+            try:
+                while stop is None or not stop.is_set():
+                    if between:
+                        between()
+                    done, outcome = [outcome] if outcome else [], None
+                    claimed = record_and_claim_next(session, done, self.clock(), config.max_attempts,
+                                                    config.retry_base_seconds, self.rng,
+                                                    config.reconcile_after_seconds, config.public_url)
+                    if not claimed:
+                        return sent
+                    outcome = self._send(claimed[0])
+                    sent += 1
+            finally:
+                if outcome is not None:  # stopped between the call and the next claim
+                    record(session, [outcome], self.clock(), config.max_attempts, config.retry_base_seconds,
+                           self.rng, config.reconcile_after_seconds)
+        return sent
 
     def reconcile(self) -> dict[str, int]:
         """Ask the providers about the ambiguous attempts that are due; returns actions taken."""
@@ -89,8 +112,7 @@ class Dispatcher:
         job). Returns messages attempted."""
         total = 0
         while True:
-            while self.send_one():
-                total += 1
+            total += self.drain()
             if not self.reconcile().get("requeue"):
                 return total
 
@@ -117,8 +139,8 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 self._reconcile_if_due()
-                if self.send_one() == 0:
-                    stop.wait(idle_seconds)
+                self.drain(stop, between=self._reconcile_if_due)
+                stop.wait(idle_seconds)  # nothing due
             except Exception:  # a failed send or record must not kill the dispatcher; its row settles later
                 log.exception("dispatcher step failed")
                 stop.wait(idle_seconds)

@@ -33,12 +33,13 @@ class Claimed:
     member_id: int | None
 
 
-def _due_ids(session: Session, limit: int, now: datetime) -> list[int]:
-    query = (select(Message.id)
+def _due(session: Session, limit: int, now: datetime) -> list[tuple[Message, Member | None]]:
+    """Lock up to `limit` due messages nobody else holds, with their members, in one round trip."""
+    query = (select(Message, Member).outerjoin(Member, Member.id == Message.member_id)
              .where(Message.status == MessageStatus.QUEUED, Message.send_after <= now)
              .order_by(Message.priority, Message.send_after, Message.id)
-             .limit(limit).with_for_update(skip_locked=True))
-    return list(session.scalars(query))
+             .limit(limit).with_for_update(skip_locked=True, of=Message))
+    return [(message, member) for message, member in session.execute(query)]
 
 
 def _why_not(session, message: Message, member: Member | None, suppressed, now) -> tuple[str, str] | None:
@@ -112,18 +113,23 @@ def claim(session: Session, limit: int, now: datetime, public_url: str) -> list[
     The dispatcher claims one message at a time, so a crash leaves one such message per thread.
     """
     with transaction(session):
-        claimed: list[Claimed] = []
-        # Rows that lost their point are settled on the way: keep looking until one is taken.
-        while len(claimed) < limit and (ids := _due_ids(session, limit - len(claimed), now)):
-            claimed += _take(session, ids, now, public_url)
-        return claimed
+        return take_due(session, limit, now, public_url)
 
 
-def _take(session: Session, ids: list[int], now: datetime, public_url: str) -> list[Claimed]:
-    """Mark the locked rows `ids` `sending` unless they lost their point; return those taken."""
-    messages = session.scalars(select(Message).where(Message.id.in_(ids))).all()
-    member_ids = {m.member_id for m in messages if m.member_id}
-    members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+def take_due(session: Session, limit: int, now: datetime, public_url: str) -> list[Claimed]:
+    """`claim` inside the caller's transaction (send_results.record_and_claim_next)."""
+    claimed: list[Claimed] = []
+    # Rows that lost their point are settled on the way: keep looking until one is taken.
+    while len(claimed) < limit and (due := _due(session, limit - len(claimed), now)):
+        claimed += _take(session, due, now, public_url)
+    return claimed
+
+
+def _take(session: Session, due: list[tuple[Message, Member | None]], now: datetime,
+          public_url: str) -> list[Claimed]:
+    """Mark the locked rows `sending` unless they lost their point; return those taken."""
+    messages = [message for message, _ in due]
+    members = {member.id: member for _, member in due if member is not None}
     suppressed = suppressions(session, [p for m in members.values() for p in member_pairs(m)])
     claimed: list[Claimed] = []
     taken: list[tuple[Message, str | None]] = []

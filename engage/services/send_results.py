@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, func, select, text, update
+from sqlalchemy import Integer, bindparam, func, text, update
 from sqlalchemy.orm import Session
 
 from engage.db import UTCDateTime, on_postgres
@@ -15,7 +15,7 @@ from engage.models import Message
 from engage.outbox import reconcile, retry
 from engage.outbox.ports import SendResult
 from engage.services import consent
-from engage.services.claims import Claimed
+from engage.services.claims import Claimed, take_due
 from engage.store import transaction
 from engage.vocabulary import MessageStatus
 
@@ -67,21 +67,41 @@ def record(session: Session, outcomes: list[Outcome], now: datetime, max_attempt
     Only rows still `sending` are touched: a status callback that arrived first has the last word.
     An ambiguous result leaves the row `unknown`, to be reconciled `settle_seconds` after now.
     """
-    settle = timedelta(seconds=settle_seconds)
     if not outcomes:
         return
     with transaction(session):
-        sent: list[tuple[int, str | None, int | None]] = []
-        for outcome in outcomes:
-            result = outcome.result
-            if result.ok:  # the common case: one statement for all of them, below
-                sent.append((outcome.claimed.message.id, result.provider_id, result.segments or None))
-                continue
-            values = _values(session, outcome, now, max_attempts, base_seconds, rng, settle)
-            session.execute(update(Message).where(Message.id == outcome.claimed.message.id,
-                                                  Message.status == MessageStatus.SENDING)
-                            .values(updated_at=now, **values))
-        _record_sent(session, sent, now)
+        if on_postgres(session):
+            # Not waiting for this commit to reach the disk is safe: if a server crash loses it,
+            # the row is `sending` again, and that is reconciled with the provider, never resent
+            # blindly. The claim before the call is what must be durable (claims.claim).
+            session.execute(text("SET LOCAL synchronous_commit = off"))
+        _record(session, outcomes, now, max_attempts, base_seconds, rng, settle_seconds)
+
+
+def record_and_claim_next(session: Session, outcomes: list[Outcome], now: datetime, max_attempts: int,
+                          base_seconds: float, rng: random.Random | None, settle_seconds: float,
+                          public_url: str) -> list[Claimed]:
+    """Record the last send and claim the next message in one transaction (one commit per message
+    instead of two); the thread still holds at most the one message it is about to send."""
+    with transaction(session):
+        _record(session, outcomes, now, max_attempts, base_seconds, rng, settle_seconds)
+        return take_due(session, 1, now, public_url)
+
+
+def _record(session: Session, outcomes: list[Outcome], now: datetime, max_attempts: int,
+            base_seconds: float, rng: random.Random | None, settle_seconds: float) -> None:
+    settle = timedelta(seconds=settle_seconds)
+    sent: list[tuple[int, str | None, int | None]] = []
+    for outcome in outcomes:
+        result = outcome.result
+        if result.ok:  # the common case: one statement for all of them, below
+            sent.append((outcome.claimed.message.id, result.provider_id, result.segments or None))
+            continue
+        values = _values(session, outcome, now, max_attempts, base_seconds, rng, settle)
+        session.execute(update(Message).where(Message.id == outcome.claimed.message.id,
+                                              Message.status == MessageStatus.SENDING)
+                        .values(updated_at=now, **values))
+    _record_sent(session, sent, now)
 
 
 # The successful sends of a batch in one statement (an executemany costs a round trip's worth of
