@@ -23,9 +23,9 @@ def run_all(short: bool = False, only: list[str] | None = None) -> list[Row]:
     from faults import drain, outage
     from faults.processes import FakeProvider, Gunicorn, Signer, database, engage_env, free_port
 
-    drains = {"kill": drain.Drain("kill -9 workers", 500 if short else 10_000, kills=3 if short else 20),
-              "flaky": drain.Drain("provider fails 30%", 300 if short else 2_000, chaos=0.3)}
-    outage_run = outage.Outage("postgres restart", seconds=6 if short else 30, down=2 if short else 5)
+    drains = {"kill": drain.Drain("kill -9 workers", 300 if short else 10_000, kills=3 if short else 20),
+              "flaky": drain.Drain("provider fails 30%", 150 if short else 2_000, chaos=0.3)}
+    outage_run = outage.Outage("postgres restart", seconds=4 if short else 30, down=1.5 if short else 5)
     names = only or ["kill", "flaky", "outage"]
     rows: list[Row] = []
     signer = Signer()

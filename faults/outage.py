@@ -135,15 +135,26 @@ def run(scenario: Outage, url: str, env: dict, pg: tuple[str, int]) -> Row:
         stop.set()
         for client in clients:
             client.join()
-        replayer = Client(port, public_url, key, members, tally)
-        for purchase_key, (member_id, _) in list(tally.purchases.items()):
-            wait_until(lambda: 200 <= replayer.purchase(purchase_key, member_id) < 300, 30,
-                       "a replayed purchase to be answered")
+        _replay(Client(port, public_url, key, members, tally), list(tally.purchases.items()), scenario.clients)
         seconds = time.monotonic() - started
     finally:
         web.stop()
         proxy.close()
     return _tally(engine, scenario, tally, seconds)
+
+
+def _replay(client: Client, purchases: list, threads: int) -> None:
+    """Every purchase again with its Idempotency-Key (as a client retrying a 503 would), until
+    answered; the ledger must not change for those already acknowledged."""
+    def replay(part: list) -> None:
+        for key, (member_id, _) in part:
+            wait_until(lambda: 200 <= client.purchase(key, member_id) < 300, 30, "a replayed purchase's answer")
+
+    workers = [threading.Thread(target=replay, args=(purchases[n::threads],)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
 
 
 def _tally(engine: sa.Engine, scenario: Outage, tally: Tally, seconds: float) -> Row:
