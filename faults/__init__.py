@@ -21,14 +21,15 @@ from faults.report import Row
 def run_all(short: bool = False, only: list[str] | None = None) -> list[Row]:
     """Run the scenarios (all, or `only` those named) on a fresh database; their rows."""
     from faults import drain, outage
-    from faults.processes import FakeProvider, Gunicorn, Signer, database, engage_env, free_port
+    from faults.processes import FakeProvider, Gunicorn, database, engage_env, free_port
+    from tests.support.signing import SendGridSigner
 
     drains = {"kill": drain.Drain("kill -9 workers", 300 if short else 10_000, kills=3 if short else 20),
               "flaky": drain.Drain("provider fails 30%", 150 if short else 2_000, chaos=0.3)}
     outage_run = outage.Outage("postgres restart", seconds=4 if short else 30, down=1.5 if short else 5)
     names = only or ["kill", "flaky", "outage"]
     rows: list[Row] = []
-    signer = Signer()
+    signer = SendGridSigner()
     with database() as url:
         fake = FakeProvider(dict(os.environ)).start()
         port = free_port()

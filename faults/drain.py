@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from faults.processes import FakeProvider, Process, Signer, wait_until, worker
+from faults.processes import FakeProvider, Process, wait_until, worker
+from tests.support.signing import SendGridSigner
 from faults.report import Row
 
 THREADS_PER_WORKER = 2
@@ -82,7 +83,7 @@ class EventRelay(threading.Thread):
     """Posts SendGrid's events for every mail the fake took to Engage's signed event webhook,
     as SendGrid would: "processed", with our custom_args echoed."""
 
-    def __init__(self, fake: FakeProvider, web_url: str, signer: Signer):
+    def __init__(self, fake: FakeProvider, web_url: str, signer: SendGridSigner):
         super().__init__(daemon=True, name="event-relay")
         self.fake, self.url, self.signer = fake, f"{web_url}/webhooks/sendgrid/events", signer
         self.stop = threading.Event()
@@ -97,7 +98,8 @@ class EventRelay(threading.Thread):
         if not self.pending:
             return
         body = json.dumps(self.pending)
-        request = urllib.request.Request(self.url, data=body.encode(), headers=self.signer.headers(body))
+        headers = self.signer.headers(body, str(int(time.time())))
+        request = urllib.request.Request(self.url, data=body.encode(), headers=headers)
         try:
             urllib.request.urlopen(request, timeout=10).close()
             self.pending = []
@@ -105,7 +107,7 @@ class EventRelay(threading.Thread):
             pass  # SendGrid retries until a 2xx; so do we
 
 
-def run(scenario: Drain, url: str, fake: FakeProvider, web_url: str, signer: Signer, env: dict) -> Row:
+def run(scenario: Drain, url: str, fake: FakeProvider, web_url: str, signer: SendGridSigner, env: dict) -> Row:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     fake.control("reset", {})
     seed(engine, scenario.messages, scenario.email_every)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import signal
@@ -17,10 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from tests.fakes import provider_wire as wire
+from tests.support.signing import SendGridSigner
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -138,23 +135,8 @@ class FakeProvider(Process):
         return http_json(f"{self.url}/_fake/{name}", payload)
 
 
-class Signer:
-    """SendGrid's signed event webhook, as SendGrid signs it (ECDSA P-256 over timestamp + body)."""
-
-    def __init__(self):
-        self.private = ec.generate_private_key(ec.SECP256R1())
-        der = self.private.public_key().public_bytes(serialization.Encoding.DER,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo)
-        self.public_key = base64.b64encode(der).decode()
-
-    def headers(self, body: str) -> dict[str, str]:
-        timestamp = str(int(time.time()))
-        signature = self.private.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))
-        return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-                "X-Twilio-Email-Event-Webhook-Timestamp": timestamp, "Content-Type": "application/json"}
-
-
-def engage_env(database_url: str, fake: FakeProvider, public_url: str, signer: Signer, **extra: str) -> dict:
+def engage_env(database_url: str, fake: FakeProvider, public_url: str, signer: SendGridSigner,
+               **extra: str) -> dict:
     """Engage's settings for a run: providers at the fake, short timeouts and settling delays."""
     env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_EDGE", "TWILIO_REGION")}
     env.update(
