@@ -61,7 +61,8 @@ def _choose_again(session: Session, message: Message, member: Member, refusal: t
                   now: datetime) -> bool:
     """A flow message whose channel stopped being receivable while it waited (an SMS queued
     before the member's STOP) is rendered again, now, on the first of its flow's channels the
-    member can still receive (it goes with a later batch), or suppressed if none. Once only."""
+    member can still receive (the claim then takes it like any due message), or suppressed if none.
+    Once only."""
     status, reason = refusal
     data = message.data or {}
     if (status != MessageStatus.SUPPRESSED or not message.flow or message.is_test or data.get("chosen_again")
