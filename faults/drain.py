@@ -135,12 +135,14 @@ def run(scenario: Drain, url: str, fake: FakeProvider, web_url: str, signer: Sen
 
 
 def _kill_while_draining(engine: sa.Engine, workers: list[Process], scenario: Drain) -> int:
-    """kill -9 a worker at random moments while messages are still open; restart it at once."""
+    """kill -9 a worker at random moments spread over the drain; restart it at once."""
     rng = random.Random()
     wait_until(lambda: counts(engine).get("queued", 0) < scenario.messages, 60, "the workers to start sending")
-    kills = 0
-    while kills < scenario.kills and counts(engine).get("queued", 0) > 0:
-        time.sleep(rng.uniform(0.1, 0.8))
+    started, kills = time.monotonic(), 0
+    while kills < scenario.kills and (queued := counts(engine).get("queued", 0)) > 0:
+        # The drain so far says how long the rest takes; the kills left fall at random within it.
+        rate = max(1.0, (scenario.messages - queued) / max(0.1, time.monotonic() - started))
+        time.sleep(rng.uniform(0.05, 2 * queued / rate / (scenario.kills - kills + 1)))
         victim = workers[kills % len(workers)]
         victim.kill()
         kills += 1
