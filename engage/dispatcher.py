@@ -65,15 +65,22 @@ class Dispatcher:
                    self.rng, config.reconcile_after_seconds)
         return 1
 
-    def drain(self, stop: threading.Event | None = None, between: Callable[[], None] | None = None) -> int:
+    def drain(self, stop: threading.Event | None = None, reconcile: bool = False) -> int:
         """Send until nothing is due (or `stop` is set), one message at a time, recording each
-        answer in the same commit that claims the next message. Returns messages attempted."""
+        answer in the same commit that claims the next message. Returns messages attempted.
+
+        `reconcile`: also reconcile when due, but only with the last answer recorded first: a
+        thread never holds a message `sending` while it does something else."""
         config, sent, outcome = self.config, 0, None
         with self.database.session() as session:
             try:
                 while stop is None or not stop.is_set():
-                    if between:
-                        between()
+                    if reconcile and self._reconcile_due():
+                        if outcome is not None:
+                            record(session, [outcome], self.clock(), config.max_attempts,
+                                   config.retry_base_seconds, self.rng, config.reconcile_after_seconds)
+                            outcome = None
+                        self._reconcile_if_due()
                     done, outcome = [outcome] if outcome else [], None
                     claimed = record_and_claim_next(session, done, self.clock(), config.max_attempts,
                                                     config.retry_base_seconds, self.rng,
@@ -92,9 +99,9 @@ class Dispatcher:
         """Ask the providers about the ambiguous attempts that are due; returns actions taken."""
         config, now = self.config, self.clock()
         with self.database.session() as session:
-            # A call never outlives its timeout: a row `sending` longer than the settling delay
-            # (or twice the timeout) lost its dispatcher.
-            abandon_stale(session, now, max(config.reconcile_after_seconds, 2 * config.provider_timeout_seconds))
+            # A call never outlives its timeouts (connect and read, each up to the setting): a row
+            # `sending` longer than that, with room to spare, or the settling delay, lost its dispatcher.
+            abandon_stale(session, now, max(config.reconcile_after_seconds, 3 * config.provider_timeout_seconds + 5))
             pending = reconciliation.due(session, now, config.public_url)
         actions: dict[str, int] = {}
         for item in pending:
@@ -125,9 +132,12 @@ class Dispatcher:
         for worker in workers:
             worker.join()
 
+    def _reconcile_due(self) -> bool:
+        return time.monotonic() >= self._next_reconcile
+
     def _reconcile_if_due(self) -> None:
         """Reconcile every half settling delay (at most every 30 s), in one thread of the process."""
-        if time.monotonic() < self._next_reconcile or not self._reconciling.acquire(blocking=False):
+        if not self._reconcile_due() or not self._reconciling.acquire(blocking=False):
             return
         try:
             self._next_reconcile = time.monotonic() + min(self.config.reconcile_after_seconds / 2, 30.0)
@@ -139,7 +149,7 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 self._reconcile_if_due()
-                self.drain(stop, between=self._reconcile_if_due)
+                self.drain(stop, reconcile=True)
                 stop.wait(idle_seconds)  # nothing due
             except Exception:  # a failed send or record must not kill the dispatcher; its row settles later
                 log.exception("dispatcher step failed")

@@ -64,7 +64,8 @@ def record(session: Session, outcomes: list[Outcome], now: datetime, max_attempt
            base_seconds: float, rng: random.Random | None = None, settle_seconds: float = 120.0) -> None:
     """Store the results of sends in one transaction.
 
-    Only rows still `sending` are touched: a status callback that arrived first has the last word.
+    Only rows still `sending` at the attempt sent are touched: a status callback that arrived first
+    has the last word, and a row reconciled and claimed again meanwhile belongs to its new attempt.
     An ambiguous result leaves the row `unknown`, to be reconciled `settle_seconds` after now.
     """
     if not outcomes:
@@ -95,11 +96,13 @@ def _record(session: Session, outcomes: list[Outcome], now: datetime, max_attemp
     for outcome in outcomes:
         result = outcome.result
         if result.ok:  # the common case: one statement for all of them, below
-            sent.append((outcome.claimed.message.id, result.provider_id, result.segments or None))
+            sent.append((outcome.claimed.message.id, outcome.claimed.attempts, result.provider_id,
+                         result.segments or None))
             continue
         values = _values(session, outcome, now, max_attempts, base_seconds, rng, settle)
         session.execute(update(Message).where(Message.id == outcome.claimed.message.id,
-                                              Message.status == MessageStatus.SENDING)
+                                              Message.status == MessageStatus.SENDING,
+                                              Message.attempts == outcome.claimed.attempts)
                         .values(updated_at=now, **values))
     _record_sent(session, sent, now)
 
@@ -109,26 +112,29 @@ def _record(session: Session, outcomes: list[Outcome], now: datetime, max_attemp
 _SENT_PG = text(
     "UPDATE messages SET status = 'sent', sent_at = :now, updated_at = :now, provider_id = v.provider_id, "
     "error = NULL, error_code = NULL, segments = coalesce(v.segments, messages.segments) "
-    "FROM unnest(CAST(:ids AS bigint[]), CAST(:provider_ids AS varchar[]), CAST(:segments AS integer[])) "
-    "AS v (id, provider_id, segments) WHERE messages.id = v.id AND messages.status = 'sending'"
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS integer[]), CAST(:provider_ids AS varchar[]), "
+    "CAST(:segments AS integer[])) AS v (id, attempts, provider_id, segments) "
+    "WHERE messages.id = v.id AND messages.status = 'sending' AND messages.attempts = v.attempts"
 ).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
-def _record_sent(session: Session, sent: list[tuple[int, str | None, int | None]], now: datetime) -> None:
-    """(message id, provider id, segments or None) of each successful send: `sent`."""
+def _record_sent(session: Session, sent: list[tuple[int, int, str | None, int | None]], now: datetime) -> None:
+    """(message id, attempt, provider id, segments or None) of each successful send: `sent`."""
     if not sent:
         return
-    ids, provider_ids, segments = (list(column) for column in zip(*sent))
+    ids, attempts, provider_ids, segments = (list(column) for column in zip(*sent))
     if on_postgres(session):
-        session.execute(_SENT_PG, {"now": now, "ids": ids, "provider_ids": provider_ids, "segments": segments})
+        session.execute(_SENT_PG, {"now": now, "ids": ids, "attempts": attempts, "provider_ids": provider_ids,
+                                   "segments": segments})
         return
     table = Message.__table__  # SQLite: an executemany
     session.execute(update(table)
-                    .where(table.c.id == bindparam("b_id"), table.c.status == MessageStatus.SENDING)
+                    .where(table.c.id == bindparam("b_id"), table.c.status == MessageStatus.SENDING,
+                           table.c.attempts == bindparam("b_attempts"))
                     .values(status=MessageStatus.SENT, sent_at=now, provider_id=bindparam("b_provider_id"),
                             error=None, error_code=None, updated_at=now,
                             segments=func.coalesce(bindparam("b_segments", type_=Integer), table.c.segments)),
-                    [{"b_id": i, "b_provider_id": p, "b_segments": n} for i, p, n in sent])
+                    [{"b_id": i, "b_attempts": a, "b_provider_id": p, "b_segments": n} for i, a, p, n in sent])
 
 
 def abandon_stale(session: Session, now: datetime, older_than_seconds: float) -> int:

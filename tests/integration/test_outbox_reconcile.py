@@ -11,11 +11,19 @@ import time
 
 import pytest
 
+from sqlalchemy import update
+
 from engage.jobs import dispatcher_for
+from engage.models import Message
+from engage.outbox.ports import TRANSIENT, SendResult
+from engage.services.claims import claim
+from engage.services.send_results import Outcome, record
+from engage.store import transaction
 from tests.support.messaging import message, queue
 from tests.support.signing import SendGridSigner
 
 SETTLE_SECONDS = 120  # the default ENGAGE_RECONCILE_AFTER_SECONDS
+PUBLIC = "https://engage.example.com"
 
 
 @pytest.fixture
@@ -136,3 +144,23 @@ def test_email_without_any_event_stays_unknown_for_a_person(papp, papi, pdb, fak
     assert fake_provider.request_count("email") == 1
     [shown] = papi.get("/messages?status=unknown", role="marketer").get_json()["items"]
     assert shown["id"] == message_id and "check the provider" in shown["reason"]
+
+
+def test_a_late_answer_for_an_earlier_attempt_changes_nothing(papp, papi, pdb, clock):
+    """A dispatcher that stalled past the settling delay records its answer after the row was
+    reconciled and claimed again: the answer belongs to the old attempt and must not touch the new."""
+    member = papi.enrol("amb-late")
+    message_id = queue(pdb, member["id"], clock.current, channels=("sms",))
+    with pdb.session() as session:
+        [first] = claim(session, 1, clock.current, PUBLIC)
+    with pdb.session() as session, transaction(session):  # reconciled: provably not taken, queued again
+        session.execute(update(Message).where(Message.id == message_id).values(status="queued"))
+    with pdb.session() as session:
+        [second] = claim(session, 1, clock.current, PUBLIC)
+        record(session, [Outcome(first, SendResult.failed(TRANSIENT, "500", "late"))], clock.current, 3, 1)
+        record(session, [Outcome(first, SendResult.sent("SM-late"))], clock.current, 3, 1)
+    current = message(pdb, message_id)
+    assert (current.status, current.attempts, current.provider_id) == ("sending", 2, None)
+    with pdb.session() as session:
+        record(session, [Outcome(second, SendResult.sent("SM-2"))], clock.current, 3, 1)
+    assert (message(pdb, message_id).status, message(pdb, message_id).provider_id) == ("sent", "SM-2")
