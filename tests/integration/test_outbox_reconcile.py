@@ -19,21 +19,12 @@ from engage.outbox.ports import TRANSIENT, SendResult
 from engage.services.claims import claim
 from engage.services.send_results import Outcome, record
 from engage.store import transaction
+# The signed event webhook's key pair and its setting, as the delivery webhook tests have them.
+from tests.integration.test_delivery_webhooks import PUBLIC, provider_overrides, signer  # noqa: F401
 from tests.support.messaging import message, queue
-from tests.support.signing import SendGridSigner
+
 
 SETTLE_SECONDS = 120  # the default ENGAGE_RECONCILE_AFTER_SECONDS
-PUBLIC = "https://engage.example.com"
-
-
-@pytest.fixture
-def signer():
-    return SendGridSigner()
-
-
-@pytest.fixture
-def provider_overrides(signer):
-    return {"sendgrid_webhook_public_key": signer.public_key, "unknown_after_seconds": 3600}
 
 
 def drain(app):
