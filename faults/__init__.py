@@ -24,7 +24,11 @@ def run_all(short: bool = False, only: list[str] | None = None) -> list[Row]:
     from faults.processes import FakeProvider, Gunicorn, database, engage_env, free_port
     from tests.support.signing import SendGridSigner
 
-    drains = {"kill": drain.Drain("kill -9 workers", 300 if short else 10_000, kills=3 if short else 20),
+    # SMS only under kill -9: an email whose worker died after the claim but before the call can
+    # only stay `unknown` (SendGrid has no lookup: only its event settles an attempt, and an email
+    # never sent has none), which is the documented outcome, not a loss.
+    drains = {"kill": drain.Drain("kill -9 workers", 300 if short else 10_000, kills=3 if short else 20,
+                                  email_every=0),
               "flaky": drain.Drain("provider fails 30%", 150 if short else 2_000, chaos=0.3)}
     outage_run = outage.Outage("postgres restart", seconds=4 if short else 30, down=1.5 if short else 5)
     names = only or ["kill", "flaky", "outage"]

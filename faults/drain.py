@@ -29,7 +29,7 @@ class Drain:
     messages: int
     kills: int = 0
     chaos: float = 0.0  # share of provider calls failing (5xx, 429, timeouts)
-    email_every: int = 5  # one message in this many is an email
+    email_every: int = 5  # one message in this many is an email (0: none)
     timeout: float = 240.0  # to drain everything, reconciliation included
 
 
@@ -65,7 +65,7 @@ def seed(engine: sa.Engine, messages: int, email_every: int) -> None:
         with cursor.copy("COPY messages (member_id, direction, channel, status, body, subject, priority, exempt, "
                          "is_test, send_after, attempts, data, created_at, updated_at) FROM STDIN") as copy:
             for n in range(messages):
-                email = n % email_every == 0
+                email = bool(email_every) and n % email_every == 0
                 copy.write_row((ids[n % len(ids)], "out", "email" if email else "sms", "queued",
                                 f"Fault run message {n}: your points are waiting.", "Your points" if email else None,
                                 9, True, False, now - timedelta(minutes=1), 0, "{}", now, now))
