@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test bench fuzz clean migration
+.PHONY: install run test bench fuzz faults clean migration
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,8 @@ fuzz: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts test-results
+
+# Real processes under failure (kill -9, a flaky provider, a PostgreSQL outage): one table, exit 1
+# on any loss or duplicate. `make test` runs the short version (tests/integration/test_faults_short.py).
+faults: $(STAMP)
+	$(BIN)/python -m faults

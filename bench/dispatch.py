@@ -7,7 +7,7 @@ Targets: dispatch reaches at least 0.6x the bare loop at each process count, and
 one per message id (StatusCallback ?message_id=), every message `sent`, none left `sending`.
 
 Settings (environment): BENCH_DISPATCH_MESSAGES (20000), BENCH_DISPATCH_MEMBERS (2000),
-BENCH_DISPATCH_THREADS per process (8), BENCH_DISPATCH_BATCH (claim batch size, 100),
+BENCH_DISPATCH_THREADS per process (8) (each thread claims, sends and records one message at a time),
 BENCH_DISPATCH_PROCESSES ("1,2"), BENCH_DISPATCH_ROUNDS (3: bare and dispatch alternate, best of each
 is reported, since other load on the machine only ever slows a run down).
 """
@@ -141,7 +141,7 @@ def _counts(url: str) -> dict[str, int]:
 
 # --- dispatcher processes --------------------------------------------------------------------
 
-def _dispatcher_main(url, fake_url, sid, token, threads, batch_size, ready, go, stop, errors, cpu):
+def _dispatcher_main(url, fake_url, sid, token, threads, ready, go, stop, errors, cpu):
     try:
         from engage import create_app
         from engage.config import Config
@@ -152,8 +152,7 @@ def _dispatcher_main(url, fake_url, sid, token, threads, batch_size, ready, go, 
                         twilio_api_base_url=fake_url, send_rate_per_second=1e9)
         app = create_app(config)
         ext = app.extensions
-        dispatcher = Dispatcher(ext["engage.db"], ext["engage.channels"], config, ext["engage.clock"],
-                                batch_size=batch_size)
+        dispatcher = Dispatcher(ext["engage.db"], ext["engage.channels"], config, ext["engage.clock"])
         # Open the pool's connections up front: connecting is start-up, not per-message cost.
         engine = ext["engage.db"].engine
         held = [engine.connect() for _ in range(threads)]
@@ -170,14 +169,14 @@ def _dispatcher_main(url, fake_url, sid, token, threads, batch_size, ready, go, 
 
 
 def run_dispatch(url: str, fake_url: str, sid: str, token: str, processes: int, threads: int,
-                 batch_size: int, messages: int) -> tuple[float, float]:
+                 messages: int) -> tuple[float, float]:
     """Drain `messages` queued SMS with `processes` dispatchers; returns (msg/s by wall time,
     CPU microseconds per message in the dispatcher processes)."""
     context = multiprocessing.get_context("spawn")
     ready, go, stop = context.Semaphore(0), context.Event(), context.Event()
     errors, cpu = context.Queue(), context.Queue()
     children = [context.Process(target=_dispatcher_main, daemon=True, name=f"bench-dispatcher-{i}",
-                                args=(url, fake_url, sid, token, threads, batch_size, ready, go, stop, errors, cpu))
+                                args=(url, fake_url, sid, token, threads, ready, go, stop, errors, cpu))
                 for i in range(processes)]
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
@@ -218,7 +217,7 @@ def run_dispatch(url: str, fake_url: str, sid: str, token: str, processes: int, 
                 child.join(timeout=5)
         engine.dispose()
     rate = messages / elapsed
-    log(f"dispatch {processes} process(es) x {threads} threads, batch {batch_size}: "
+    log(f"dispatch {processes} process(es) x {threads} threads, one message per claim: "
         f"{messages} messages in {elapsed:.2f} s = {rate:.0f} msg/s "
         f"({cpu_seconds / messages * 1e6:.0f} us CPU/message in the dispatchers)")
     return rate, cpu_seconds / messages * 1e6
@@ -347,7 +346,6 @@ def run() -> list[Row]:
     messages = _setting("BENCH_DISPATCH_MESSAGES", 20_000)
     members = _setting("BENCH_DISPATCH_MEMBERS", 2_000)
     threads = _setting("BENCH_DISPATCH_THREADS", 8)
-    batch_size = _setting("BENCH_DISPATCH_BATCH", 100)
     rounds = _setting("BENCH_DISPATCH_ROUNDS", 3)
     counts = [int(n) for n in os.environ.get("BENCH_DISPATCH_PROCESSES", "1,2").split(",")]
     for name in ("TWILIO_EDGE", "TWILIO_REGION"):  # spawned children inherit os.environ
@@ -377,7 +375,7 @@ def run() -> list[Row]:
 
                 queue_messages(url, messages)
                 _fake(fake_url, "/_fake/reset", "POST")
-                dispatch_runs.append(run_dispatch(url, fake_url, sid, token, processes, threads, batch_size,
+                dispatch_runs.append(run_dispatch(url, fake_url, sid, token, processes, threads,
                                                   messages))
                 verify(url, fake_url, messages, f"dispatch x{processes}")
 

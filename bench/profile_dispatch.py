@@ -1,7 +1,7 @@
 """Where a dispatched message's time goes: `python -m bench.profile_dispatch [N] [BATCH]`.
 
 Not a bench (no target): one dispatcher thread drains N queued SMS (fresh PostgreSQL database,
-fake provider in its own process), counting SQL statements per batch and printing the top
+fake provider in its own process), counting SQL statements per message and printing the top
 functions under cProfile, plus the CPU time per message in this process.
 """
 
@@ -28,7 +28,7 @@ from bench.dispatch import (
 from bench.harness import fresh_database
 
 
-def main(messages: int = 3000, batch_size: int = 50) -> None:
+def main(messages: int = 3000) -> None:
     for name in ("TWILIO_EDGE", "TWILIO_REGION"):
         os.environ.pop(name, None)
     os.environ.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
@@ -45,19 +45,18 @@ def main(messages: int = 3000, batch_size: int = 50) -> None:
                         twilio_api_base_url=fake_url, send_rate_per_second=1e9)
         app = create_app(config)
         ext = app.extensions
-        dispatcher = Dispatcher(ext["engage.db"], ext["engage.channels"], config, ext["engage.clock"],
-                                batch_size=batch_size)
+        dispatcher = Dispatcher(ext["engage.db"], ext["engage.channels"], config, ext["engage.clock"])
         statements: list[str] = []
 
         @event.listens_for(ext["engage.db"].engine, "before_cursor_execute")
         def _count(conn, cursor, statement, parameters, context, executemany):
             statements.append(("MANY " if executemany else "") + statement)
 
-        queue_messages(url, batch_size * 2)
-        dispatcher.run_batch()  # warm caches (statement compilation, pool, keep-alive)
+        queue_messages(url, 2)
+        dispatcher.send_one()  # warm caches (statement compilation, pool, keep-alive)
         statements.clear()
-        dispatcher.run_batch()
-        print(f"SQL statements in one batch of {batch_size}: {len(statements)} (+ BEGIN/COMMIT by the driver)")
+        dispatcher.send_one()
+        print(f"SQL statements for one message: {len(statements)} (+ BEGIN/COMMIT by the driver)")
         for statement, n in collections.Counter(" ".join(s.split())[:140] for s in statements).most_common():
             print(f"  {n:4d} x {statement}")
 
@@ -66,8 +65,7 @@ def main(messages: int = 3000, batch_size: int = 50) -> None:
         profiler = cProfile.Profile()
         cpu, wall = time.process_time(), time.perf_counter()
         profiler.enable()
-        while dispatcher.run_batch():
-            pass
+        dispatcher.drain()
         profiler.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(f"\n{messages} messages, 1 thread: {wall:.2f} s wall ({messages / wall:.0f} msg/s), "

@@ -153,6 +153,9 @@ class Config:
     provider_timeout_seconds: float = 10.0
     send_rate_per_second: float = 10.0
     unknown_after_seconds: float = 3600.0
+    # How long after an ambiguous attempt began the provider is asked whether it took the message
+    # (and again after each answer that could not tell); a `sending` row this old lost its worker.
+    reconcile_after_seconds: float = 120.0
     sweep_time: str = "00:05"
     dispatcher_threads: int = 2
     flows_interval_seconds: float = 10.0
@@ -211,6 +214,9 @@ class Config:
             send_rate_per_second=_number("ENGAGE_SEND_RATE", get("ENGAGE_SEND_RATE"), 10, minimum=0.1),
             unknown_after_seconds=_number(
                 "ENGAGE_UNKNOWN_AFTER_SECONDS", get("ENGAGE_UNKNOWN_AFTER_SECONDS"), 3600, minimum=1
+            ),
+            reconcile_after_seconds=_number(
+                "ENGAGE_RECONCILE_AFTER_SECONDS", get("ENGAGE_RECONCILE_AFTER_SECONDS"), 120, minimum=1
             ),
             sweep_time=_daily_time("ENGAGE_SWEEP_TIME", get("ENGAGE_SWEEP_TIME")),
             dispatcher_threads=_whole("ENGAGE_DISPATCHER_THREADS", get("ENGAGE_DISPATCHER_THREADS"), 2,

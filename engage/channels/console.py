@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 import threading
+from datetime import datetime
 from typing import TextIO
 
-from engage.outbox.ports import OutboundMessage, SendResult
+from engage.outbox.ports import Lookup, OutboundMessage, ProviderCopy, SendResult
 
 
 class ConsoleChannel:
@@ -28,6 +29,12 @@ class ConsoleChannel:
             stream.write(block)
             stream.flush()
         return SendResult.sent(f"console-{message.id}")
+
+    def find(self, message: OutboundMessage, since: datetime) -> Lookup:
+        """What this process printed for that message id (a restarted process remembers nothing)."""
+        with self._lock:
+            printed = any(m.id == message.id for m in self.sent)
+        return Lookup.found([ProviderCopy(f"console-{message.id}", "sent")] if printed else [])
 
     def close(self) -> None:
         """Nothing to release."""

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
+import urllib.error
+from datetime import datetime
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, Header, Mail
 
-from engage.channels.base import network_failure
-from engage.outbox.ports import PERMANENT, TRANSIENT, OutboundMessage, SendResult
+from engage.channels.base import ambiguous, not_taken
+from engage.outbox.ports import ATTEMPT_ARG, PERMANENT, TRANSIENT, Lookup, OutboundMessage, SendResult, attempt_id
 
 DEFAULT_HOST = "https://api.sendgrid.com"
 # SendGrid names the offending field; a bad recipient is "personalizations.N.to.M.email".
@@ -42,11 +43,16 @@ class SendGridEmailChannel:
         """Post the mail; classify any failure instead of raising."""
         try:
             response = self.sg.send(build_mail(self.from_email, message))
-        except HTTPError as exc:
+        except HTTPError as exc:  # an error status, its body read in full
             return classify_sendgrid_error(exc)
-        except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError
-            return network_failure(exc)
+        except Exception as exc:  # noqa: BLE001 - whatever it was, it must not be resent blindly
+            return classify_urllib_failure(exc)
         return SendResult.sent(response.headers.get("X-Message-Id"))
+
+    def find(self, message: OutboundMessage, since: datetime) -> Lookup:
+        """SendGrid cannot look a mail up by our id: its event webhook settles the attempt."""
+        return Lookup.cannot_tell("SendGrid has no lookup by custom arg: waiting for its event webhook "
+                                  f"({ATTEMPT_ARG}={attempt_id(message.id, message.attempt)})")
 
     def close(self) -> None:
         """Nothing to release: the SDK's urllib opens a connection per request."""
@@ -61,13 +67,32 @@ def build_mail(from_email: str, message: OutboundMessage) -> Mail:
         plain_text_content=message.body,
         html_content=message.html,
     )
-    # Comes back in every event webhook, so events map to our outbox row.
+    # Both come back in every event webhook: events map to our outbox row, and the attempt id
+    # tells which try SendGrid took, which is how an ambiguous attempt gets settled.
     mail.custom_arg = CustomArg("engage_message_id", str(message.id))
+    mail.custom_arg = CustomArg(ATTEMPT_ARG, attempt_id(message.id, message.attempt))
     if message.unsubscribe_url:
         # RFC 8058 one-click: the mailbox POSTs "List-Unsubscribe=One-Click" to the URL.
         mail.header = Header("List-Unsubscribe", f"<{message.unsubscribe_url}>")
         mail.header = Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     return mail
+
+
+def classify_urllib_failure(exc: BaseException) -> SendResult:
+    """A failure without a SendGrid answer: not sent (retry) or ambiguous (reconcile).
+
+    urllib wraps in URLError only what fails while connecting and writing the request: then the
+    provider never had a whole request. A timeout or a lost connection while waiting for the
+    answer, or a body we could not read, come raw (TimeoutError, RemoteDisconnected,
+    IncompleteRead...): the mail may have been taken.
+    """
+    if isinstance(exc, urllib.error.URLError):
+        return not_taken(exc, "refused" if isinstance(exc.reason, ConnectionRefusedError) else "connection")
+    if isinstance(exc, TimeoutError):
+        return ambiguous(exc, "timeout")
+    if isinstance(exc, OSError):
+        return ambiguous(exc, "connection")
+    return ambiguous(exc, "unread")
 
 
 def classify_sendgrid_error(exc: HTTPError) -> SendResult:

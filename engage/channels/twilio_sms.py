@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -9,9 +10,10 @@ from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from engage.channels.base import network_failure
-from engage.outbox.ports import PERMANENT, TRANSIENT, OutboundMessage, SendResult
+from engage.channels.base import ambiguous, not_taken
+from engage.outbox.ports import PERMANENT, TRANSIENT, Lookup, OutboundMessage, ProviderCopy, SendResult
 
 # Twilio error codes that mean "try again later" despite a 4xx status.
 TRANSIENT_CODES = frozenset({20429, 30001, 63017})
@@ -20,6 +22,10 @@ INVALID_TO_CODE = 21211
 # Requests' default pool keeps 10 connections per host; dispatcher threads beyond that
 # would each open a fresh TCP (and TLS) connection per message.
 POOL_SIZE = 32
+# Reconciling: how many of a number's messages we read at most, and how far our clock may be off
+# Twilio's. Not filtered by DateSent: a message waiting in Twilio's queue has none yet.
+LOOKUP_LIMIT = 500
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 class TwilioSmsChannel:
@@ -58,13 +64,32 @@ class TwilioSmsChannel:
         """Create the Twilio message; classify any failure instead of raising."""
         try:
             created = self._messages.create(**self._create_params(message))
-        except TwilioException as exc:
+        except TwilioException as exc:  # an error status, its body read in full
             return classify_twilio_error(exc)
-        except requests.Timeout as exc:
-            return network_failure(exc, timed_out=True)
-        except (requests.RequestException, OSError) as exc:
-            return network_failure(exc)
+        except Exception as exc:  # noqa: BLE001 - whatever it was, it must not be resent blindly
+            return classify_requests_failure(exc)
         return SendResult.sent(created.sid, _segments(created.num_segments))
+
+    def find(self, message: OutboundMessage, since: datetime) -> Lookup:
+        """Twilio's Messages list: same To, same sender, same body, created since `since`."""
+        sender = {} if self.messaging_service_sid else {"from_": self.from_number}
+        try:
+            listed = self._messages.list(to=message.to, limit=LOOKUP_LIMIT, page_size=100, **sender)
+        except Exception as exc:  # noqa: BLE001 - any failure only means "ask again later"
+            return Lookup.cannot_tell(f"Twilio Messages list failed: {type(exc).__name__}: {exc}")
+        window = since - CLOCK_SKEW
+        recent = [m for m in listed if m.date_created is None or m.date_created >= window]
+        if len(listed) >= LOOKUP_LIMIT and len(recent) == len(listed):
+            return Lookup.cannot_tell(f"over {LOOKUP_LIMIT} recent messages to this number: cannot prove none")
+        return Lookup.found([_copy(m) for m in recent if self._ours(m, message)])
+
+    def _ours(self, listed: Any, message: OutboundMessage) -> bool:
+        """An outbound message from our sender with our body."""
+        if not str(listed.direction or "").startswith("outbound") or listed.body != message.body:
+            return False
+        if self.messaging_service_sid:
+            return listed.messaging_service_sid == self.messaging_service_sid
+        return listed.from_ == self.from_number
 
     def _create_params(self, message: OutboundMessage) -> dict[str, Any]:
         """Keyword arguments for messages.create; the service SID wins over a number."""
@@ -84,6 +109,12 @@ class TwilioSmsChannel:
             session.close()
 
 
+def _copy(listed: Any) -> ProviderCopy:
+    code = listed.error_code
+    return ProviderCopy(listed.sid, str(listed.status or ""), listed.date_created,
+                        str(code) if code else None)
+
+
 def _pooled_http_client(timeout: float) -> TwilioHttpClient:
     """A TwilioHttpClient whose session keeps enough keep-alive connections."""
     http_client = TwilioHttpClient(timeout=timeout)
@@ -91,6 +122,33 @@ def _pooled_http_client(timeout: float) -> TwilioHttpClient:
     for prefix in ("https://", "http://"):
         http_client.session.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
     return http_client
+
+
+def classify_requests_failure(exc: BaseException) -> SendResult:
+    """A failure without a Twilio answer: refused before sending (retry) or ambiguous (reconcile).
+
+    requests raises ConnectTimeout, or ConnectionError around urllib3's NewConnectionError, when no
+    connection was made; a ReadTimeout, a connection aborted or reset once the request was written
+    (urllib3's ProtocolError), or an unreadable answer leave the message possibly taken.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return not_taken(exc, "connect_timeout")
+    if isinstance(exc, requests.ConnectionError) and _never_connected(exc):
+        return not_taken(exc, "refused")
+    if isinstance(exc, requests.Timeout):
+        return ambiguous(exc, "timeout")
+    if isinstance(exc, requests.ConnectionError) or (
+            isinstance(exc, OSError) and not isinstance(exc, requests.RequestException)):
+        return ambiguous(exc, "connection")
+    return ambiguous(exc, "unread")  # an answer we could not read (cut short, not JSON...)
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when requests gave up before a connection existed (refused, no route, no DNS)."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError)
 
 
 def classify_twilio_error(exc: TwilioException) -> SendResult:

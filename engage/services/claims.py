@@ -33,12 +33,13 @@ class Claimed:
     member_id: int | None
 
 
-def _due_ids(session: Session, limit: int, now: datetime) -> list[int]:
-    query = (select(Message.id)
+def _due(session: Session, limit: int, now: datetime) -> list[tuple[Message, Member | None]]:
+    """Lock up to `limit` due messages nobody else holds, with their members, in one round trip."""
+    query = (select(Message, Member).outerjoin(Member, Member.id == Message.member_id)
              .where(Message.status == MessageStatus.QUEUED, Message.send_after <= now)
              .order_by(Message.priority, Message.send_after, Message.id)
-             .limit(limit).with_for_update(skip_locked=True))
-    return list(session.scalars(query))
+             .limit(limit).with_for_update(skip_locked=True, of=Message))
+    return [(message, member) for message, member in session.execute(query)]
 
 
 def _why_not(session, message: Message, member: Member | None, suppressed, now) -> tuple[str, str] | None:
@@ -60,7 +61,8 @@ def _choose_again(session: Session, message: Message, member: Member, refusal: t
                   now: datetime) -> bool:
     """A flow message whose channel stopped being receivable while it waited (an SMS queued
     before the member's STOP) is rendered again, now, on the first of its flow's channels the
-    member can still receive (it goes with a later batch), or suppressed if none. Once only."""
+    member can still receive (the claim then takes it like any due message), or suppressed if none.
+    Once only."""
     status, reason = refusal
     data = message.data or {}
     if (status != MessageStatus.SUPPRESSED or not message.flow or message.is_test or data.get("chosen_again")
@@ -92,51 +94,71 @@ def _slot_lost(session: Session, message: Message, member: Member, now: datetime
     return message.send_after > now
 
 
-def _outbound(message: Message, member: Member, public_url: str) -> OutboundMessage:
-    to = member.phone if message.channel == Channel.SMS else member.email
+def outbound(message: Message, to: str | None, unsubscribe_token: str | None, public_url: str,
+             attempt: int) -> OutboundMessage:
+    """The row as a channel sees it, for try number `attempt`."""
     return OutboundMessage(
         id=message.id, channel=message.channel, to=to or "", body=message.body, subject=message.subject,
-        html=message.html,
+        html=message.html, attempt=attempt,
         status_callback_url=(f"{public_url}/webhooks/twilio/status?message_id={message.id}"
                              if message.channel == Channel.SMS else None),
-        unsubscribe_url=(f"{public_url}/unsubscribe/{member.unsubscribe_token}"
-                         if message.channel == Channel.EMAIL else None),
+        unsubscribe_url=(f"{public_url}/unsubscribe/{unsubscribe_token}"
+                         if message.channel == Channel.EMAIL and unsubscribe_token else None),
     )
 
 
 def claim(session: Session, limit: int, now: datetime, public_url: str) -> list[Claimed]:
-    """Mark up to `limit` due messages `sending` and return them; drop those that lost their point."""
+    """Mark up to `limit` due messages `sending` and return them; drop those that lost their point.
+
+    The commit is the attempt's start (`claimed_at`): whatever is `sending` may be at the provider.
+    The dispatcher claims one message at a time, so a crash leaves one such message per thread.
+    """
     with transaction(session):
-        ids = _due_ids(session, limit, now)
-        if not ids:
-            return []
-        messages = session.scalars(select(Message).where(Message.id.in_(ids))).all()
-        member_ids = {m.member_id for m in messages if m.member_id}
-        members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)))}
-        suppressed = suppressions(session, [p for m in members.values() for p in member_pairs(m)])
-        claimed: list[Claimed] = []
-        taken: list[tuple[Message, str | None]] = []
-        view: ProgramView | None = None
-        for message in sorted(messages, key=lambda m: (m.priority, m.send_after, m.id)):
-            member = members.get(message.member_id)
-            if taken and message.flow and not message.is_test:
-                _mark_sending(session, taken, now)  # its checks may query and re-plan: write what we took
-                taken = []
-            refusal = _why_not(session, message, member, suppressed, now)
-            if refusal and _choose_again(session, message, member, refusal, now):
+        return take_due(session, limit, now, public_url)
+
+
+def take_due(session: Session, limit: int, now: datetime, public_url: str) -> list[Claimed]:
+    """`claim` inside the caller's transaction (send_results.record_and_claim_next)."""
+    claimed: list[Claimed] = []
+    # Rows that lost their point are settled on the way: keep looking until one is taken.
+    while len(claimed) < limit and (due := _due(session, limit - len(claimed), now)):
+        claimed += _take(session, due, now, public_url)
+    return claimed
+
+
+def _take(session: Session, due: list[tuple[Message, Member | None]], now: datetime,
+          public_url: str) -> list[Claimed]:
+    """Mark the locked rows `sending` unless they lost their point; return those taken."""
+    messages = [message for message, _ in due]
+    members = {member.id: member for _, member in due if member is not None}
+    suppressed = suppressions(session, [p for m in members.values() for p in member_pairs(m)])
+    claimed: list[Claimed] = []
+    taken: list[tuple[Message, str | None]] = []
+    view: ProgramView | None = None
+    for message in sorted(messages, key=lambda m: (m.priority, m.send_after, m.id)):
+        member = members.get(message.member_id)
+        if taken and message.flow and not message.is_test:
+            _mark_sending(session, taken, now)  # its checks may query and re-plan: write what we took
+            taken = []
+        refusal = _why_not(session, message, member, suppressed, now)
+        if refusal and _choose_again(session, message, member, refusal, now):
+            continue
+        if refusal:
+            message.updated_at = now
+            message.status, message.reason = refusal
+            continue
+        if _planned(message):
+            view = view or load(session)
+            if _slot_lost(session, message, member, now, view):
                 continue
-            if refusal:
-                message.updated_at = now
-                message.status, message.reason = refusal
-                continue
-            if _planned(message):
-                view = view or load(session)
-                if _slot_lost(session, message, member, now, view):
-                    continue
-            taken.append((message, member.phone if message.channel == Channel.SMS else member.email))
-            claimed.append(Claimed(_outbound(message, member, public_url), message.attempts + 1, member.id))
-        _mark_sending(session, taken, now)
-        return claimed
+        to = member.phone if message.channel == Channel.SMS else member.email
+        attempt = message.attempts + 1
+        taken.append((message, to))
+        claimed.append(Claimed(outbound(message, to, member.unsubscribe_token, public_url, attempt),
+                               attempt, member.id))
+    _mark_sending(session, taken, now)
+    session.flush()  # the refusals, before the next look for due rows
+    return claimed
 
 
 # One statement for the whole batch (an executemany costs a round trip's worth of work per row).

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engage.db import InsertIgnoring
 from engage.messaging import delivery
 from engage.models import Member, Message, WebhookEvent
+from engage.outbox.ports import ATTEMPT_ARG, attempt_id
 from engage.services import consent
 from engage.store import transaction
 from engage.store.program import load
@@ -33,6 +34,8 @@ def _apply(message: Message, status: str, now: datetime, provider_id: str | None
            error_code: str | None = None, error: str | None = None) -> None:
     if not delivery.moves_forward(message.status, status):
         return
+    if message.status == MessageStatus.UNKNOWN:  # the provider's own report settles an ambiguous attempt
+        message.reason = f"settled by the provider's report: {status}"
     message.status, message.updated_at = status, now
     if provider_id and not message.provider_id:
         message.provider_id = provider_id
@@ -72,6 +75,13 @@ def _message_for(session: Session, event: dict) -> Message | None:
     return session.scalar(select(Message).where(Message.provider_id == sg_id)) if sg_id else None
 
 
+def _this_attempt(message: Message, event: dict) -> bool:
+    """An `unknown` message is settled only by an event for its own ambiguous attempt."""
+    attempt = event.get(ATTEMPT_ARG)
+    return (message.status != MessageStatus.UNKNOWN or attempt is None
+            or str(attempt) == attempt_id(message.id, message.attempts))
+
+
 def sendgrid_events(session: Session, events: list[dict], now: datetime) -> int:
     """Apply a batch of SendGrid events; each `sg_event_id` only once. Returns events applied."""
     applied = 0
@@ -82,7 +92,7 @@ def sendgrid_events(session: Session, events: list[dict], now: datetime) -> int:
             applied += 1
             status, suppress_it, unsubscribe = delivery.sendgrid_effect(str(event.get("event", "")))
             message = _message_for(session, event)
-            if message is not None and status:
+            if message is not None and status and _this_attempt(message, event):
                 _apply(message, status, now, error_code=event.get("type") or event.get("event"),
                        error=event.get("reason"))
             address = str(event.get("email") or "").lower()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import socket
 import socketserver
+import struct
 import sys
 import threading
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+
+
+RESET = object()  # what an app returns to reset the connection instead of answering
 
 
 class App(Protocol):
@@ -30,7 +34,7 @@ class FakeHandler(BaseHTTPRequestHandler):
     server: FakeHTTPServer
 
     def do_GET(self) -> None:
-        """GET /_fake/requests"""
+        """Twilio's Messages list and control calls."""
         self._serve("GET")
 
     def do_POST(self) -> None:
@@ -45,6 +49,12 @@ class FakeHandler(BaseHTTPRequestHandler):
         reply = self.server.app.handle(method, self.path, headers, body)
         if reply is None:  # "drop": close without a word
             self.close_connection = True
+            return
+        if reply is RESET:  # "reset": the request was read (and taken); the answer never comes
+            self.close_connection = True
+            # Linger 0 makes close() send RST; closing here skips socketserver's polite FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
             return
         self._write(reply.status, reply.body, reply.headers)
 

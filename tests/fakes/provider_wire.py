@@ -6,12 +6,13 @@ import base64
 import json
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_AUTH_TOKEN = "fake-twilio-auth-token"
@@ -20,7 +21,9 @@ SENDGRID_API_KEY = "SG.fake-sendgrid-api-key"
 TWILIO_MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
 SENDGRID_SEND = "/v3/mail/send"
 
-# Failure modes by channel; "timeout", "slow:<s>" and "drop" are handled by the server.
+# Failure modes by channel; "timeout", "slow:<s>" (answer late, message taken), "drop" (close
+# without answering, message not taken) and "reset" (message taken, connection reset instead of
+# the answer) are handled by the server.
 TWILIO_ERRORS: dict[str, tuple[int, int, str]] = {
     "500": (500, 20500, "An internal server error has occurred"),
     "503": (503, 20503, "Service unavailable"),
@@ -37,7 +40,7 @@ SENDGRID_ERRORS: dict[str, tuple[int, str | None, str]] = {
     "400": (400, "personalizations.0.to.0.email", "Does not contain a valid address."),
     "401": (401, None, "The provided authorization grant is invalid, expired, or revoked"),
 }
-DELAY_MODES = ("timeout", "drop")
+DELAY_MODES = ("timeout", "drop", "reset")
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _GSM_BASIC = set(
@@ -64,9 +67,13 @@ class Reply:
 
 def check_mode(channel: str, mode: str) -> None:
     """Raise ValueError unless `mode` is a failure mode the channel supports."""
+    if channel == "sms_list":  # the Messages list (reconciling) answers with an error
+        if mode in TWILIO_ERRORS:
+            return
+        raise ValueError(f"unknown failure mode {mode!r} for sms_list")
     errors = TWILIO_ERRORS if channel == "sms" else SENDGRID_ERRORS
     if channel not in ("sms", "email"):
-        raise ValueError(f"unknown channel {channel!r}: use 'sms' or 'email'")
+        raise ValueError(f"unknown channel {channel!r}: use 'sms', 'email' or 'sms_list'")
     if mode in errors or mode in DELAY_MODES or (channel == "sms" and mode == "429"):
         return
     if mode.startswith("slow:") and _is_seconds(mode[5:]):
@@ -125,12 +132,14 @@ def check_twilio_form(form: dict[str, str]) -> Reply | None:
 def twilio_message(account_sid: str, form: dict[str, str]) -> dict[str, object]:
     """The 201 Message resource Twilio returns for a create."""
     sid = "SM" + uuid.uuid4().hex
-    now = format_datetime(datetime.now(timezone.utc))
+    at = datetime.now(timezone.utc)
+    now = format_datetime(at, usegmt=True)
     service_sid = form.get("MessagingServiceSid")
     uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
     return {
         "account_sid": account_sid, "api_version": "2010-04-01", "body": form["Body"],
-        "date_created": now, "date_updated": now, "date_sent": None,
+        # Sent at once here; date_sent_iso (for the DateSent filters) is never sent out.
+        "date_created": now, "date_updated": now, "date_sent": now, "date_sent_iso": at.isoformat(),
         "direction": "outbound-api", "error_code": None, "error_message": None,
         "from": None if service_sid else form.get("From"), "to": form["To"],
         "messaging_service_sid": service_sid, "num_media": "0",
@@ -211,3 +220,56 @@ def basic_auth(headers: dict[str, str]) -> tuple[str, str] | None:
     except ValueError:
         return None
     return user, password
+
+
+# --- Twilio's Messages list (GET .../Messages.json): filters and pages as the SDK reads them ------
+
+def twilio_list_filter(query: dict[str, str]):
+    """A predicate over Message resources for the To, From and DateSent[<>] filters.
+
+    DateSent compares dates (YYYY-MM-DD, GMT) as Twilio documents: `DateSent>` on or after,
+    `DateSent<` on or before; the SDK sends a datetime's date and time, of which the date counts.
+    """
+    to, sender = query.get("To"), query.get("From")
+    on, after, before = (_day(query.get(k)) for k in ("DateSent", "DateSent>", "DateSent<"))
+
+    def keep(message: dict[str, Any]) -> bool:
+        sent = _day(message.get("date_sent_iso"))
+        return ((to is None or message["to"] == to) and (sender is None or message["from"] == sender)
+                and (on is None or sent == on) and (after is None or (sent is not None and sent >= after))
+                and (before is None or (sent is not None and sent <= before)))
+
+    return keep
+
+
+def _day(value: str | None) -> str | None:
+    return value[:10] if value else None
+
+
+def twilio_list_page(account_sid: str, messages: list[dict[str, Any]], query: dict[str, str]) -> Reply:
+    """One page, newest first, with `next_page_uri` while more remain (the SDK follows it)."""
+    size = max(1, min(int(query.get("PageSize") or 50), 1000))
+    page = max(0, int(query.get("Page") or 0))
+    chunk = messages[page * size:(page + 1) * size]
+    base = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+    filters = {k: v for k, v in query.items() if k not in ("Page", "PageSize", "PageToken")}
+
+    def uri(number: int) -> str:
+        return base + "?" + urlencode({**filters, "PageSize": size, "Page": number,
+                                       **({"PageToken": f"PA{number}"} if number else {})})
+
+    more = (page + 1) * size < len(messages)
+    return Reply.json(200, {
+        "messages": [{k: v for k, v in m.items() if k != "date_sent_iso"} for m in chunk],
+        "end": page * size + max(len(chunk) - 1, 0), "first_page_uri": uri(0),
+        "next_page_uri": uri(page + 1) if more else None, "page": page, "page_size": size,
+        "previous_page_uri": uri(page - 1) if page else None, "start": page * size, "uri": uri(page),
+    })
+
+
+def sendgrid_event(mail: dict[str, Any], provider_id: str, event: str) -> dict[str, Any]:
+    """One Event Webhook event for a mail we took, with its custom_args at the top level."""
+    to = ((mail.get("personalizations") or [{}])[0].get("to") or [{}])[0].get("email")
+    return {"email": to, "timestamp": int(time.time()), "event": event,
+            "sg_event_id": secrets.token_urlsafe(16), "sg_message_id": f"{provider_id}.filter0001.1.0",
+            **(mail.get("custom_args") or {})}

@@ -26,9 +26,7 @@ def test_four_dispatchers_send_each_message_once(postgres_only_url, fake_provide
         member_ids = [api.enrol(f"many-{n}", phone=f"+3161234{n:04d}")["id"] for n in range(40)]
         for n in range(200):
             queue(db, member_ids[n % 40], clock.current, flow=None, channels=("sms",), exempt=True)
-        dispatchers = [dispatcher_for(app) for _ in range(4)]
-        for dispatcher in dispatchers:
-            dispatcher.batch_size = 7
+        dispatchers = [dispatcher_for(app) for _ in range(4)]  # each claims one message at a time
         threads = [threading.Thread(target=d.run_once) for d in dispatchers]
         for thread in threads:
             thread.start()
@@ -55,8 +53,6 @@ def test_sender_rate_holds_across_dispatcher_processes(postgres_only_url, fake_p
         for n in range(60):
             queue(db, member_ids[n % 10], clock.current, flow=None, channels=("sms",), exempt=True)
         dispatchers = [dispatcher_for(app) for _ in range(2)]  # each builds its own limiter
-        for dispatcher in dispatchers:
-            dispatcher.batch_size = 5  # both get work, as busy workers would
         started = time.monotonic()
         threads = [threading.Thread(target=d.run_once) for d in dispatchers]
         for thread in threads:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import socket
 import threading
@@ -9,8 +10,10 @@ import urllib.error
 from types import SimpleNamespace
 
 import pytest
+import requests
 from python_http_client.exceptions import HTTPError
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from engage.channels import (
     ConsoleChannel,
@@ -19,9 +22,8 @@ from engage.channels import (
     TwilioSmsChannel,
     build_channels,
 )
-from engage.channels.base import network_failure
-from engage.channels.sendgrid_email import build_mail, classify_sendgrid_error
-from engage.channels.twilio_sms import classify_twilio_error
+from engage.channels.sendgrid_email import build_mail, classify_sendgrid_error, classify_urllib_failure
+from engage.channels.twilio_sms import classify_requests_failure, classify_twilio_error
 
 EMAIL = OutboundMessage(5, "email", "ana@example.com", "Body text", subject="Hello")
 SID = "AC" + "0" * 32
@@ -126,22 +128,51 @@ def test_sendgrid_non_json_error_body_keeps_reason():
     assert (result.error_kind, result.error_message) == ("transient", "Bad Gateway")
 
 
+def _refused() -> requests.ConnectionError:
+    """What requests raises when nothing listens: urllib3's NewConnectionError inside MaxRetryError."""
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    return requests.ConnectionError(MaxRetryError(None, "/Messages.json", refused))
+
+
 @pytest.mark.parametrize(
-    ("exc", "code"),
-    [(urllib.error.URLError(socket.timeout("timed out")), "timeout"),
-     (TimeoutError("timed out"), "timeout"),
-     (urllib.error.URLError(ConnectionRefusedError(111, "refused")), "connection")],
+    ("exc", "kind", "code"),
+    [(_refused(), "transient", "refused"),
+     (requests.ConnectTimeout("connect timed out"), "transient", "connect_timeout"),
+     (requests.ReadTimeout("read timed out"), "ambiguous", "timeout"),
+     (requests.ConnectionError(ProtocolError("Connection aborted.", http.client.RemoteDisconnected("closed"))),
+      "ambiguous", "connection"),
+     (requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))),
+      "ambiguous", "connection"),
+     (requests.exceptions.ChunkedEncodingError("incomplete"), "ambiguous", "unread"),
+     (ValueError("Expecting value: line 1 column 1"), "ambiguous", "unread")],
 )
-def test_network_failures_are_transient(exc, code):
-    result = network_failure(exc)
-    assert (result.ok, result.error_kind, result.error_code) == (False, "transient", code)
+def test_twilio_failures_without_an_answer(exc, kind, code):
+    result = classify_requests_failure(exc)
+    assert (result.ok, result.error_kind, result.error_code) == (False, kind, code)
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind", "code"),
+    [(urllib.error.URLError(ConnectionRefusedError(111, "refused")), "transient", "refused"),
+     (urllib.error.URLError(socket.gaierror(-2, "Name or service not known")), "transient", "connection"),
+     (urllib.error.URLError(socket.timeout("timed out")), "transient", "connection"),  # while connecting
+     (TimeoutError("timed out"), "ambiguous", "timeout"),  # waiting for the answer
+     (http.client.RemoteDisconnected("closed"), "ambiguous", "connection"),
+     (ConnectionResetError(104, "reset"), "ambiguous", "connection"),
+     (http.client.IncompleteRead(b"", 10), "ambiguous", "unread")],
+)
+def test_sendgrid_failures_without_an_answer(exc, kind, code):
+    result = classify_urllib_failure(exc)
+    assert (result.ok, result.error_kind, result.error_code) == (False, kind, code)
+    assert result.ambiguous == (kind == "ambiguous") and result.transient == (kind == "transient")
 
 
 def test_mail_puts_text_before_html_even_without_unsubscribe():
     mail = build_mail("c@x.example", OutboundMessage(1, "email", "a@x.example", "t",
                                                      subject="s", html="<b>h</b>")).get()
     assert [c["type"] for c in mail["content"]] == ["text/plain", "text/html"]
-    assert "headers" not in mail and mail["custom_args"] == {"engage_message_id": "1"}
+    assert "headers" not in mail
+    assert mail["custom_args"] == {"engage_message_id": "1", "engage_attempt": "1-1"}
 
 
 def test_twilio_channel_needs_a_sender():

@@ -53,6 +53,7 @@ def test_defaults_from_empty_env():
     assert config.provider_timeout_seconds == 10.0
     assert config.send_rate_per_second == 10.0
     assert config.unknown_after_seconds == 3600.0
+    assert config.reconcile_after_seconds == 120.0
     assert config.sweep_time == "00:05"
     assert config.testing is False
 
@@ -100,6 +101,7 @@ def test_all_settings_read():
         ENGAGE_PROVIDER_TIMEOUT_SECONDS="0.1",
         ENGAGE_SEND_RATE="2.5",
         ENGAGE_UNKNOWN_AFTER_SECONDS="60",
+        ENGAGE_RECONCILE_AFTER_SECONDS="5",
         ENGAGE_SWEEP_TIME="3:7",
         **TWILIO,
         **SENDGRID,
@@ -118,6 +120,7 @@ def test_all_settings_read():
     assert config.provider_timeout_seconds == 0.1
     assert config.send_rate_per_second == 2.5
     assert config.unknown_after_seconds == 60.0
+    assert config.reconcile_after_seconds == 5.0
     assert config.sweep_time == "03:07"  # normalised
     assert (config.twilio_account_sid, config.twilio_auth_token) == ("AC123", "secret")
     assert config.twilio_from_number == "+3197010000000"
@@ -192,6 +195,8 @@ def test_lookalike_database_scheme_is_rejected(value):
         ("ENGAGE_SEND_RATE", "fast"),
         ("ENGAGE_UNKNOWN_AFTER_SECONDS", "0.5"),
         ("ENGAGE_UNKNOWN_AFTER_SECONDS", "1h"),
+        ("ENGAGE_RECONCILE_AFTER_SECONDS", "0"),
+        ("ENGAGE_RECONCILE_AFTER_SECONDS", "2m"),
         ("ENGAGE_SWEEP_TIME", "24:00"),
         ("ENGAGE_SWEEP_TIME", "12:60"),
         ("ENGAGE_SWEEP_TIME", "noon"),
@@ -230,7 +235,8 @@ def test_value_with_newline_still_gives_one_line():
 
 
 @pytest.mark.parametrize("name", ["ENGAGE_RETRY_BASE_SECONDS", "ENGAGE_PROVIDER_TIMEOUT_SECONDS",
-                                  "ENGAGE_SEND_RATE", "ENGAGE_UNKNOWN_AFTER_SECONDS"])
+                                  "ENGAGE_SEND_RATE", "ENGAGE_UNKNOWN_AFTER_SECONDS",
+                                  "ENGAGE_RECONCILE_AFTER_SECONDS"])
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_non_finite_numbers_rejected(name, value):
     assert error_for(**{name: value}).startswith(name)
