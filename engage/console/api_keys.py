@@ -42,10 +42,8 @@ def api_keys():
 
 
 def _key(key_id: int) -> ApiKey:
-    found = next((key for key in keys.listed(state.session()) if key.id == key_id), None)
-    if found is None:
-        abort(404, description=f"There is no API key {key_id}.")
-    return found
+    return form.one_or_404(keys.listed(state.session()), lambda key: key.id == key_id,
+                           f"There is no API key {key_id}.")
 
 
 @blp.route("/keys/<int:key_id>/revoke", methods=["GET", "POST"])

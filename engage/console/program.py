@@ -55,10 +55,8 @@ def program():
 
 
 def _tier(tier_id: int) -> dict:
-    found = next((tier for tier in catalog.list_tiers(state.session()) if tier["id"] == tier_id), None)
-    if found is None:
-        abort(404, description=f"There is no tier {tier_id}.")
-    return found
+    return form.one_or_404(catalog.list_tiers(state.session()), lambda tier: tier["id"] == tier_id,
+                           f"There is no tier {tier_id}.")
 
 
 @blp.route("/program/tiers/<int:tier_id>", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ each error put by its field. A nested setting's field is named "parent-child" (q
 
 from __future__ import annotations
 
+from flask import abort
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -92,3 +93,11 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
     """Only what differs, for the audit log: (before, after)."""
     keys = [key for key in after if before.get(key) != after.get(key)]
     return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def one_or_404(items, matches, missing: str):
+    """The item `matches` picks out of a short list (tiers, keys), or a 404 page saying `missing`."""
+    found = next((item for item in items if matches(item)), None)
+    if found is None:
+        abort(404, description=missing)
+    return found

@@ -45,8 +45,9 @@ def test_a_refused_key_records_no_use(app, api, db):
 def test_cli_lists_when_each_key_was_last_used(database_url, app, api, clock):
     created = api.post("/keys", {"role": "integration", "name": "till"}, role="admin").get_json()
     env = {**os.environ, "ENGAGE_DATABASE_URL": database_url}
-    listing = lambda: subprocess.run([sys.executable, "-c", "from engage.cli import main; main()", "keys", "list"],  # noqa: E731
-                                     capture_output=True, text=True, env=env, timeout=60, check=True).stdout
+    command = [sys.executable, "-c", "from engage.cli import main; main()", "keys", "list"]
+    listing = lambda: subprocess.run(command, capture_output=True, text=True, env=env,  # noqa: E731
+                                     timeout=60, check=True).stdout
     [line] = [line for line in listing().splitlines() if "\ttill\t" in line]
     assert line.endswith("\tnever used\tlive")
     app.test_client().get("/api/v1/rewards", headers={"Authorization": f"Bearer {created['key']}"})
