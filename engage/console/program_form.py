@@ -8,6 +8,7 @@ from flask import abort
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
+from engage import safe_json
 from engage.console.flow_form import first_message
 
 # How a form's text becomes the JSON value the schema checks (the API's fields take JSON's own
@@ -72,10 +73,12 @@ def read(form: MultiDict, spec: dict[str, str], schema: Schema) -> tuple[dict, d
             body.setdefault(parent, {})[child] = _value(kind, form, name)
         else:
             body[name] = _value(kind, form, name)
+    # The API's parser refuses a NUL before its schema does (PostgreSQL cannot store one); so here.
+    nul = {name: safe_json.NUL_MESSAGE for name in spec if safe_json.NUL in form.get(name, "")}
     try:
-        return schema.load(body), {}
+        return schema.load(body), nul
     except ValidationError as error:
-        return body, field_errors(error.messages)
+        return body, {**field_errors(error.messages), **nul}
 
 
 def field_errors(messages: dict, prefix: str = "") -> dict[str, str]:

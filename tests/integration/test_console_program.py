@@ -241,3 +241,12 @@ def test_hostile_input_is_never_a_500(admin):
         answer = admin.post(path, {"name": "\x00" * 3, "threshold": "9" * 40, "cost": "9" * 40,
                                    "points_per_currency_unit": "9" * 40, "timezone": "\x00"})
         assert answer.status_code in (201, 302, 422), (path, answer.status_code)
+
+
+def test_a_nul_is_refused_by_its_field_as_the_api_does(app, api, admin):
+    answer = admin.post("/console/program", {**program_form(api), "help_text": "Reply\x00STOP"})
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "help_text")
+    answer = admin.post("/console/keys", {"name": "till\x00", "role": "integration"})
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "name")
+    answer = admin.post("/console/program/rewards/new", {"name": "Bag\x00", "kind": "gift", "cost": "1"})
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "name")
