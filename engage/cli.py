@@ -106,13 +106,16 @@ def keys_create(role: str, name: str) -> None:
 @keys.command("list")
 @_needs_schema
 def keys_list() -> None:
-    """Every key: id, role, name, prefix, created, revoked (never the key: only its hash is kept)."""
+    """Every key: id, role, name, prefix, created, last used, revoked (never the key: only its hash
+    is kept)."""
     from engage import state
     from engage.services import keys as key_service
 
     for key in key_service.listed(state.database().session()):
         revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "live"
-        click.echo(f"{key.id}\t{key.role}\t{key.name}\t{key.prefix}…\t{key.created_at:%Y-%m-%d %H:%M}\t{revoked}")
+        used = f"used {key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never used"
+        click.echo(f"{key.id}\t{key.role}\t{key.name}\t{key.prefix}…\t{key.created_at:%Y-%m-%d %H:%M}\t{used}"
+                   f"\t{revoked}")
 
 
 @keys.command("revoke")

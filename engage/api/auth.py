@@ -27,7 +27,8 @@ def requires(role: str):
                 abort(401, message="missing API key: send Authorization: Bearer <key>",
                       headers={"WWW-Authenticate": "Bearer"})
             # No key holds a NUL, and PostgreSQL refuses one in a query parameter.
-            key = None if safe_json.NUL in secret else keys.authenticate(state.session(), secret.strip())
+            key = (None if safe_json.NUL in secret
+                   else keys.authenticate(state.session(), secret.strip(), state.now()))
             if key is None:
                 abort(401, message="invalid API key", headers={"WWW-Authenticate": "Bearer"})
             if not keys.allows(key.role, role):

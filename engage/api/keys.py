@@ -20,6 +20,8 @@ class KeySchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(keys.ROLES))
     prefix = fields.String(dump_only=True, metadata={"description": "the key's first characters, to tell keys apart"})
     created_at = fields.DateTime(dump_only=True)
+    last_used_at = fields.DateTime(dump_only=True, allow_none=True, metadata={
+        "description": "when the key last authenticated a request, to the minute (null: never)"})
     revoked_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
@@ -46,7 +48,8 @@ class Keys(MethodView):
     def post(self, data):
         """Create a key; the answer holds the key itself, the only time it is shown."""
         row, key = keys.issue(state.session(), data["role"], data["name"], state.now())
-        shown = {name: getattr(row, name) for name in ("id", "name", "role", "prefix", "created_at", "revoked_at")}
+        shown = {name: getattr(row, name) for name in ("id", "name", "role", "prefix", "created_at", "last_used_at",
+                                                       "revoked_at")}
         return {**shown, "key": key}
 
 

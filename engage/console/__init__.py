@@ -11,7 +11,14 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engage.console import audit_log, auth, flows, members  # noqa: F401  (their routes join the blueprint)
+from engage.console import (  # noqa: F401  (their routes join the blueprint)
+    api_keys,
+    audit_log,
+    auth,
+    flows,
+    members,
+    program,
+)
 from engage.console.blueprint import blp, csrf, login_manager
 from engage.console.secret import secret_key
 from engage.console.throttle import Throttle
@@ -19,7 +26,8 @@ from engage.console.throttle import Throttle
 # The navigation: (label, endpoint, role). An entry shows once its page exists and the user may
 # open it, so later pages (members, program) appear by adding their line here.
 NAV = (("Flows", "console.home", "viewer"), ("Members", "console.members", "viewer"),
-       ("Program", "console.program", "admin"), ("Audit", "console.audit_page", "admin"))
+       ("Program", "console.program", "admin"), ("Rewards", "console.rewards", "admin"),
+       ("API keys", "console.api_keys", "admin"), ("Audit", "console.audit_page", "admin"))
 
 
 def init_app(app: Flask) -> None:

@@ -63,3 +63,5 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written at most once a minute per key and process (services.keys.KeyCache): to the minute.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

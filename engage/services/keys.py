@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engage.errors import Conflict, NotFound, Unprocessable
@@ -19,6 +19,9 @@ ROLES = ("integration", "marketer", "admin")
 # "egk_" and 6 random characters: stored so an operator can tell keys apart (`engage keys list`);
 # 36 bits of the 256, so it gives away nothing that matters.
 PREFIX_LENGTH = 10
+# "Last used" is written at most this often per key and process: a write per request would cost
+# more than the cached check it follows.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def allows(role: str, needed: str) -> bool:
@@ -46,7 +49,8 @@ def create(session: Session, role: str, name: str, now: datetime) -> str:
 
 
 def listed(session: Session) -> list[ApiKey]:
-    """Every key, oldest first (revoked ones too): name, role, prefix, when created and revoked."""
+    """Every key, oldest first (revoked ones too): name, role, prefix, when created, last used
+    (to the minute) and revoked."""
     with transaction(session):
         return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
@@ -86,6 +90,18 @@ class KeyCache:
 
     def __init__(self, ttl_seconds: float = 30.0):
         self.ttl, self.entries, self.lock = ttl_seconds, {}, threading.Lock()
+        self.touched: dict[int, datetime] = {}  # key id -> when this process last wrote last_used_at
+
+    def due(self, key_id: int, now: datetime) -> bool:
+        """Whether this process should write the key's last use now (and note that it will)."""
+        with self.lock:
+            last = self.touched.get(key_id)
+            if last is not None and timedelta(0) <= now - last < TOUCH_EVERY:
+                return False
+            if len(self.touched) > 10_000:
+                self.touched.clear()
+            self.touched[key_id] = now
+            return True
 
     def get(self, digest: str) -> Caller | None:
         with self.lock:
@@ -103,11 +119,12 @@ class KeyCache:
             self.entries[digest] = (time.monotonic(), caller)
 
 
-def authenticate(session: Session, key: str) -> Caller | None:
-    """Who this secret belongs to, if it is a live key."""
+def authenticate(session: Session, key: str, now: datetime | None = None) -> Caller | None:
+    """Who this secret belongs to, if it is a live key; with `now`, its use is noted (see touch)."""
     digest = codes.key_hash(key)
     cache: KeyCache | None = session.info.get("key_cache")
     if cache is not None and (hit := cache.get(digest)) is not None:
+        touch(session, hit.id, now)
         return hit
     found = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     caller = Caller(found.id, found.name, found.role) if found and found.revoked_at is None else None
@@ -116,4 +133,14 @@ def authenticate(session: Session, key: str) -> Caller | None:
         return None
     if cache is not None:
         cache.put(digest, caller)
+    touch(session, caller.id, now)
     return caller
+
+
+def touch(session: Session, key_id: int, now: datetime | None) -> None:
+    """Record the key's use, at most once a minute per process (always without a cache)."""
+    cache: KeyCache | None = session.info.get("key_cache")
+    if now is None or (cache is not None and not cache.due(key_id, now)):
+        return
+    with transaction(session):
+        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))

@@ -1,0 +1,252 @@
+"""The program pages and the API keys page through Flask's test client, on SQLite and PostgreSQL:
+each form saved with errors (shown by their field, the same as the API's) then fixed, and the
+audit entry each change leaves. (tests/browser drives the same pages in Chromium.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from engage.models import ApiKey, AuditEntry
+from tests.support.console import ConsoleClient, add_users
+
+def program_form(api) -> dict[str, str]:
+    """The program form as the page fills it: the current settings, nested ones as "parent-child"."""
+    form = {}
+    for name, value in api.get("/program", role="admin").get_json().items():
+        if name == "donations":
+            continue
+        if isinstance(value, dict):
+            form.update({f"{name}-{child}": str(each) for child, each in value.items()})
+        else:
+            form[name] = "" if value is None else str(value)
+    return form
+
+
+@pytest.fixture
+def people(app):
+    return add_users(app)
+
+
+def signed_in(app, email) -> ConsoleClient:
+    client = ConsoleClient(app.test_client())
+    assert client.sign_in(email).status_code == 302
+    return client
+
+
+@pytest.fixture
+def admin(app, people):
+    return signed_in(app, people["admin"])
+
+
+def audit_entries(db, action: str) -> list[AuditEntry]:
+    with db.session() as session:
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+
+
+def field_error(page: str, name: str) -> str | None:
+    found = re.search(rf'<p class="field-error" id="{re.escape(name)}-error">([^<]*)</p>', page)
+    return found.group(1) if found else None
+
+
+def test_program_pages_are_for_admins(app, people):
+    for role in ("viewer", "marketer"):
+        client = signed_in(app, people[role])
+        for path in ("/console/program", "/console/program/rewards", "/console/program/tiers/1",
+                     "/console/program/rewards/new", "/console/keys"):
+            assert client.get(path).status_code == 403, (role, path)
+        assert "API keys" not in client.get("/console/").get_data(as_text=True).split("<main")[0]
+    nav = signed_in(app, people["admin"]).get("/console/").get_data(as_text=True).split("<main")[0]
+    assert all(label in nav for label in (">Program<", ">Rewards<", ">API keys<"))
+
+
+def test_program_settings_saved_with_errors_then_fixed(app, api, admin, db):
+    page = admin.get("/console/program").get_data(as_text=True)
+    before = api.get("/program", role="admin").get_json()
+    assert f'value="{before["help_text"]}"' not in page  # a textarea: the text is its content
+    assert before["help_text"] in page and 'id="quiet_hours-start"' in page
+    bad = {**program_form(api), "timezone": "Mars/Olympus", "quiet_hours-start": "25:00", "sms_daily_cap": "0",
+           "action_points-review": "many", "phone_region": "XX", "max_purchase_amount": "1.234"}
+    answer = admin.post("/console/program", bad)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "The settings were not saved" in page
+    assert field_error(page, "timezone") == "Not an IANA time zone (e.g. Europe/Amsterdam)."
+    assert field_error(page, "quiet_hours-start") == "Use HH:MM."
+    assert field_error(page, "sms_daily_cap") == "Must be greater than or equal to 1 and less than or equal to 100."
+    assert field_error(page, "action_points-review") == "Not a valid integer."
+    assert field_error(page, "phone_region").startswith("Not a region phone numbers are known for")
+    assert field_error(page, "max_purchase_amount").startswith("Must be a decimal string")
+    assert 'value="Mars/Olympus"' in page and 'aria-invalid="true"' in page  # the posted text kept
+    # The API refuses the same values with the same messages.
+    refused = api.patch("/program", {"timezone": "Mars/Olympus", "quiet_hours": {"start": "25:00", "end": "09:00"}},
+                        role="admin").get_json()["errors"]
+    assert refused["timezone"] == ["Not an IANA time zone (e.g. Europe/Amsterdam)."]
+    assert refused["quiet_hours"]["start"] == ["Use HH:MM."]
+    assert api.get("/program", role="admin").get_json() == before  # nothing saved
+    assert audit_entries(db, "program.update") == []
+
+    good = {**program_form(api), "timezone": "Europe/Bucharest", "quiet_hours-start": "22:30", "sms_daily_cap": "2",
+            "action_points-review": "25", "phone_region": "RO"}
+    answer = admin.post("/console/program", good)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/console/program"
+    page = admin.get("/console/program").get_data(as_text=True)
+    assert "Program settings saved." in page and 'value="Europe/Bucharest"' in page
+    after = api.get("/program", role="admin").get_json()
+    assert after["timezone"] == "Europe/Bucharest" and after["quiet_hours"]["start"] == "22:30"
+    assert after["sms_daily_cap"] == 2 and after["action_points"]["review"] == 25 and after["phone_region"] == "RO"
+    [entry] = audit_entries(db, "program.update")
+    assert entry.actor == "admin@example.com" and entry.object_type == "program"
+    assert entry.before["timezone"] == before["timezone"] and entry.after["timezone"] == "Europe/Bucharest"
+    assert entry.after["quiet_hours"]["start"] == "22:30" and "donations" not in entry.after
+    assert "name" not in entry.after  # only what changed
+    # Saving the same values again changes nothing and records nothing.
+    assert admin.post("/console/program", good).status_code == 302
+    assert len(audit_entries(db, "program.update")) == 1
+
+
+def test_an_empty_phone_region_clears_it(app, api, admin):
+    assert admin.post("/console/program", {**program_form(api), "phone_region": ""}).status_code == 302
+    assert api.get("/program", role="admin").get_json()["phone_region"] is None
+
+
+def test_tier_saved_with_errors_then_fixed(app, api, admin, db):
+    tiers = api.get("/tiers").get_json()["items"]
+    assert len(tiers) >= 2, "the program comes with tiers"
+    second = tiers[1]
+    page = admin.get(f"/console/program/tiers/{second['id']}").get_data(as_text=True)
+    assert f'value="{second["threshold"]}"' in page
+    form = {"name": second["name"], "threshold": str(second["threshold"]), "multiplier": "1.5x",
+            "benefits": "Free shipping\nBirthday gift"}
+    answer = admin.post(f"/console/program/tiers/{second['id']}", form)
+    assert answer.status_code == 422
+    assert field_error(answer.get_data(as_text=True), "multiplier").startswith("Must be a decimal string")
+    # Past the tier above: the service's own rule, by its field.
+    above = tiers[2]["threshold"] if len(tiers) > 2 else None
+    if above is not None:
+        answer = admin.post(f"/console/program/tiers/{second['id']}",
+                            {**form, "multiplier": "1.5", "threshold": str(above + 1)})
+        assert answer.status_code == 422
+        assert field_error(answer.get_data(as_text=True), "threshold").startswith("Must stay")
+    answer = admin.post(f"/console/program/tiers/{second['id']}",
+                        {**form, "multiplier": "1.5", "threshold": str(second["threshold"] + 1)})
+    assert answer.status_code == 302
+    saved = next(t for t in api.get("/tiers").get_json()["items"] if t["id"] == second["id"])
+    assert saved["multiplier"] == "1.50" and saved["benefits"] == ["Free shipping", "Birthday gift"]
+    assert saved["threshold"] == second["threshold"] + 1
+    [entry] = audit_entries(db, "tier.update")
+    assert entry.object_id == str(second["id"])
+    assert entry.before["threshold"] == second["threshold"] and entry.after["threshold"] == second["threshold"] + 1
+
+
+def test_the_lowest_tier_keeps_threshold_zero(app, api, admin):
+    lowest = api.get("/tiers").get_json()["items"][0]
+    answer = admin.post(f"/console/program/tiers/{lowest['id']}",
+                        {"name": lowest["name"], "threshold": "5", "multiplier": "1.00", "benefits": ""})
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "threshold") == "Must be 0."
+
+
+def test_reward_created_with_errors_then_fixed_edited_and_disabled(app, api, admin, db):
+    form = {"name": "", "kind": "voucher", "cost": "-5", "value": "ten", "min_tier": "Platinum", "active": "on"}
+    answer = admin.post("/console/program/rewards/new", form)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "The reward was not saved" in page
+    assert field_error(page, "name") == "Length must be between 1 and 120."
+    assert field_error(page, "kind").startswith("Must be one of: discount")
+    assert field_error(page, "cost") == "Must be greater than or equal to 0 and less than or equal to 10000000."
+    assert field_error(page, "value").startswith("Must be a decimal string")
+    tier = api.get("/tiers").get_json()["items"][-1]["name"]
+    answer = admin.post("/console/program/rewards/new", {**form, "name": "Tote bag", "kind": "gift", "cost": "300",
+                                                        "value": "", "min_tier": tier})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/console/program/rewards"
+    reward = next(r for r in api.get("/rewards").get_json()["items"] if r["name"] == "Tote bag")
+    assert reward == {**reward, "kind": "gift", "cost": 300, "value": None, "min_tier": tier, "active": True}
+    [created] = audit_entries(db, "reward.create")
+    assert created.before is None and created.after["name"] == "Tote bag" and created.object_id == str(reward["id"])
+    listed = admin.get("/console/program/rewards").get_data(as_text=True)
+    assert "Tote bag" in listed and 'aria-label="Disable Tote bag"' in listed
+
+    # A second reward by the same name: the service's 409, by the name field.
+    answer = admin.post("/console/program/rewards/new", {**form, "name": "Tote bag", "kind": "gift", "cost": "1",
+                                                        "value": "", "min_tier": ""})
+    assert answer.status_code == 422 and "already exists" in field_error(answer.get_data(as_text=True), "name")
+
+    edit = f"/console/program/rewards/{reward['id']}"
+    assert 'value="300"' in admin.get(edit).get_data(as_text=True)
+    answer = admin.post(edit, {"name": "Tote bag", "kind": "gift", "cost": "abc", "value": "", "min_tier": tier,
+                               "active": "on"})
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "cost") == "Not a valid integer."
+    answer = admin.post(edit, {"name": "Tote bag", "kind": "gift", "cost": "250", "value": "4.50", "min_tier": "",
+                               "active": "on"})
+    assert answer.status_code == 302
+    [updated] = audit_entries(db, "reward.update")
+    assert updated.before == {"cost": 300, "value": None, "min_tier": tier}
+    assert updated.after == {"cost": 250, "value": "4.50", "min_tier": None}
+
+    assert admin.post(f"{edit}/active", {}, page="/console/program/rewards").status_code == 302
+    assert api.get(f"/rewards/{reward['id']}").get_json()["active"] is False
+    assert "Reward Tote bag is disabled." in admin.get("/console/program/rewards").get_data(as_text=True)
+    assert admin.post(f"{edit}/active", {"active": "on"}, page="/console/program/rewards").status_code == 302
+    assert api.get(f"/rewards/{reward['id']}").get_json()["active"] is True
+    switches = audit_entries(db, "reward.update")[1:]
+    assert [(e.before, e.after) for e in switches] == [({"active": True}, {"active": False}),
+                                                       ({"active": False}, {"active": True})]
+
+
+def test_unknown_tier_and_reward_are_404_pages(admin):
+    assert admin.get("/console/program/tiers/999").status_code == 404
+    assert admin.get("/console/program/rewards/999").status_code == 404
+    assert admin.get("/console/keys/999/revoke").status_code == 404
+
+
+def test_api_key_created_with_errors_then_fixed_shown_once_and_revoked(app, api, admin, db, clock):
+    answer = admin.post("/console/keys", {"name": " ", "role": "superuser"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "The key was not saved" in page
+    assert field_error(page, "role") == "Must be one of: integration, marketer, admin."
+    answer = admin.post("/console/keys", {"name": "Checkout", "role": "integration"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 201 and answer.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'id="new-key" class="secret" readonly value="(egk_[^"]+)"', page).group(1)
+    assert "shown this once" in page
+    assert secret not in admin.get("/console/keys").get_data(as_text=True)  # never again
+    [created] = audit_entries(db, "key.create")
+    assert created.after["name"] == "Checkout" and secret not in str(created.after)
+
+    # It works, and the page shows when it was last used.
+    with db.session() as session:
+        key = session.scalar(select(ApiKey).where(ApiKey.name == "Checkout"))
+        assert key.last_used_at is None
+    assert "never" in admin.get("/console/keys").get_data(as_text=True)
+    used_at = clock()
+    assert app.test_client().get("/api/v1/rewards", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert used_at.strftime("%Y-%m-%d %H:%M") in admin.get("/console/keys").get_data(as_text=True)
+
+    confirm = admin.get(f"/console/keys/{key.id}/revoke").get_data(as_text=True)
+    assert "Revoke key Checkout?" in confirm and "cannot be undone" in confirm
+    answer = admin.post(f"/console/keys/{key.id}/revoke", {})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/console/keys"
+    assert "is revoked" in admin.get("/console/keys").get_data(as_text=True)
+    assert app.test_client().get("/api/v1/rewards", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    [revoked] = audit_entries(db, "key.revoke")
+    assert revoked.before["revoked_at"] is None and revoked.after["revoked_at"] is not None
+    # Revoking again changes nothing, and records nothing.
+    assert admin.post(f"/console/keys/{key.id}/revoke", {}, page=f"/console/keys/{key.id}/revoke").status_code == 302
+    assert len(audit_entries(db, "key.revoke")) == 1
+
+
+def test_hostile_input_is_never_a_500(admin):
+    for path in ("/console/program", "/console/program/tiers/1", "/console/program/rewards/new", "/console/keys"):
+        answer = admin.post(path, {"name": "\x00" * 3, "threshold": "9" * 40, "cost": "9" * 40,
+                                   "points_per_currency_unit": "9" * 40, "timezone": "\x00"})
+        assert answer.status_code in (201, 302, 422), (path, answer.status_code)
+
+
+def test_a_nul_is_refused_by_its_field_as_the_api_does(app, api, admin):
+    answer = admin.post("/console/program", {**program_form(api), "help_text": "Reply\x00STOP"})
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "help_text")
+    answer = admin.post("/console/keys", {"name": "till\x00", "role": "integration"})
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "name")
+    answer = admin.post("/console/program/rewards/new", {"name": "Bag\x00", "kind": "gift", "cost": "1"})
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "name")
