@@ -27,7 +27,7 @@ def next_warning(expires_on: date, today: date, offsets: list[int], done: set[in
     `expires_on`, given the offsets already warned for that date; None when none is left.
 
     The same rule as the sweep: on each day the most urgent fitting offset (`offset_for`)."""
-    for ahead in range(max(0, (expires_on - today).days) + 1):
+    for ahead in range((expires_on - today).days + 1):  # none once the date has passed
         day = today + timedelta(days=ahead)
         offset = offset_for((expires_on - day).days, offsets)
         if offset is not None and offset not in done:
