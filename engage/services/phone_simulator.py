@@ -8,8 +8,10 @@ member's phone. What is simulated, and what is not:
   nothing reaches a provider; flow statistics and /metrics leave simulated messages out.
 - the effects are real: it is the member's account. A simulated STOP opts the member out of SMS
   (the consent history says it came from a message), POINTS shows the real balance, REDEEM spends
-  real points, a rating or reply earns real points. Every simulated text is in the audit log
-  under the marketer's name.
+  real points, a rating or reply earns real points, and a flow message those effects start (a tier
+  congratulation after reply points) is queued and sent like any other. Marking the effects too
+  would need a shadow ledger and consent; the issue asks for a real STOP. Every simulated text is
+  in the audit log under the marketer's name.
 """
 
 from __future__ import annotations
