@@ -83,6 +83,6 @@ def create_adjustment(data, member_id):
     """Add or take points by hand (admin): an `adjust` ledger entry with its reason, audited.
 
     A deduction never takes the member below zero (422 says how many points they have)."""
-    actor = Actor(name=f"API key {g.api_key.name}")
+    actor = Actor(name=f"key:{g.api_key.name}")  # a machine: the audit log names its key
     return adjustments.adjust(state.session(), member_id, data["points"], data["reason"], idempotency_key(),
                               actor, state.now())

@@ -37,9 +37,10 @@ def _why(message: Message, view: ProgramView, member: Member) -> str:
     return "held by the daily or weekly SMS cap"
 
 
-def _next_warning(session: Session, member: Member, view: ProgramView, now: datetime) -> dict | None:
+def _next_warning(session: Session, member: Member, view: ProgramView, now: datetime,
+                  open_lots: list[lots.OpenLot]) -> dict | None:
     config = live_flow_config(session, "expiry_warning")
-    soonest = lots.next_expiry(ledger.open_lots(session, member.id), now, view.zone)
+    soonest = lots.next_expiry(open_lots, now, view.zone)
     if not config.enabled or soonest is None:
         return None
     points, expires_on = soonest
@@ -53,12 +54,16 @@ def _next_warning(session: Session, member: Member, view: ProgramView, now: date
     return {"day": day, "offset": offset, "points": points, "expires_on": expires_on}
 
 
-def plans(session: Session, member: Member, view: ProgramView, now: datetime) -> dict:
-    """Inside the caller's transaction: {planned: [(message, why)], expiry_warning, consent}."""
+def plans(session: Session, member: Member, view: ProgramView, now: datetime,
+          open_lots: list[lots.OpenLot] | None = None) -> dict:
+    """Inside the caller's transaction: {planned: [(message, why)], expiry_warning, consent}.
+    `open_lots`: the member's, when the caller has read them already."""
+    if open_lots is None:
+        open_lots = ledger.open_lots(session, member.id)
     waiting = session.scalars(select(Message).where(
         Message.member_id == member.id, Message.direction == Direction.OUT, Message.status.in_(PENDING))
         .order_by(Message.send_after, Message.id).limit(PLANNED_ROWS))
     consent = session.scalars(select(ConsentEvent).where(ConsentEvent.member_id == member.id)
                               .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc()).limit(CONSENT_ROWS))
     return {"planned": [(message, _why(message, view, member)) for message in waiting],
-            "expiry_warning": _next_warning(session, member, view, now), "consent": list(consent)}
+            "expiry_warning": _next_warning(session, member, view, now, open_lots), "consent": list(consent)}

@@ -112,4 +112,4 @@ def profile(session: Session, member_id: int, now: datetime) -> dict:
         return {"member": member, "points": points, "progress": _progress(view, member, points),
                 "expiring": _expiring(open_lots, now, view), "ledger": entries, "thread": thread[::-1],
                 "tier_names": [tier.name for tier in tiers.ordered(view.tiers)],
-                **member_plans.plans(session, member, view, now)}
+                **member_plans.plans(session, member, view, now, open_lots)}

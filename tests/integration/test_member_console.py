@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from engage.models import AuditEntry, LedgerEntry, Lot, Member, Message
+from engage.models import AuditEntry, LedgerEntry, Lot, Member, Message, Redemption
 from engage.observability.collector import read_totals
 from engage.services import flow_stats
 from tests.support.console import ConsoleClient, add_users
@@ -57,7 +57,7 @@ def test_a_positive_adjustment_is_an_adjust_entry_with_its_own_lot(api, ana, db)
         lot = session.scalar(select(Lot).where(Lot.ledger_entry_id == entry.id))
         assert lot.remaining == 50 and lot.expires_at == entry.expires_at is not None
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "member.adjust")).one()
-        assert audit.actor == "API key test admin" and audit.after["balance"] == 770
+        assert audit.actor == "key:test admin" and audit.after["balance"] == 770
         assert audit.before == {"balance": 720}
     assert api.get(f"/members/{ana['id']}").get_json()["points"] == 770
 
@@ -183,15 +183,24 @@ def test_the_simulator_answers_through_the_inbound_service_and_marks_its_traffic
         assert flow_stats.last_30_days(db.session(), clock()) == stats_before
 
 
-def test_a_simulated_rating_earns_real_reply_points_once(app, api, ana, people, db):
+def test_a_simulated_reply_earns_real_points_and_redeem_spends_them(app, api, ana, people, db, clock):
+    with db.session() as session, session.begin():  # the welcome SMS went out (as the dispatcher would mark it)
+        welcome = session.scalars(select(Message).where(Message.flow == "welcome", Message.channel == "sms")).one()
+        welcome.status, welcome.sent_at = "sent", clock()
     marketer = signed_in(app, people["marketer"])
     phone = f"/console/members/{ana['id']}/phone"
+    assert marketer.post(phone, {"body": "Thanks, lovely shop"}).status_code == 302
+    assert api.get(f"/members/{ana['id']}").get_json()["points"] == 725  # reply points: real
     assert marketer.post(phone, {"body": "REDEEM"}).status_code == 302
-    page = marketer.get(phone).get_data(as_text=True)
-    assert "redeem" in page.lower()
     with db.session() as session:
-        inbound = session.scalars(select(Message).where(Message.direction == "in")).one()
-        assert inbound.simulated and inbound.action in ("redeem", "redeem_refused")
+        actions = session.scalars(select(Message.action).where(Message.direction == "in").order_by(Message.id)).all()
+        assert actions == ["reply", "redeem"]
+        assert session.scalar(select(func.count()).select_from(Message).where(
+            Message.direction == "in", Message.simulated.is_(False))) == 0
+    assert api.get(f"/members/{ana['id']}").get_json()["points"] < 725
+    with db.session() as session:
+        code = session.scalars(select(Redemption.coupon_code)).one()
+    assert code in marketer.get(phone).get_data(as_text=True)  # the answer, in the thread
 
 
 def test_stop_in_the_simulator_opts_the_member_out_for_real(app, api, ana, people, db):
