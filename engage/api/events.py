@@ -1,22 +1,25 @@
-"""Events (purchases, actions) and redemptions for a member, with Idempotency-Key."""
+"""Events (purchases, actions), redemptions and adjustments for a member, with Idempotency-Key."""
 
 from __future__ import annotations
 
 import re
 
-from flask import request
+from flask import g, request
 from flask_smorest import abort
 
 from engage import state
 from engage.api.auth import requires
 from engage.api.parser import Blueprint
 from engage.api.schemas import (
+    AdjustmentCreateSchema,
+    AdjustmentSchema,
     EventCreateSchema,
     EventResultSchema,
     RedemptionCreateSchema,
     RedemptionSchema,
 )
-from engage.services import earning, redemption
+from engage.services import adjustments, earning, redemption
+from engage.services.audit import Actor
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/members", description="Earning and redeeming")
 
@@ -66,3 +69,20 @@ def create_event(data, member_id):
 def create_redemption(data, member_id):
     """Redeem a reward: points are taken oldest first; a coupon code comes back (not for donations)."""
     return redemption.redeem(state.session(), member_id, data["reward_id"], idempotency_key(), state.now())
+
+
+@blp.route("/<int:member_id>/adjustments", methods=["POST"])
+@requires("admin")
+@blp.arguments(AdjustmentCreateSchema())
+@blp.response(201, AdjustmentSchema)
+@blp.doc(parameters=[IDEMPOTENCY_HEADER])
+@blp.alt_response(404, description="no such member")
+@blp.alt_response(409, description="Idempotency-Key reused with another body")
+@blp.alt_response(422, description="invalid points or reason, or a deduction below zero")
+def create_adjustment(data, member_id):
+    """Add or take points by hand (admin): an `adjust` ledger entry with its reason, audited.
+
+    A deduction never takes the member below zero (422 says how many points they have)."""
+    actor = Actor(name=f"key:{g.api_key.name}")  # a machine: the audit log names its key
+    return adjustments.adjust(state.session(), member_id, data["points"], data["reason"], idempotency_key(),
+                              actor, state.now())

@@ -43,6 +43,7 @@ class MessageSchema(Schema):
     action = fields.String(allow_none=True, metadata={"description": "inbound: what the reply did"})
     in_reply_to_id = Int(allow_none=True)
     is_test = Bool()
+    simulated = Bool(metadata={"description": "typed in (or answered by) the console's phone simulator"})
     created_at = fields.DateTime()
 
 

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from engage.api import pagination
 from engage.api.fields import ID_MAX, Bool, DecimalString, Int, QueryInt, locale_field, time_zone_field
+from engage.services import adjustments
 from engage.vocabulary import LedgerKind
 
 EVENT_TYPES = ("purchase", "review", "newsletter_signup", "social_follow", "feedback")
@@ -137,6 +138,24 @@ class RedemptionSchema(Schema):
     value = fields.String(allow_none=True)
     points = Int()
     created_at = fields.String()
+
+
+class AdjustmentCreateSchema(Schema):
+    points = Int(required=True, validate=[
+        validate.Range(min=-adjustments.MAX_POINTS, max=adjustments.MAX_POINTS),
+        validate.NoneOf([0], error="Must not be 0.")], metadata={
+        "description": "signed: positive adds (a new lot), negative takes (oldest lots first); never 0",
+        "not": {"enum": [0]}})
+    reason = fields.String(required=True, validate=[
+        validate.Length(min=1, max=adjustments.MAX_REASON_CHARS),
+        validate.Regexp(r"^\s*\S", error="Say why (not only spaces).")], metadata={
+        "description": "why, for the audit log and the member's ledger"})
+
+
+class AdjustmentSchema(Schema):
+    id = Int(metadata={"description": "the ledger entry"})
+    points = Int()
+    balance = Int(metadata={"description": "the member's points afterwards"})
 
 
 class LedgerEntrySchema(Schema):

@@ -1,15 +1,19 @@
 """Members: search by name, email, phone (any format), external id or referral code; a member's
-page with points, tier, expiries, ledger and conversation thread."""
+page with points, tier, expiries, ledger, conversation thread, plans and consent history; an
+admin's points adjustment; the phone simulator (text as the member)."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from engage import state
-from engage.console.auth import requires
+from engage.console.auth import actor, requires
 from engage.console.blueprint import blp
-from engage.errors import NotFound
-from engage.services import member_profile
+from engage.errors import NotFound, Unprocessable
+from engage.services import adjustments, member_profile, phone_simulator
 
 
 @blp.route("/members")
@@ -21,12 +25,67 @@ def members():
     return render_template("console/members.html", query=query, found=found)
 
 
-@blp.route("/members/<int:member_id>")
-@requires("viewer")
-def member(member_id: int):
-    """Everything about one member."""
+def _page(member_id: int, **extra):
     try:
         profile = member_profile.profile(state.session(), member_id, state.now())
     except NotFound:
         abort(404, description=f"There is no member {member_id}.")
-    return render_template("console/member.html", **profile)
+    # A fresh key each time the form is drawn: submitting it twice (a double click, a reload)
+    # books the adjustment once.
+    return render_template("console/member.html", **profile, **extra, adjust_key=uuid.uuid4().hex)
+
+
+@blp.route("/members/<int:member_id>")
+@requires("viewer")
+def member(member_id: int):
+    """Everything about one member."""
+    return _page(member_id, adjustment={}, errors={})
+
+
+def _whole_number(text: str) -> int:
+    text = text.strip()
+    return int(text) if text.lstrip("+-").isdigit() and len(text) <= 9 else 0  # 0: refused as "not 0"
+
+
+@blp.route("/members/<int:member_id>/adjustments", methods=["POST"])
+@requires("admin")
+def adjust(member_id: int):
+    """Add or take points (admin), with the reason: the same service as the API; audited there.
+
+    The form carries an idempotency key made when the page was drawn, so a double submit books once."""
+    form = {"points": request.form.get("points", ""), "reason": request.form.get("reason", "")}
+    key = request.form.get("idempotency_key") or None
+    try:
+        done = adjustments.adjust(state.session(), member_id, _whole_number(form["points"]), form["reason"],
+                                  key and f"console:{current_user.id}:{key[:64]}", actor(), state.now())
+    except NotFound:
+        abort(404, description=f"There is no member {member_id}.")
+    except Unprocessable as error:
+        errors = {field: " ".join(messages) for field, messages in (error.errors or {}).items()}
+        return _page(member_id, adjustment=form, errors=errors or {"points": error.message}), 422
+    flash(f"Adjusted by {done['points']:+d} points; the balance is {done['balance']}.")
+    return redirect(url_for("console.member", member_id=member_id) + "#ledger-heading")
+
+
+@blp.route("/members/<int:member_id>/phone", methods=["GET", "POST"])
+@requires("marketer")
+def phone(member_id: int):
+    """The phone simulator: text as the member; the answers come from the inbound SMS service."""
+    errors, text, status = {}, "", 200
+    if request.method == "POST":
+        text = request.form.get("body", "")
+        try:
+            phone_simulator.text_as(state.session(), member_id, text, state.config().twilio_from_number, actor(),
+                                    state.now())
+        except NotFound:
+            abort(404, description=f"There is no member {member_id}.")
+        except Unprocessable as error:
+            errors, status = {"body": " ".join((error.errors or {}).get("body", [error.message]))}, 422
+        else:
+            return redirect(url_for("console.phone", member_id=member_id) + "#compose")
+    try:
+        member, thread = phone_simulator.thread(state.session(), member_id)
+    except NotFound:
+        abort(404, description=f"There is no member {member_id}.")
+    return render_template("console/phone.html", thread=thread, member=member, errors=errors,
+                           text=text, examples=("POINTS", "REDEEM", "HELP", "STOP", "START", "5")), status

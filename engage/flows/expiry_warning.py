@@ -4,7 +4,7 @@ once per member, expiry date and offset. The daily sweep calls `warn`."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -20,6 +20,19 @@ def offset_for(days_left: int, offsets: list[int]) -> int | None:
     """The most urgent warning offset that applies (a 5-day notice is the 7-day warning only)."""
     fitting = [offset for offset in offsets if days_left <= offset]
     return min(fitting) if fitting else None
+
+
+def next_warning(expires_on: date, today: date, offsets: list[int], done: set[int]) -> tuple[date, int] | None:
+    """(day, offset) of the next warning the daily sweep will queue for points expiring on
+    `expires_on`, given the offsets already warned for that date; None when none is left.
+
+    The same rule as the sweep: on each day the most urgent fitting offset (`offset_for`)."""
+    for ahead in range((expires_on - today).days + 1):  # none once the date has passed
+        day = today + timedelta(days=ahead)
+        offset = offset_for((expires_on - day).days, offsets)
+        if offset is not None and offset not in done:
+            return day, offset
+    return None
 
 
 def dedupe_key(member_id: int, expires_on: date, offset: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
@@ -47,6 +47,8 @@ class Message(Base):
     # Answers to the member's own text and marketer test sends skip quiet hours and caps.
     exempt: Mapped[bool] = mapped_column(default=False)
     is_test: Mapped[bool] = mapped_column(default=False)
+    # Sent or received by the console's phone simulator: never dispatched, left out of every count.
+    simulated: Mapped[bool] = mapped_column(default=False, server_default=false())
     # One row per flow occurrence: the unique key is what makes "fires once" hold under races.
     dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -79,7 +79,9 @@ def read_queue(connection: Connection, now: datetime) -> Queue:
 
 def read_totals(connection: Connection, _now: datetime) -> Totals:
     totals = Totals()
+    # The console's phone simulator's messages are not traffic: left out.
     counts = select(Message.direction, Message.flow, Message.channel, Message.status, func.count()) \
+        .where(Message.simulated.is_(False)) \
         .group_by(Message.direction, Message.flow, Message.channel, Message.status)
     totals.messages = [(d, f or "", c, s, n) for d, f, c, s, n in connection.execute(counts)]
     totals.points_earned = connection.scalar(select(func.coalesce(func.sum(Member.points_earned), 0)))

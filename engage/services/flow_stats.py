@@ -32,7 +32,8 @@ def last_30_days(session: Session, now: datetime) -> dict[str, dict[str, int]]:
     answered = aliased(Message)
     replies = (select(answered.flow, func.count()).select_from(Message)
                .join(answered, Message.in_reply_to_id == answered.id)
-               .where(Message.direction == Direction.IN, answered.flow.is_not(None), Message.created_at >= since)
+               .where(Message.direction == Direction.IN, answered.flow.is_not(None), Message.created_at >= since,
+                      Message.simulated.is_(False))  # the console's phone simulator is not a member
                .group_by(answered.flow))
     with transaction(session):
         for flow, status, count in session.execute(sent):

@@ -78,6 +78,9 @@ class InboundSms:
     num_media: int = 0
     media_urls: tuple[str, ...] = ()
     opt_out_type: str | None = None
+    # Typed in the console's phone simulator: the message and its answer are marked `simulated`
+    # (the answer, like every SMS answer, is only stored: it never goes to a provider).
+    simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> Answer:
         facts = inbound_store.store(
             session, contact, Channel.SMS, _window(view, contact, now), from_address=phone,
             to_address=clean(sms.to_number, 254) or None, subject=None, body=clean(sms.body, MAX_BODY_CHARS),
-            provider_id=clean(sms.sid, 80) or None, data=data, want_lots=inbound.kind == "balance", now=now)
+            provider_id=clean(sms.sid, 80) or None, data=data, want_lots=inbound.kind == "balance", now=now,
+            simulated=sms.simulated)
         decision = decide(inbound, channel=Channel.SMS, feedback_open=facts.feedback_request_id is not None,
                           has_media=sms.num_media > 0)
         outcome = carry_out(session, view, contact, facts, inbound, decision, Channel.SMS,
@@ -120,7 +124,7 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> Answer:
         text = answer_text(session, view, contact, facts, outcome, now) if answer_due else None
         inbound_store.finish(session, contact, facts.message_id, action=outcome.action,
                              in_reply_to_id=outcome.in_reply_to_id, data={**data, **outcome.data, "reply": text},
-                             answer=_sms_answer(contact, phone, sms.to_number, text), now=now)
+                             answer=_sms_answer(contact, phone, sms.to_number, text, sms.simulated), now=now)
         return Answer(outcome.action, text, facts.message_id, contact.id)
 
 
@@ -131,12 +135,14 @@ def _phone(raw: str, view: ProgramView) -> str | None:
         return None
 
 
-def _sms_answer(contact: Contact, phone: str | None, our_number: str, text: str | None) -> SmsAnswer | None:
+def _sms_answer(contact: Contact, phone: str | None, our_number: str, text: str | None,
+                simulated: bool) -> SmsAnswer | None:
     if not text:
         return None
     segments = count_segments(text)
     return SmsAnswer(text=text, to_address=phone, from_address=clean(our_number, 254) or None,
-                     locale=contact.locale, segments=segments.segments, encoding=segments.encoding)
+                     locale=contact.locale, segments=segments.segments, encoding=segments.encoding,
+                     simulated=simulated)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -133,10 +133,10 @@ _PG_CLAIM = {by: HotStatement(text(f"""
 _PG_STORE = HotStatement(text(f"""
     WITH inbound AS (
         INSERT INTO messages (member_id, direction, channel, status, from_address, to_address, subject, body,
-                              provider_id, priority, exempt, is_test, send_after, sent_at, attempts, data,
-                              created_at, updated_at)
+                              provider_id, priority, exempt, is_test, simulated, send_after, sent_at, attempts,
+                              data, created_at, updated_at)
         VALUES (:member_id, 'in', :channel, '{MessageStatus.RECEIVED}', :from_address, :to_address, :subject, :body,
-                :provider_id, 9, false, false, :now, :now, 0, CAST(:data AS JSON), :now, :now)
+                :provider_id, 9, false, false, :simulated, :now, :now, 0, CAST(:data AS JSON), :now, :now)
         RETURNING id
     ), {_FACTS_CTES}
     SELECT inbound.id AS message_id, {_FACTS_COLUMNS},
@@ -149,10 +149,11 @@ _PG_STORE = HotStatement(text(f"""
 _PG_FINISH = HotStatement(text("""
     WITH answer AS (
         INSERT INTO messages (member_id, direction, channel, status, to_address, from_address, locale, body,
-                              segments, encoding, priority, exempt, is_test, send_after, sent_at, attempts,
-                              in_reply_to_id, data, created_at, updated_at)
+                              segments, encoding, priority, exempt, is_test, simulated, send_after, sent_at,
+                              attempts, in_reply_to_id, data, created_at, updated_at)
         SELECT :member_id, 'out', 'sms', 'sent', :answer_to, :answer_from, :locale, CAST(:answer AS TEXT),
-               :segments, :encoding, 0, true, false, :now, :now, 0, :message_id, CAST(:answer_data AS JSON),
+               :segments, :encoding, 0, true, false, :simulated, :now, :now, 0, :message_id,
+               CAST(:answer_data AS JSON),
                :now, :now
         WHERE CAST(:answer AS TEXT) IS NOT NULL
     )
@@ -188,15 +189,16 @@ def claim(session: Session, provider: str, event_id: str | None, by: str, addres
 
 def store(session: Session, contact: Contact, channel: str, window: Window, *, from_address: str | None,
           to_address: str | None, subject: str | None, body: str, provider_id: str | None, data: dict,
-          want_lots: bool, now: datetime) -> Facts:
+          want_lots: bool, now: datetime, simulated: bool = False) -> Facts:
     """Store the inbound message on the member's thread and read the facts about the member.
 
     `want_lots`: the answer will show the member's points in full (a balance); the qualifying
-    points, and on PostgreSQL the open lots, come with the facts.
+    points, and on PostgreSQL the open lots, come with the facts. `simulated`: typed in the
+    console's phone simulator (the message is marked so, and left out of every count).
     """
     message = {"member_id": contact.id, "channel": channel, "from_address": from_address,
                "to_address": to_address, "subject": subject, "body": body, "provider_id": provider_id,
-               "now": now}
+               "now": now, "simulated": simulated}
     phone, email = contact.phone or "", (contact.email or "").lower()
     params = {"member_id": contact.id, "channel": channel, "phone_key": address_key("sms", phone),
               "email_key": address_key("email", email), "feedback_since": window.feedback_since,
@@ -209,8 +211,8 @@ def store(session: Session, contact: Contact, channel: str, window: Window, *, f
         message_id = session.connection().execute(insert(Message).values(
             member_id=contact.id, direction="in", flow=None, channel=channel, status=MessageStatus.RECEIVED,
             from_address=from_address, to_address=to_address, subject=subject, body=body,
-            provider_id=provider_id, send_after=now, sent_at=now, attempts=0, data=data, created_at=now,
-            updated_at=now)).inserted_primary_key[0]
+            provider_id=provider_id, send_after=now, sent_at=now, attempts=0, data=data, simulated=simulated,
+            created_at=now, updated_at=now)).inserted_primary_key[0]
         row = session.connection().execute(_FACTS, params).one()
         open_lots = None
     suppressed = {key: reason for key, reason in ((("sms", phone), row.sms_suppression),
@@ -239,6 +241,7 @@ class SmsAnswer:
     locale: str | None
     segments: int
     encoding: str
+    simulated: bool = False  # an answer in the console's phone simulator
 
 
 ANSWER_DATA = {"via": "twiml"}  # stored on every TwiML answer row
@@ -255,7 +258,7 @@ def finish(session: Session, contact: Contact, message_id: int, *, action: str, 
             "answer": answer.text if answer else None, "answer_to": answer and answer.to_address,
             "answer_from": answer and answer.from_address, "locale": answer and answer.locale,
             "segments": answer and answer.segments, "encoding": answer and answer.encoding,
-            "answer_data": _ANSWER_DATA_JSON})
+            "answer_data": _ANSWER_DATA_JSON, "simulated": bool(answer and answer.simulated)})
         return
     connection = session.connection()
     if answer is not None:
@@ -264,6 +267,6 @@ def finish(session: Session, contact: Contact, message_id: int, *, action: str, 
             to_address=answer.to_address, from_address=answer.from_address, locale=answer.locale,
             body=answer.text, segments=answer.segments, encoding=answer.encoding, priority=0, exempt=True,
             send_after=now, sent_at=now, attempts=0, in_reply_to_id=message_id, data=ANSWER_DATA,
-            created_at=now, updated_at=now))
+            simulated=answer.simulated, created_at=now, updated_at=now))
     connection.execute(update(Message).where(Message.id == message_id).values(
         action=action, in_reply_to_id=in_reply_to_id, data=data))

@@ -1,6 +1,6 @@
 """Finding a member the way a marketer would (name, email, phone in any format, external id,
 referral code) and everything the console shows about one: points, tier and progress, expiring
-points, the ledger and the conversation thread."""
+points, the ledger, the conversation thread, plans and consent history."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engage.loyalty import lots, tiers
 from engage.messaging.phones import InvalidPhoneNumber, normalize_phone
 from engage.models import LedgerEntry, Member, Message
+from engage.services import member_plans
 from engage.store import ledger, transaction
 from engage.store.members import get, summary
 from engage.store.program import ProgramView, load
@@ -97,7 +98,8 @@ def _expiring(open_lots: list[lots.OpenLot], now: datetime, view: ProgramView) -
 
 def profile(session: Session, member_id: int, now: datetime) -> dict:
     """The member, their points (as the API shows them), progress to the next tier, coming
-    expiries, newest ledger entries and the newest messages in and out (oldest first)."""
+    expiries, newest ledger entries, the newest messages in and out (oldest first), what Engage
+    plans to send them next and their consent history (member_plans)."""
     with transaction(session):
         view = load(session)
         member = get(session, member_id)
@@ -109,4 +111,5 @@ def profile(session: Session, member_id: int, now: datetime) -> dict:
                                       .order_by(Message.id.desc()).limit(THREAD_ROWS)))
         return {"member": member, "points": points, "progress": _progress(view, member, points),
                 "expiring": _expiring(open_lots, now, view), "ledger": entries, "thread": thread[::-1],
-                "tier_names": [tier.name for tier in tiers.ordered(view.tiers)]}
+                "tier_names": [tier.name for tier in tiers.ordered(view.tiers)],
+                **member_plans.plans(session, member, view, now, open_lots)}

@@ -16,12 +16,12 @@ from engage.vocabulary import LedgerKind
 
 
 def credit(session: Session, member_id: int, points: int, *, reason: str, source: str,
-           occurred_at: datetime, now: datetime, rules: EarningRules) -> int:
-    """An earning entry and its lot, which expires a fixed time after `occurred_at`; its id."""
+           occurred_at: datetime, now: datetime, rules: EarningRules, kind: str = LedgerKind.EARN) -> int:
+    """An earning (or `adjust`) entry and its lot, which expires a fixed time after `occurred_at`; its id."""
     expiry = lot_rules.expires_at(occurred_at, rules.lot_lifetime_days)
     # Core inserts, not ORM objects: this runs on every purchase, and nothing reads them back.
     entry_id = session.execute(insert(LedgerEntry).values(
-        member_id=member_id, points=points, kind=LedgerKind.EARN, reason=reason, source=source,
+        member_id=member_id, points=points, kind=kind, reason=reason, source=source,
         occurred_at=occurred_at, expires_at=expiry, created_at=now).returning(LedgerEntry.id)).scalar_one()
     session.execute(insert(Lot).values(member_id=member_id, ledger_entry_id=entry_id, points=points,
                                        remaining=points, earned_at=occurred_at, expires_at=expiry))

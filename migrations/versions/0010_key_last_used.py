@@ -1,7 +1,7 @@
 """when each API key was last used
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-06 04:20:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import engage.db
 
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -28,6 +28,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/members/<int:member_id>/export", "GET"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/events", "POST"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/redemptions", "POST"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/adjustments", "POST"): ADMIN,
     ("/api/v1/members/<int:member_id>/ledger", "GET"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/messages", "GET"): INTEGRATION,
     ("/api/v1/rewards", "GET"): INTEGRATION,
@@ -91,6 +92,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/console/flows/<key>/switch", "POST"): SESSION,
     ("/console/members", "GET"): SESSION,
     ("/console/members/<int:member_id>", "GET"): SESSION,
+    ("/console/members/<int:member_id>/adjustments", "POST"): SESSION,
+    ("/console/members/<int:member_id>/phone", "GET"): SESSION,
+    ("/console/members/<int:member_id>/phone", "POST"): SESSION,
     ("/console/sign-out", "POST"): SESSION,
 }
 # Routes other work is adding: listed above already, checked once they exist.
