@@ -46,15 +46,19 @@ def has_opt_out_wording(body: str) -> bool:
     return bool(_KEYWORD.search(_COMMENT.sub("", body or "")))
 
 
+def _language(locale: str | None) -> str:
+    """'nl_BE' → 'nl'; a language without a suggestion of its own → 'en'."""
+    language = (locale or "en").replace("-", "_").split("_")[0].lower()
+    return language if language in SUGGESTED else "en"
+
+
 def suggested_wording(locale: str | None) -> str:
     """The opt-out sentence for a locale ('nl_BE' → Dutch), English for other languages."""
-    language = (locale or "en").replace("-", "_").split("_")[0].lower()
-    return SUGGESTED.get(language, SUGGESTED["en"])
+    return SUGGESTED[_language(locale)]
 
 
 def missing_opt_out_message(locale: str | None) -> str:
-    language = (locale or "en").replace("-", "_").split("_")[0].lower()
-    name = LANGUAGE_NAMES.get(language, "English")
+    name = LANGUAGE_NAMES[_language(locale)]
     return (f"No opt-out wording: add the STOP keyword in capitals, in {name} e.g. "
             f"\"{suggested_wording(locale)}\".")
 
