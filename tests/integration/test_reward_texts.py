@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engage.api.fields import locales
+
 SHIPPED_DUTCH = {1: "EUR 10 korting", 2: "Gratis verzending", 3: "EUR 25 korting"}
 
 
@@ -58,6 +60,12 @@ def test_bad_texts_are_422_on_texts(api, texts, extra):
     assert response.status_code == 422, response.get_json()
     assert "texts" in response.get_json()["errors"]
     assert "Gift card" not in [r["name"] for r in api.get("/rewards").get_json()["items"]]
+
+
+def test_at_most_50_locales(api):
+    many = {locale: {"name": "X"} for locale in sorted(locales())[:51]}
+    response = api.post("/rewards", {"name": "Gift card", "kind": "gift", "cost": 10, "texts": many}, role="admin")
+    assert response.status_code == 422 and "texts" in response.get_json()["errors"]
 
 
 def test_a_dutch_member_reads_the_dutch_reward_name(api):
