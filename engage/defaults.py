@@ -41,6 +41,19 @@ REWARDS = [
      "value": None},
 ]
 
+# The shipped rewards' names in the other shipped languages (set by migration 0008 on the
+# rewards that still have their default English name).
+REWARD_TEXTS = {
+    1: {"nl": {"name": "EUR 10 korting"}, "de": {"name": "10 EUR Rabatt"}, "ro": {"name": "Reducere de 10 EUR"}},
+    2: {"nl": {"name": "Gratis verzending"}, "de": {"name": "Kostenloser Versand"},
+        "ro": {"name": "Livrare gratuită"}},
+    3: {"nl": {"name": "EUR 25 korting"}, "de": {"name": "25 EUR Rabatt"}, "ro": {"name": "Reducere de 25 EUR"}},
+    4: {"nl": {"name": "Doneer EUR 5 aan het goede doel"}, "de": {"name": "5 EUR an den guten Zweck spenden"},
+        "ro": {"name": "Donează 5 EUR în scop caritabil"}},
+    5: {"nl": {"name": "Eerder toegang tot de uitverkoop"}, "de": {"name": "Früher Zugang zum Sale"},
+        "ro": {"name": "Acces anticipat la reduceri"}},
+}
+
 # Each flow's parameters default to its dataclass's (engage.messaging.flow_params).
 FLOWS = {key: {**flow, "params": as_json(PARAMS[key]())} for key, flow in {
     "welcome": {"channels": ["sms", "email"], "delay_seconds": 0},
@@ -57,10 +70,14 @@ def insert_defaults(connection: sa.Connection) -> None:
     now = datetime.now(timezone.utc)
     meta = sa.MetaData()
     meta.reflect(connection, only=("program", "tiers", "rewards", "flow_settings"))
+
+    def texts(reward: dict) -> dict:  # the column exists from migration 0008 on (which fills it)
+        return {"texts": REWARD_TEXTS[reward["id"]]} if "texts" in meta.tables["rewards"].c else {}
+
     rows = {
         "program": [{**PROGRAM, "updated_at": now}],
         "tiers": [{**t, "multiplier": Decimal(t["multiplier"])} for t in TIERS],
-        "rewards": [{**r, "value": Decimal(r["value"]) if r["value"] else None, "active": True}
+        "rewards": [{**r, "value": Decimal(r["value"]) if r["value"] else None, "active": True, **texts(r)}
                     for r in REWARDS],
         "flow_settings": [{"key": key, "enabled": True, "updated_at": now, **flow}
                           for key, flow in FLOWS.items()],

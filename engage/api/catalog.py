@@ -41,7 +41,7 @@ class RewardItem(MethodView):
     @blp.response(200, RewardSchema)
     def get(self, reward_id):
         """One reward."""
-        return catalog.reward_json(catalog.get_reward(state.session(), reward_id))
+        return catalog.reward(state.session(), reward_id)
 
     @requires("admin")
     @blp.arguments(RewardPatchSchema())

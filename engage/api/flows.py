@@ -84,8 +84,22 @@ class SavedVersionSchema(Schema):
     restored_from = Int(allow_none=True)
 
 
+class TemplateWarningSchema(Schema):
+    """Something to fix that does not stop a save (the welcome SMS's opt-out wording does)."""
+
+    code = fields.String(metadata={"enum": ["no_opt_out"], "description": "no_opt_out: an SMS without "
+                                   "an opt-out keyword (STOP …) in capitals"})
+    message = fields.String(metadata={"description": "what to add, in the template's language"})
+
+
+def warnings_field() -> fields.List:
+    return fields.List(fields.Nested(TemplateWarningSchema), metadata={
+        "description": "what a marketer should fix but may save (empty when nothing)"})
+
+
 class TemplateSchema(TemplatePartsSchema, SavedVersionSchema):
     flow = fields.String()
+    warnings = warnings_field()
 
 
 class TemplateVersionSchema(Schema):
@@ -116,6 +130,7 @@ class PreviewSchema(Schema):
     html = fields.String()
     segments = Int(allow_none=True, metadata={"description": "SMS only"})
     encoding = fields.String(allow_none=True, metadata={"description": "SMS only: GSM-7 or UCS-2"})
+    warnings = warnings_field()
 
 
 class TestSendSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from engage.api.fields import Bool, DecimalString, Int, locale_field, time_zone_field
 from engage.messaging import phones
@@ -21,11 +21,35 @@ class TierSchema(Schema):
     benefits = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=20))
 
 
+class RewardTextSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(allow_none=True, validate=validate.Length(max=500),
+                                metadata={"description": "null or missing: the default locale's"})
+
+
+MAX_REWARD_TEXTS = 50
+
+
+def _few_texts(texts: dict) -> None:
+    if len(texts) > MAX_REWARD_TEXTS:
+        raise ValidationError(f"At most {MAX_REWARD_TEXTS} locales.")
+
+
 class RewardPatchSchema(Schema):
     """Every field optional: change only what is sent."""
 
     id = Int(dump_only=True)
-    name = fields.String(validate=validate.Length(min=1, max=120))
+    name = fields.String(validate=validate.Length(min=1, max=120),
+                         metadata={"description": "in the program's default locale"})
+    description = fields.String(allow_none=True, validate=validate.Length(max=500),
+                                metadata={"description": "in the program's default locale"})
+    texts = fields.Dict(
+        keys=locale_field(), values=fields.Nested(RewardTextSchema), validate=_few_texts,
+        metadata={"maxProperties": MAX_REWARD_TEXTS, "description":
+                  "name and description per locale, keyed by a Locale tag (components/schemas/Locale; "
+                  "'nl-BE' is stored as 'nl_BE'). Answers include the program's default locale, "
+                  "which is `name` and `description`; sent, it sets them. PATCH replaces every text. "
+                  "Members see their locale's, else their language's, else the default's."})
     kind = fields.String(validate=validate.OneOf(REWARD_KINDS))
     cost = Int(validate=validate.Range(min=0, max=10_000_000))
     min_tier = fields.String(allow_none=True, metadata={"description": "tier name, or null"})

@@ -12,10 +12,24 @@ from engage.store import ledger, members
 from engage.store.program import ProgramView
 
 
+def _reward_variable(reward: rewards.RewardRule, member: Member) -> dict:
+    text = rewards.reward_text(reward, member.locale)
+    return {"name": text.name, "description": text.description, "cost": reward.cost}
+
+
 def _reward(view: ProgramView, member: Member, available: int) -> dict | None:
     tier = view.tier(member.tier_id)
     choice = rewards.cheapest_paid(view.rewards, tier, available)
-    return {"name": choice.name, "cost": choice.cost} if choice else None
+    return _reward_variable(choice, member) if choice else None
+
+
+def _named_reward(view: ProgramView, member: Member, reward: dict) -> dict:
+    """A flow's own reward ({id, name, cost}, stored with a waiting message) in the member's
+    locale, with today's texts; as stored if the reward is gone from the catalog."""
+    rule = next((r for r in view.rewards if r.id == reward.get("id")), None)
+    if rule is None:
+        return {"name": reward.get("name"), "description": None, "cost": reward.get("cost")}
+    return {**_reward_variable(rule, member), "cost": reward.get("cost", rule.cost)}
 
 
 def _expiring(expiring: dict | None) -> dict | None:
@@ -47,4 +61,6 @@ def build_context(session: Session, member: Member, view: ProgramView, now: date
         "unsubscribe_url": f"{public_url}/unsubscribe/{member.unsubscribe_token}",
     }
     context.update(extra)
+    if isinstance(extra.get("reward"), dict):
+        context["reward"] = _named_reward(view, member, extra["reward"])
     return context

@@ -23,7 +23,7 @@ def remind_on_earning(session, event: PointsEarned, now) -> None:
         return
     queue_flow(session, event.member_id, "redemption_reminder", now,
                dedupe_key=f"redemption_reminder:{event.member_id}:{event.source}",
-               extra={"reward": {"name": reward.name, "cost": reward.cost}},
+               extra={"reward": {"id": reward.id, "name": reward.name, "cost": reward.cost}},
                data={"reward_id": reward.id}, view=view)
 
 

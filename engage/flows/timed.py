@@ -84,6 +84,6 @@ def send_reminders(session: Session, as_of: date, now: datetime) -> int:
                 queued += queue_flow(
                     session, member, "redemption_reminder", now,
                     dedupe_key=f"redemption_reminder:{member.id}:repeat:{as_of.isoformat()}",
-                    extra={"reward": {"name": reward.name, "cost": reward.cost}},
+                    extra={"reward": {"id": reward.id, "name": reward.name, "cost": reward.cost}},
                     data={"reward_id": reward.id}, view=view) is not None
     return queued

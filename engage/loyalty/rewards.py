@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from engage.loyalty.tiers import TierRule
 
@@ -16,6 +17,27 @@ class RewardRule:
     min_tier_threshold: int | None
     min_tier_name: str | None = None
     active: bool = True
+    description: str | None = None
+    # Other locales' texts ({locale: {"name", "description"?}}); `name` is the default locale's.
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class RewardText:
+    name: str
+    description: str | None
+
+
+def reward_text(reward: RewardRule, locale: str | None) -> RewardText:
+    """The reward's name and description for a member's locale: its exact tag ('nl_BE'), else its
+    language ('nl'), else the program default's (`name`). A translation without a description
+    takes the default's description."""
+    tag = (locale or "").replace("-", "_")
+    for candidate in (tag, tag.split("_")[0]):
+        text = reward.texts.get(candidate) if candidate else None
+        if text:
+            return RewardText(text["name"], text.get("description") or reward.description)
+    return RewardText(reward.name, reward.description)
 
 
 def refusal(reward: RewardRule, tier: TierRule, available: int) -> str | None:

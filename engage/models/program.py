@@ -47,6 +47,10 @@ class Reward(Base):
     min_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
     value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     active: Mapped[bool] = mapped_column(default=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    # {locale: {"name": …, "description": …}} in other locales than the program's default, whose
+    # text is `name` and `description` (engage.loyalty.rewards.reward_text picks one).
+    texts: Mapped[dict] = mapped_column(JSON, default=dict)
 
     min_tier: Mapped[Tier | None] = relationship(lazy="joined")
 

@@ -9,9 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engage.errors import Conflict, NotFound, Unprocessable
-from engage.models import Reward, Tier
+from engage.models import Program, Reward, Tier
 from engage.store import transaction
 from engage.store.program import changed
+from engage.templating.defaults import normalize_locale
 
 
 def tier_json(tier: Tier) -> dict:
@@ -19,11 +20,23 @@ def tier_json(tier: Tier) -> dict:
             "multiplier": f"{Decimal(tier.multiplier):.2f}", "benefits": list(tier.benefits)}
 
 
-def reward_json(reward: Reward) -> dict:
-    return {"id": reward.id, "name": reward.name, "kind": reward.kind, "cost": reward.cost,
-            "min_tier": reward.min_tier.name if reward.min_tier else None,
+def _default_locale(session: Session) -> str:
+    return normalize_locale(session.scalar(select(Program.default_locale))) or "en"
+
+
+def _text_json(text: dict) -> dict:
+    return {"name": text["name"], "description": text.get("description")}
+
+
+def reward_json(reward: Reward, default_locale: str) -> dict:
+    """The reward; `texts` holds every locale's name and description, the default locale's being
+    `name` and `description`."""
+    texts = {locale: _text_json(text) for locale, text in sorted((reward.texts or {}).items())}
+    return {"id": reward.id, "name": reward.name, "description": reward.description, "kind": reward.kind,
+            "cost": reward.cost, "min_tier": reward.min_tier.name if reward.min_tier else None,
             "value": f"{Decimal(reward.value):.2f}" if reward.value is not None else None,
-            "active": reward.active}
+            "active": reward.active,
+            "texts": {default_locale: {"name": reward.name, "description": reward.description}, **texts}}
 
 
 def list_tiers(session: Session) -> list[dict]:
@@ -31,8 +44,16 @@ def list_tiers(session: Session) -> list[dict]:
 
 
 def list_rewards(session: Session) -> list[dict]:
-    rows = session.scalars(select(Reward).order_by(Reward.cost, Reward.id))
-    return [reward_json(r) for r in rows]
+    with transaction(session):
+        default_locale = _default_locale(session)
+        rows = session.scalars(select(Reward).order_by(Reward.cost, Reward.id))
+        return [reward_json(r, default_locale) for r in rows]
+
+
+def reward(session: Session, reward_id: int) -> dict:
+    """One reward, as the API shows it."""
+    with transaction(session):
+        return reward_json(get_reward(session, reward_id), _default_locale(session))
 
 
 def get_reward(session: Session, reward_id: int) -> Reward:
@@ -51,8 +72,30 @@ def _tier_id(session: Session, name: str | None) -> int | None:
     return tier.id
 
 
+def _texts(data: dict, default_locale: str) -> dict:
+    """`texts` keyed by canonical tags ('nl-be' → 'nl_BE'); the default locale's entry moves to
+    `name` and `description` (422 if it contradicts a `name` or `description` also sent)."""
+    texts: dict[str, dict] = {}
+    for locale, text in data["texts"].items():
+        tag = normalize_locale(locale)
+        if tag in texts:
+            raise Unprocessable(f"two texts for locale {tag}", {"texts": [f"Give {tag} once."]})
+        texts[tag] = {key: value for key, value in text.items() if value is not None}
+    default = texts.pop(default_locale, None)
+    if default is not None:
+        for field in ("name", "description"):
+            if field in data and data[field] != default.get(field):
+                raise Unprocessable(f"texts.{default_locale}.{field} differs from {field}", {"texts": [
+                    f"The {default_locale} text is the reward's {field}: send one or make them equal."]})
+            data[field] = default.get(field)
+    return texts
+
+
 def _apply_reward(session: Session, reward: Reward, data: dict) -> None:
-    for field in ("name", "kind", "cost", "value", "active"):
+    data = dict(data)
+    if "texts" in data:
+        reward.texts = _texts(data, _default_locale(session))
+    for field in ("name", "description", "kind", "cost", "value", "active"):
         if field in data:
             setattr(reward, field, data[field])
     if "min_tier" in data:
@@ -63,12 +106,12 @@ def create_reward(session: Session, data: dict) -> dict:
     """Add a reward to the catalog."""
     try:
         with transaction(session):
-            reward = Reward(active=True)
+            reward = Reward(active=True, texts={})
             _apply_reward(session, reward, data)
             session.add(reward)
             session.flush()
             session.refresh(reward)
-            answer = reward_json(reward)
+            answer = reward_json(reward, _default_locale(session))
         changed(session)
         return answer
     except IntegrityError:
@@ -83,7 +126,7 @@ def update_reward(session: Session, reward_id: int, data: dict) -> dict:
             _apply_reward(session, reward, data)
             session.flush()
             session.refresh(reward)
-            answer = reward_json(reward)
+            answer = reward_json(reward, _default_locale(session))
         changed(session)
         return answer
     except IntegrityError:

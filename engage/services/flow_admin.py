@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engage.defaults import FLOWS
 from engage.errors import Conflict, NotFound, Unprocessable
 from engage.messaging import flow_params
+from engage.messaging.opt_out_wording import missing_opt_out_message, sms_warnings
 from engage.models import FlowSetting, Program, TemplateVersion
 from engage.store import transaction
 from engage.store.program import FlowConfig, changed, flow_config, load
@@ -30,6 +31,8 @@ from engage.vocabulary import Channel
 
 MAX_DELAY_SECONDS = 90 * 86400
 MAX_LOCALE_CHARS = 10
+# The first text after opt-in must say how to opt out again: it cannot be saved without it.
+OPT_OUT_REQUIRED = frozenset({("welcome", Channel.SMS)})
 
 
 def check_flow(flow: str) -> str:
@@ -143,7 +146,20 @@ def get_template(session: Session, flow: str, channel: str, locale: str) -> dict
     with transaction(session):
         newest = _versions(flow, channel, locale).order_by(TemplateVersion.version.desc()).limit(1)
         row = session.scalar(newest)
-        return version_json(row) if row else _shipped(session, flow, channel, locale)
+        return _with_warnings(version_json(row) if row else _shipped(session, flow, channel, locale))
+
+
+def template_warnings(flow: str, channel: str, locale: str, parts: dict) -> list[dict]:
+    """What a marketer should fix in a flow's template but may save: an SMS without opt-out
+    wording in its language (the layout and email get none)."""
+    if flow == LAYOUT or channel != Channel.SMS:
+        return []
+    return [{"code": w.code, "message": w.message} for w in sms_warnings(parts.get("body"), locale)]
+
+
+def _with_warnings(version: dict) -> dict:
+    warnings = template_warnings(version["flow"], version["channel"], version["locale"], version["parts"])
+    return {**version, "warnings": warnings}
 
 
 def template_versions(flow: str, channel: str, locale: str) -> Select:
@@ -169,7 +185,7 @@ def save_template(session: Session, flow: str, channel: str, locale: str, parts:
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
         _check_template(session, flow, channel, locale, parts)
-        return _add_version(session, flow, channel, locale, dict(parts), author, now, None)
+        return _with_warnings(_add_version(session, flow, channel, locale, dict(parts), author, now, None))
 
 
 def _check_template(session: Session, flow: str, channel: str, locale: str, parts: dict) -> None:
@@ -178,6 +194,9 @@ def _check_template(session: Session, flow: str, channel: str, locale: str, part
     else:
         limit = int(load(session).settings["max_sms_segments"])
         errors = validate_template(channel, parts, limit, locale=locale)
+        body_ok = not any(error.field == "body" for error in errors)
+        if (flow, channel) in OPT_OUT_REQUIRED and body_ok and template_warnings(flow, channel, locale, parts):
+            errors = [*errors, TemplateError("body", missing_opt_out_message(locale))]
     if errors:
         raise template_errors(errors)
 
@@ -196,7 +215,7 @@ def restore_version(session: Session, flow: str, channel: str, locale: str, vers
                 raise NotFound(f"{flow} {channel} template in {locale} has no version {version}")
             parts = dict(row.parts)
         _check_template(session, flow, channel, locale, parts)  # rules may have changed (segment limit)
-        return _add_version(session, flow, channel, locale, parts, author, now, version)
+        return _with_warnings(_add_version(session, flow, channel, locale, parts, author, now, version))
 
 
 def _add_version(session: Session, flow: str, channel: str, locale: str, parts: dict, author: str | None,

@@ -15,7 +15,7 @@ from engage.messaging.segments import count_segments
 from engage.models import Event, Member, Message
 from engage.outbox.content import Content
 from engage.outbox.enqueue import queue_message
-from engage.services.flow_admin import check_flow, template_errors
+from engage.services.flow_admin import check_flow, template_errors, template_warnings
 from engage.store import members, transaction
 from engage.store.program import ProgramView, flow_config, load
 from engage.templating import TemplateError, TemplateRenderError, render_message, validate_template
@@ -63,12 +63,12 @@ def preview(session: Session, flow: str, request: dict, now: datetime) -> dict:
             rendered = render_message(channel, parts, context, wanted or used)
         except TemplateRenderError as error:
             raise _render_error(error) from None
-    return _preview_json(flow, channel, used, rendered)
+    return _preview_json(flow, channel, used, rendered, template_warnings(flow, channel, used, parts))
 
 
-def _preview_json(flow: str, channel: str, locale: str, rendered) -> dict:
+def _preview_json(flow: str, channel: str, locale: str, rendered, warnings: list[dict]) -> dict:
     body = {"flow": flow, "channel": channel, "locale": locale, "body": rendered.body,
-            "segments": None, "encoding": None}
+            "segments": None, "encoding": None, "warnings": warnings}
     if channel == Channel.SMS:
         count = count_segments(rendered.body)
         body.update(segments=count.segments, encoding=count.encoding)

@@ -80,7 +80,8 @@ def _redeem(session: Session, view: ProgramView, contact: Contact, facts: Facts,
         else:
             outcome.reply_key = "redeem_ok"
             outcome.extra = {"coupon_code": done["coupon_code"], "redeemed": {
-                "name": done["reward"], "cost": done["points_spent"], "kind": done["kind"]}}
+                "name": rewards.reward_text(choice, contact.locale).name, "cost": done["points_spent"],
+                "kind": done["kind"]}}
             outcome.data.update(redemption_id=done["id"], points=-done["points_spent"])
             return
     outcome.action, outcome.reply_key = "redeem_refused", "redeem_none"
@@ -88,7 +89,8 @@ def _redeem(session: Session, view: ProgramView, contact: Contact, facts: Facts,
                 and (r.min_tier_threshold is None or tier.threshold >= r.min_tier_threshold)]
     target = min(eligible, key=lambda r: (r.cost, r.id), default=None)
     shortfall = max(0, target.cost - available) if target else 0
-    saving_for = {"name": target.name, "cost": target.cost, "kind": target.kind} if target else None
+    saving_for = ({"name": rewards.reward_text(target, contact.locale).name, "cost": target.cost,
+                   "kind": target.kind} if target else None)
     outcome.extra = {"shortfall": shortfall or None, "redeemed": saving_for}
     outcome.data["reason"] = f"short by {shortfall} points" if shortfall else "no reward available"
 

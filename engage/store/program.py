@@ -84,7 +84,7 @@ def reward_rules(session: Session) -> list[RewardRule]:
     return [
         RewardRule(r.id, r.name, r.kind, r.cost,
                    r.min_tier.threshold if r.min_tier else None,
-                   r.min_tier.name if r.min_tier else None, r.active)
+                   r.min_tier.name if r.min_tier else None, r.active, r.description, dict(r.texts or {}))
         for r in rows
     ]
 

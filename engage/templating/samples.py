@@ -54,7 +54,7 @@ def sample_context(
         "program": {"name": PROGRAM_NAME, "help_text": _HELP[language]},
         "next_tier": {"name": "Gold", "points_needed": 880},
         "expiring": {"points": 120, "date": today + timedelta(days=21)},
-        "reward": {"name": cheap, "cost": 100},
+        "reward": {"name": cheap, "description": None, "cost": 100},
         "tier": {"name": "Silver", "benefits": list(_BENEFITS[language]["Silver"])},
         "purchase": {"amount": Decimal("42.50"), "currency": "EUR", "date": today - timedelta(3)},
         "unsubscribe_url": "https://engage.example.com/unsubscribe/sample-token",

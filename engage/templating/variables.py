@@ -22,7 +22,7 @@ FLOW_VARIABLES: Mapping[str, Fields] = {
     "program": frozenset({"name", "help_text"}),
     "next_tier": frozenset({"name", "points_needed"}),
     "expiring": frozenset({"points", "date"}),
-    "reward": frozenset({"name", "cost"}),
+    "reward": frozenset({"name", "description", "cost"}),
     "tier": frozenset({"name", "benefits"}),
     "purchase": frozenset({"amount", "currency", "date"}),
 }

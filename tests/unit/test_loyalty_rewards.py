@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.loyalty.rewards import RewardRule, affordable, cheapest_paid, newly_affordable, refusal
+from engage.loyalty.rewards import (
+    RewardRule,
+    affordable,
+    cheapest_paid,
+    newly_affordable,
+    refusal,
+    reward_text,
+)
 from engage.loyalty.tiers import TierRule
 
 BRONZE = TierRule(id=1, name="Bronze", threshold=0, multiplier=Decimal("1.0"))
@@ -152,3 +159,31 @@ def test_newly_affordable_property(before, after, tier):
         assert before < reward.cost <= after
     if after <= before:
         assert reward is None
+
+
+# --- reward_text ---------------------------------------------------------------------------------
+
+TRANSLATED = RewardRule(id=3, name="EUR 25 off", kind="discount", cost=250, min_tier_threshold=None,
+                        description="On any order", texts={
+                            "nl": {"name": "EUR 25 korting", "description": "Op elke bestelling"},
+                            "nl_BE": {"name": "25 EUR korting"}, "de": {"name": "25 EUR Rabatt"}})
+
+
+@pytest.mark.parametrize(("locale", "name", "description"), [
+    ("nl", "EUR 25 korting", "Op elke bestelling"),
+    ("nl_BE", "25 EUR korting", "On any order"),  # no Belgian description: the default's
+    ("nl-BE", "25 EUR korting", "On any order"),
+    ("nl_NL", "EUR 25 korting", "Op elke bestelling"),  # the language's
+    ("de_AT", "25 EUR Rabatt", "On any order"),
+    ("ro", "EUR 25 off", "On any order"),  # no Romanian text: the default locale's
+    ("en", "EUR 25 off", "On any order"),
+    (None, "EUR 25 off", "On any order"),
+    ("", "EUR 25 off", "On any order"),
+])
+def test_reward_text_picks_the_locale_then_the_language_then_the_default(locale, name, description):
+    text = reward_text(TRANSLATED, locale)
+    assert (text.name, text.description) == (name, description)
+
+
+def test_a_reward_without_texts_has_its_own_name_everywhere():
+    assert reward_text(TEN_OFF, "nl").name == "EUR 10 off" and reward_text(TEN_OFF, "nl").description is None
