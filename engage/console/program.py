@@ -121,7 +121,7 @@ def reward_new():
 
 def _reward(reward_id: int) -> dict:
     try:
-        return catalog.reward_json(catalog.get_reward(state.session(), reward_id))
+        return catalog.reward(state.session(), reward_id)
     except NotFound:
         abort(404, description=f"There is no reward {reward_id}.")
 
