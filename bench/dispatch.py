@@ -7,7 +7,8 @@ Targets: dispatch reaches at least 0.6x the bare loop at each process count, and
 one per message id (StatusCallback ?message_id=), every message `sent`, none left `sending`.
 
 Settings (environment): BENCH_DISPATCH_MESSAGES (20000), BENCH_DISPATCH_MEMBERS (2000),
-BENCH_DISPATCH_THREADS per process (8) (each thread claims, sends and records one message at a time),
+BENCH_DISPATCH_THREADS per process (8) (each thread claims a small batch and hands, sends and records
+one message at a time),
 BENCH_DISPATCH_PROCESSES ("1,2"), BENCH_DISPATCH_ROUNDS (3: bare and dispatch alternate, best of each
 is reported, since other load on the machine only ever slows a run down).
 """

@@ -1,10 +1,12 @@
-"""The dispatcher: claim one due message, send it through its channel, record the result; and
-reconcile the attempts whose result was ambiguous.
+"""The dispatcher: claim a small batch of due messages, hand them one at a time to their channel,
+record each result; and reconcile the attempts whose result was ambiguous.
 
 It is the only code that calls a provider. Several threads (and processes) can run it at once.
-Each thread commits `sending` for the one message it is about to send, and records the answer in
-the commit that claims its next message, so a crash (kill -9) leaves at most one message per
-thread whose fate is unknown; that one is reconciled with the provider, never resent blindly.
+Each thread claims up to CLAIM_BATCH messages (`sending`, not handed, under its claimant id), then
+before each call commits that one message handed together with the previous message's answer: one
+commit per message. A crash (kill -9) leaves at most one handed message per thread whose fate is
+unknown (reconciled with the provider, never resent blindly); its unhanded rows were never sent,
+and go straight back to the queue as soon as another dispatcher sees the claimant gone.
 """
 
 from __future__ import annotations
@@ -22,10 +24,16 @@ from engage.db import Database
 from engage.outbox.ports import Channel
 from engage.outbox.ratelimit import RateLimiter, SharedRateLimiter
 from engage.services import reconciliation
-from engage.services.claims import Claimed, claim
-from engage.services.send_results import Outcome, abandon_stale, record, record_and_claim_next
+from engage.services.claims import Claimant, Claimed, claim, release, take_back_unhanded
+from engage.services.send_results import Outcome, abandon_stale, record, record_and_hand
+from engage.store import transaction
 
 log = logging.getLogger(__name__)
+
+# Messages a thread claims at once: the claim's checks (member, suppressions, flow rules) are made
+# once per batch. Bounded by a second's worth of the sender rate, so a rate-limited batch is
+# handed out long before its rows could look abandoned. Measured in bench/RESULTS.md.
+CLAIM_BATCH = 32
 
 
 class Dispatcher:
@@ -38,6 +46,9 @@ class Dispatcher:
         self.limiters = {name: self._limiter(name) for name in channels}
         self._reconciling = threading.Lock()  # one reconciler per process at a time
         self._next_reconcile = 0.0  # time.monotonic() of the loop's next reconciliation
+        self.batch_size = max(1, min(CLAIM_BATCH, int(config.send_rate_per_second)))
+        self._started = threading.Lock()
+        self._taken_back = database.is_postgres  # PostgreSQL takes orphans back in every claim
 
     def _limiter(self, channel: str):
         """Shared across processes on PostgreSQL (many workers, one sender); per process on SQLite."""
@@ -65,35 +76,63 @@ class Dispatcher:
                    self.rng, config.reconcile_after_seconds)
         return 1
 
-    def drain(self, stop: threading.Event | None = None, reconcile: bool = False) -> int:
-        """Send until nothing is due (or `stop` is set), one message at a time, recording each
-        answer in the same commit that claims the next message. Returns messages attempted.
+    def drain(self, stop: threading.Event | None = None, reconcile: bool = False,
+              claimant: Claimant | None = None) -> int:
+        """Send until nothing is due (or `stop` is set), recording each answer in the commit that
+        hands over the next message. Returns messages attempted.
 
-        `reconcile`: also reconcile when due, but only with the last answer recorded first: a
-        thread never holds a message `sending` while it does something else."""
-        config, sent, outcome = self.config, 0, None
-        with self.database.session() as session:
-            try:
-                while stop is None or not stop.is_set():
-                    if reconcile and self._reconcile_due():
-                        if outcome is not None:
-                            record(session, [outcome], self.clock(), config.max_attempts,
-                                   config.retry_base_seconds, self.rng, config.reconcile_after_seconds)
+        `claimant`: the thread's identity, kept across calls (run_forever); without one, a claimant
+        lives for this call. `reconcile`: also reconcile when due, but only with the last answer
+        recorded and the unhanded rows released first: a thread never holds rows while it does
+        something else."""
+        self._take_back_at_start()
+        own = claimant is None
+        claimant = claimant or Claimant(self.database)
+        config, sent, outcome, batch = self.config, 0, None, []
+        try:
+            with self.database.session() as session:
+                try:
+                    while stop is None or not stop.is_set():
+                        if reconcile and self._reconcile_due():
+                            self._put_down(session, outcome, batch, claimant)
                             outcome = None
-                        self._reconcile_if_due()
-                    done, outcome = [outcome] if outcome else [], None
-                    claimed = record_and_claim_next(session, done, self.clock(), config.max_attempts,
-                                                    config.retry_base_seconds, self.rng,
-                                                    config.reconcile_after_seconds, config.public_url)
-                    if not claimed:
-                        return sent
-                    outcome = self._send(claimed[0])
-                    sent += 1
-            finally:
-                if outcome is not None:  # stopped between the call and the next claim
-                    record(session, [outcome], self.clock(), config.max_attempts, config.retry_base_seconds,
-                           self.rng, config.reconcile_after_seconds)
+                            self._reconcile_if_due()
+                        done, outcome = [outcome] if outcome else [], None
+                        claimed = record_and_hand(session, done, batch, claimant.id, self.clock(),
+                                                  config.max_attempts, config.retry_base_seconds, self.rng,
+                                                  config.reconcile_after_seconds, config.public_url,
+                                                  self.batch_size)
+                        if claimed is None:
+                            return sent
+                        outcome = self._send(claimed)
+                        sent += 1
+                finally:  # stopped (or failed) between calls: the answer in hand, the rest back
+                    self._put_down(session, outcome, batch, claimant)
+        finally:
+            if own:
+                claimant.close()
         return sent
+
+    def _put_down(self, session, outcome: Outcome | None, batch: list[Claimed], claimant: Claimant) -> None:
+        """Record the answer in hand and put the thread's unhanded rows back in the queue (`batch`
+        may not name them all: a claim whose hand-off failed left its rows claimed)."""
+        config = self.config
+        if outcome is not None:
+            record(session, [outcome], self.clock(), config.max_attempts, config.retry_base_seconds,
+                   self.rng, config.reconcile_after_seconds)
+        release(session, claimant.id, self.clock())
+        batch.clear()
+
+    def _take_back_at_start(self) -> None:
+        """SQLite: before this process's first claim, every unhanded row is an orphan of a process
+        that stopped (one process at a time uses the database); requeue them."""
+        if self._taken_back:
+            return
+        with self._started:
+            if not self._taken_back:
+                with self.database.session() as session, transaction(session):
+                    take_back_unhanded(session, self.clock())
+                self._taken_back = True
 
     def reconcile(self) -> dict[str, int]:
         """Ask the providers about the ambiguous attempts that are due; returns actions taken."""
@@ -146,11 +185,20 @@ class Dispatcher:
             self._reconciling.release()
 
     def _loop(self, stop: threading.Event, idle_seconds: float) -> None:
-        while not stop.is_set():
-            try:
-                self._reconcile_if_due()
-                self.drain(stop, reconcile=True)
-                stop.wait(idle_seconds)  # nothing due
-            except Exception:  # a failed send or record must not kill the dispatcher; its row settles later
-                log.exception("dispatcher step failed")
-                stop.wait(idle_seconds)
+        claimant: Claimant | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    claimant = claimant or Claimant(self.database)
+                    self._reconcile_if_due()
+                    self.drain(stop, reconcile=True, claimant=claimant)
+                    stop.wait(idle_seconds)  # nothing due
+                except Exception:  # a failed send or record must not kill the dispatcher; its row settles later
+                    log.exception("dispatcher step failed")
+                    if claimant is not None:  # its lock connection may be what failed: take a new one
+                        claimant.close()
+                        claimant = None
+                    stop.wait(idle_seconds)
+        finally:
+            if claimant is not None:
+                claimant.close()

@@ -54,6 +54,10 @@ class Message(Base):
     send_after: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The dispatcher thread holding the row `sending` (engage.services.claims.Claimant), and when
+    # it handed the row to a provider: a row `sending` with no handed_at was never sent.
+    claimant: Mapped[int | None] = mapped_column()
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_id: Mapped[str | None] = mapped_column(String(80), index=True)

@@ -6,15 +6,17 @@ SQLite: every transaction is BEGIN IMMEDIATE (engage.db), so claims are serialis
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engage import flows
-from engage.db import UTCDateTime, on_postgres
+from engage.db import Database, UTCDateTime, on_postgres
 from engage.flows.compose import render_due
 from engage.messaging import can_receive, slot_still_holds
 from engage.models import Member, Message
@@ -31,6 +33,45 @@ class Claimed:
     message: OutboundMessage
     attempts: int
     member_id: int | None
+
+
+# pg_locks shows a two-key advisory lock as (classid, objid) with objsubid 2; the first key keeps
+# claimants apart from the bigint keys of engage.leadership.
+CLAIMANT_LOCKS = 0x656E67  # "eng"
+
+
+class Claimant:
+    """One dispatcher thread's identity while it holds rows `sending`.
+
+    PostgreSQL: a session-level advisory lock (CLAIMANT_LOCKS, id) on a connection of its own,
+    held for the claimant's life. A killed process's connections close and the server drops its
+    locks, so any other dispatcher sees at once that the claimant is gone (take_back_orphans).
+    SQLite: one process, so the id alone; the process takes back every unhanded row at start.
+    """
+
+    def __init__(self, database: Database):
+        self.connection: Connection | None = None
+        if not database.is_postgres:
+            self.id = secrets.randbelow(2**31 - 1) + 1
+            return
+        self.connection = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        while True:  # an id no live claimant holds
+            self.id = secrets.randbelow(2**31 - 1) + 1
+            if self.connection.scalar(text("SELECT pg_try_advisory_lock(:ns, :id)"),
+                                      {"ns": CLAIMANT_LOCKS, "id": self.id}):
+                return
+
+    def close(self) -> None:
+        """Give up the identity (its unhanded rows must have been released first)."""
+        if self.connection is None:
+            return
+        try:
+            self.connection.scalar(text("SELECT pg_advisory_unlock(:ns, :id)"), {"ns": CLAIMANT_LOCKS, "id": self.id})
+        except SQLAlchemyError:
+            pass  # a dead connection has released it already
+        finally:
+            self.connection.close()
+            self.connection = None
 
 
 def _due(session: Session, limit: int, now: datetime) -> list[tuple[Message, Member | None]]:
@@ -108,26 +149,91 @@ def outbound(message: Message, to: str | None, unsubscribe_token: str | None, pu
 
 
 def claim(session: Session, limit: int, now: datetime, public_url: str) -> list[Claimed]:
-    """Mark up to `limit` due messages `sending` and return them; drop those that lost their point.
-
-    The commit is the attempt's start (`claimed_at`): whatever is `sending` may be at the provider.
-    The dispatcher claims one message at a time, so a crash leaves one such message per thread.
-    """
+    """Mark up to `limit` due messages `sending`, handed, and return them; drop those that lost
+    their point. Without a claimant every row claimed counts as at the provider (handed_at): for
+    one message about to be sent (Dispatcher.send_one)."""
     with transaction(session):
         return take_due(session, limit, now, public_url)
 
 
-def take_due(session: Session, limit: int, now: datetime, public_url: str) -> list[Claimed]:
-    """`claim` inside the caller's transaction (send_results.record_and_claim_next)."""
+def take_due(session: Session, limit: int, now: datetime, public_url: str,
+             claimant: int | None = None) -> list[Claimed]:
+    """`claim` inside the caller's transaction. With a `claimant` the rows are `sending` but not
+    handed: nothing was sent yet, and `hand` marks each one just before its call."""
     claimed: list[Claimed] = []
     # Rows that lost their point are settled on the way: keep looking until one is taken.
     while len(claimed) < limit and (due := _due(session, limit - len(claimed), now)):
-        claimed += _take(session, due, now, public_url)
+        claimed += _take(session, due, now, public_url, claimant)
     return claimed
 
 
+def hand(session: Session, claimed: Claimed, claimant: int, now: datetime) -> bool:
+    """Inside the caller's transaction, whose commit must reach the disk before the call: mark the
+    row handed to its provider (the attempt starts now). False when the claimant lost the row
+    (taken back as orphaned, then claimed by another): it must not be sent."""
+    table = Message.__table__
+    result = session.execute(update(table).where(
+        table.c.id == claimed.message.id, table.c.status == MessageStatus.SENDING,
+        table.c.claimant == claimant, table.c.attempts == claimed.attempts, table.c.handed_at.is_(None))
+        .values(handed_at=now))
+    return result.rowcount == 1
+
+
+def _unhanded():
+    table = Message.__table__
+    return update(table).where(table.c.status == MessageStatus.SENDING, table.c.handed_at.is_(None),
+                               table.c.claimant.is_not(None))
+
+
+def _back_to_queue(statement, now: datetime):
+    # The claim's attempt never happened: its count is given back.
+    table = Message.__table__
+    return statement.values(status=MessageStatus.QUEUED, claimant=None, claimed_at=None, updated_at=now,
+                            attempts=table.c.attempts - 1)
+
+
+def release(session: Session, claimant: int, now: datetime) -> int:
+    """Put the claimant's unhanded rows back in the queue (a stopping dispatcher)."""
+    with transaction(session):
+        statement = _unhanded().where(Message.__table__.c.claimant == claimant)
+        return session.execute(_back_to_queue(statement, now)).rowcount or 0
+
+
+def take_back_unhanded(session: Session, now: datetime, claimed_before: datetime | None = None) -> int:
+    """Requeue every unhanded row (claimed before `claimed_before`, if given), in the caller's
+    transaction. SQLite at a dispatcher's start: no other process can hold rows, so every one
+    belongs to a claimant that is gone. Either database, for rows claimed longer ago than any
+    claimant keeps them (send_results.abandon_stale)."""
+    statement = _unhanded()
+    if claimed_before is not None:
+        statement = statement.where(Message.__table__.c.claimed_at < claimed_before)
+    return session.execute(_back_to_queue(statement, now)).rowcount or 0
+
+
+# Orphans: unhanded rows whose claimant holds no lock, i.e. its process (or connection) is gone.
+# The EXISTS first looks for any unhanded row at all (the status index), so the common case, none,
+# costs one index probe and never reads pg_locks.
+_ORPHANS_PG = text(
+    "UPDATE messages SET status = 'queued', claimant = NULL, claimed_at = NULL, updated_at = :now, "
+    "attempts = attempts - 1 "
+    "WHERE status = 'sending' AND handed_at IS NULL AND claimant IS NOT NULL AND claimant <> :me "
+    "AND claimant NOT IN (SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' "
+    "AND classid::bigint = :ns AND objsubid = 2 AND granted)"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+_ANY_UNHANDED_PG = text(
+    "SELECT EXISTS (SELECT 1 FROM messages WHERE status = 'sending' AND handed_at IS NULL "
+    "AND claimant <> :me)")
+
+
+def take_back_orphans(session: Session, claimant: int, now: datetime) -> int:
+    """PostgreSQL, inside the claim's transaction: requeue the unhanded rows of dead claimants."""
+    if not session.execute(_ANY_UNHANDED_PG, {"me": claimant}).scalar():
+        return 0
+    return session.execute(_ORPHANS_PG, {"now": now, "me": claimant, "ns": CLAIMANT_LOCKS}).rowcount or 0
+
+
 def _take(session: Session, due: list[tuple[Message, Member | None]], now: datetime,
-          public_url: str) -> list[Claimed]:
+          public_url: str, claimant: int | None) -> list[Claimed]:
     """Mark the locked rows `sending` unless they lost their point; return those taken."""
     messages = [message for message, _ in due]
     members = {member.id: member for _, member in due if member is not None}
@@ -138,7 +244,7 @@ def _take(session: Session, due: list[tuple[Message, Member | None]], now: datet
     for message in sorted(messages, key=lambda m: (m.priority, m.send_after, m.id)):
         member = members.get(message.member_id)
         if taken and message.flow and not message.is_test:
-            _mark_sending(session, taken, now)  # its checks may query and re-plan: write what we took
+            _mark_sending(session, taken, now, claimant)  # its checks may query and re-plan: write what we took
             taken = []
         refusal = _why_not(session, message, member, suppressed, now)
         if refusal and _choose_again(session, message, member, refusal, now):
@@ -156,7 +262,7 @@ def _take(session: Session, due: list[tuple[Message, Member | None]], now: datet
         taken.append((message, to))
         claimed.append(Claimed(outbound(message, to, member.unsubscribe_token, public_url, attempt),
                                attempt, member.id))
-    _mark_sending(session, taken, now)
+    _mark_sending(session, taken, now, claimant)
     session.flush()  # the refusals, before the next look for due rows
     return claimed
 
@@ -164,12 +270,14 @@ def _take(session: Session, due: list[tuple[Message, Member | None]], now: datet
 # One statement for the whole batch (an executemany costs a round trip's worth of work per row).
 _SENDING_PG = text(
     "UPDATE messages SET status = 'sending', claimed_at = :now, updated_at = :now, attempts = v.attempts, "
+    "claimant = :claimant, handed_at = :handed, "
     "to_address = v.to_address FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS integer[]), "
     "CAST(:addresses AS varchar[])) AS v (id, attempts, to_address) WHERE messages.id = v.id"
-).bindparams(bindparam("now", type_=UTCDateTime()))
+).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("handed", type_=UTCDateTime()))
 
 
-def _mark_sending(session: Session, taken: list[tuple[Message, str | None]], now: datetime) -> None:
+def _mark_sending(session: Session, taken: list[tuple[Message, str | None]], now: datetime,
+                  claimant: int | None) -> None:
     """Mark claimed rows `sending` (attempts + 1, the address used) in one statement instead of an
     ORM flush of one UPDATE per row; the loaded objects get the same values as committed state."""
     if not taken:
@@ -177,15 +285,18 @@ def _mark_sending(session: Session, taken: list[tuple[Message, str | None]], now
     ids = [m.id for m, _ in taken]
     attempts = [m.attempts + 1 for m, _ in taken]
     addresses = [to for _, to in taken]
+    handed = now if claimant is None else None
     if on_postgres(session):
-        session.execute(_SENDING_PG, {"now": now, "ids": ids, "attempts": attempts, "addresses": addresses})
+        session.execute(_SENDING_PG, {"now": now, "ids": ids, "attempts": attempts, "addresses": addresses,
+                                      "claimant": claimant, "handed": handed})
     else:
         table = Message.__table__
         session.execute(update(table).where(table.c.id == bindparam("b_id"))
                         .values(status=MessageStatus.SENDING, claimed_at=now, updated_at=now,
-                                attempts=bindparam("b_attempts"), to_address=bindparam("b_to")),
+                                claimant=claimant, handed_at=handed, attempts=bindparam("b_attempts"), to_address=bindparam("b_to")),
                         [{"b_id": i, "b_attempts": a, "b_to": to} for i, a, to in zip(ids, attempts, addresses)])
     for message, to in taken:
         for key, value in (("status", MessageStatus.SENDING), ("claimed_at", now), ("updated_at", now),
-                           ("attempts", message.attempts + 1), ("to_address", to)):
+                           ("attempts", message.attempts + 1), ("to_address", to), ("claimant", claimant),
+                           ("handed_at", handed)):
             set_committed_value(message, key, value)

@@ -38,7 +38,7 @@ def due(session: Session, now: datetime, public_url: str, limit: int = 50) -> li
             .where(Message.status == MessageStatus.UNKNOWN, Message.direction == Direction.OUT,
                    Message.send_after <= now)
             .order_by(Message.send_after, Message.id).limit(limit)).all()
-        return [Pending(outbound(m, m.to_address, token, public_url, m.attempts), m.claimed_at or m.updated_at)
+        return [Pending(outbound(m, m.to_address, token, public_url, m.attempts), m.handed_at or m.claimed_at or m.updated_at)
                 for m, token in rows]
 
 

@@ -15,7 +15,7 @@ from engage.models import Message
 from engage.outbox import reconcile, retry
 from engage.outbox.ports import SendResult
 from engage.services import consent
-from engage.services.claims import Claimed, take_due
+from engage.services.claims import Claimed, hand, take_back_orphans, take_back_unhanded, take_due
 from engage.store import transaction
 from engage.vocabulary import MessageStatus
 
@@ -79,14 +79,28 @@ def record(session: Session, outcomes: list[Outcome], now: datetime, max_attempt
         _record(session, outcomes, now, max_attempts, base_seconds, rng, settle_seconds)
 
 
-def record_and_claim_next(session: Session, outcomes: list[Outcome], now: datetime, max_attempts: int,
-                          base_seconds: float, rng: random.Random | None, settle_seconds: float,
-                          public_url: str) -> list[Claimed]:
-    """Record the last send and claim the next message in one transaction (one commit per message
-    instead of two); the thread still holds at most the one message it is about to send."""
+def record_and_hand(session: Session, outcomes: list[Outcome], batch: list[Claimed], claimant: int,
+                    now: datetime, max_attempts: int, base_seconds: float, rng: random.Random | None,
+                    settle_seconds: float, public_url: str, batch_size: int) -> Claimed | None:
+    """Record the last send and hand over the next message, in one transaction whose commit
+    reaches the disk before the call: one commit per message.
+
+    `batch` is the thread's claimed but unhanded rows (taken from the front as they are handed);
+    when it is empty, up to `batch_size` due messages are claimed into it in the same transaction
+    (their checks made once for the batch), after taking back the unhanded rows of dead claimants.
+    Returns the message to send now, or None when nothing is due.
+    """
     with transaction(session):
         _record(session, outcomes, now, max_attempts, base_seconds, rng, settle_seconds)
-        return take_due(session, 1, now, public_url)
+        if not batch:
+            if on_postgres(session):
+                take_back_orphans(session, claimant, now)
+            batch += take_due(session, batch_size, now, public_url, claimant)
+        while batch:
+            claimed = batch.pop(0)
+            if hand(session, claimed, claimant, now):
+                return claimed
+        return None
 
 
 def _record(session: Session, outcomes: list[Outcome], now: datetime, max_attempts: int,
@@ -138,11 +152,14 @@ def _record_sent(session: Session, sent: list[tuple[int, int, str | None, int | 
 
 
 def abandon_stale(session: Session, now: datetime, older_than_seconds: float) -> int:
-    """Messages `sending` for longer than any call can last lost their dispatcher (a crash between
-    the claim and the record): `unknown`, to be reconciled with the provider right away."""
+    """Messages handed to a provider longer ago than any call can last lost their dispatcher (a
+    crash between the hand-off and the record): `unknown`, to be reconciled with the provider right
+    away. Rows claimed that long ago but never handed were never sent: back to the queue (the
+    claimant's hand-off then finds the row gone and skips it)."""
     cutoff = now - timedelta(seconds=older_than_seconds)
     with transaction(session):
         result = session.execute(update(Message).where(
-            Message.status == MessageStatus.SENDING, Message.claimed_at < cutoff).values(
+            Message.status == MessageStatus.SENDING, Message.handed_at < cutoff).values(
             status=MessageStatus.UNKNOWN, updated_at=now, send_after=now, reason=ABANDONED_REASON))
+        take_back_unhanded(session, now, claimed_before=cutoff)
         return result.rowcount or 0
