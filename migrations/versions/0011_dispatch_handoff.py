@@ -1,7 +1,7 @@
 """dispatch hand-off: who holds a `sending` row and whether it was handed to a provider
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-06 04:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import engage.db
 
 
 revision = '0011'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
