@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engage.console import audit_log, auth, flows, members  # noqa: F401  (their routes join the blueprint)
+from engage.console import audit_log, auth, flows, members, template_editor  # noqa: F401  (their routes join the blueprint)
 from engage.console.blueprint import blp, csrf, login_manager
 from engage.console.secret import secret_key
 from engage.console.throttle import Throttle

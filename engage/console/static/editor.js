@@ -1,0 +1,21 @@
+// Template editor: a variable button puts its text at the cursor of the field last edited (the
+// first one at the start), then fires `change`, so htmx refreshes the preview.
+(function () {
+  "use strict";
+  var form = document.getElementById("editor-form");
+  if (!form) { return; }
+  var last = form.querySelector("textarea");
+  form.addEventListener("focusin", function (event) {
+    if (event.target.tagName === "TEXTAREA") { last = event.target; }
+  });
+  document.querySelectorAll("[data-insert]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      if (!last || last.readOnly) { return; }
+      var text = button.getAttribute("data-insert");
+      var start = last.selectionStart, end = last.selectionEnd;
+      last.setRangeText(text, start, end, "end");
+      last.focus();
+      last.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  });
+})();
