@@ -56,6 +56,11 @@ def field_errors(errors: dict | None) -> dict[str, list[dict]]:
     return found
 
 
+def warning_text(warning) -> str:
+    """A warning the service returns beside its answer (text, or {"message": ...})."""
+    return str(warning.get("message", warning)) if isinstance(warning, dict) else str(warning)
+
+
 def _source_line(source: str, line: int | None) -> str | None:
     lines = source.splitlines()
     return lines[line - 1] if line and 0 < line <= len(lines) else None
@@ -94,7 +99,7 @@ def _preview(key: str, channel: str, locale: str, parts: dict, who: str) -> dict
         return {"errors": field_errors(error.errors), "problem": error.message}
     except NotFound as error:
         return {"problem": error.message}
-    shown = {**result, "member": member, "warnings": result.get("warnings") or []}
+    shown = {**result, "member": member, "warnings": [warning_text(each) for each in result.get("warnings") or []]}
     if channel == Channel.SMS:
         shown.update(runs=sms_runs(result["body"]), offending=ucs2_characters(result["body"]),
                      left=room_left(result["body"]))
@@ -157,6 +162,8 @@ def template(key: str, channel: str, locale: str):
         return _page(key, channel, locale, parts=parts, errors=field_errors(error.errors), status=422)
     _audit("template.save", key, before, saved)
     flash(f"Saved as version {saved['version']}.")
+    for warning in saved.get("warnings") or []:  # a rule may flag what it lets through (opt-out wording)
+        flash(f"Warning: {warning_text(warning)}")
     return redirect(url_for("console.template", key=key, channel=saved["channel"], locale=saved["locale"]))
 
 

@@ -22,6 +22,11 @@ def test_a_template_saved_with_an_error_then_fixed(site, admin):
     expect(admin.locator("#body-error")).to_contain_text("Line 2:")
     expect(admin.get_by_label("Text", exact=True)).to_have_attribute("aria-invalid", "true")
     check_page(admin, "template-editor-errors")
+    admin.get_by_role("link", name="Text, line 2:").click()  # selects the line in its field
+    expect(admin.get_by_label("Text", exact=True)).to_be_focused()
+    selected = admin.evaluate("() => { const f = document.getElementById('body');"
+                              " return f.value.slice(f.selectionStart, f.selectionEnd); }")
+    assert selected == "{{ member.frist_name }}, reply STOP to opt out"
     admin.get_by_label("Text", exact=True).fill("Hi !\n, reply STOP to opt out")
     admin.get_by_label("Text", exact=True).press("Home")
     admin.get_by_label("Text", exact=True).press("Control+Home")
