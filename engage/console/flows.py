@@ -12,7 +12,7 @@ from engage.console.auth import actor, requires
 from engage.console.blueprint import blp
 from engage.errors import NotFound, Unprocessable
 from engage.services import audit, flow_admin, flow_stats
-from engage.templating import FLOW_KEYS
+from engage.templating import FLOW_KEYS, SUPPORTED_LOCALES
 
 TITLES = {"welcome": "Welcome", "redemption_reminder": "Redemption reminder", "expiry_warning": "Expiry warning",
           "tier_congratulations": "Tier congratulations", "feedback_request": "Feedback request"}
@@ -63,6 +63,7 @@ def switch(key: str):
 def flow(key: str):
     """One flow's settings; marketers may change them."""
     current = _flow(key)
+    customised = flow_admin.customised(state.session(), key)  # the templates grid: which are edited
     values, errors, status = flow_form.form_values(current), {}, 200
     if request.method == "POST":
         if not current_user.can("marketer"):
@@ -79,5 +80,6 @@ def flow(key: str):
         values, status = {**values, **request.form.to_dict(), "enabled": "enabled" in request.form}, 422
     return render_template("console/flow.html", flow=current, key=key, title=TITLES[key], values=values,
                            errors=errors, params=flow_form.params_of(key), units=flow_form.UNITS,
-                           channels=("sms", "email"), keys=FLOW_KEYS), status
+                           channels=("sms", "email"), keys=FLOW_KEYS, customised=customised,
+                           locales=sorted(set(SUPPORTED_LOCALES) | {locale for _, locale in customised})), status
 

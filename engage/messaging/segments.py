@@ -100,3 +100,16 @@ def split_segments(text: str) -> list[str]:
     _, _, _, starts = _plan(text)
     ends = [*starts[1:], len(text)]
     return [text[start:end] for start, end in zip(starts, ends)]
+
+
+def ucs2_characters(text: str) -> list[str]:
+    """The characters of `text` that force UCS-2 (outside both GSM-7 tables), each once, in the
+    order they first appear: what an editor highlights so the writer can replace them."""
+    return list(dict.fromkeys(ch for ch in text if ch not in GSM7_ALL))
+
+
+def room_left(text: str) -> int:
+    """Units still free in the last segment of `text` before it costs one more (characters, except
+    that a GSM-7 extension character or a UCS-2 character above U+FFFF takes two)."""
+    encoding, costs, per_segment, starts = _plan(text)
+    return per_segment - sum(costs[starts[-1]:]) if costs else per_segment

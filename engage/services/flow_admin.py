@@ -162,6 +162,30 @@ def _with_warnings(version: dict) -> dict:
     return {**version, "warnings": warnings}
 
 
+def customised(session: Session, flow: str) -> set[tuple[str, str]]:
+    """The (channel, locale) pairs of a flow with a saved version (the others use the shipped default)."""
+    check_flow(flow)
+    with transaction(session):
+        return {(channel, locale) for channel, locale in session.execute(
+            select(TemplateVersion.channel, TemplateVersion.locale).where(TemplateVersion.flow == flow).distinct())}
+
+
+def get_version(session: Session, flow: str, channel: str, locale: str, version: int) -> dict:
+    """One saved version of a template (0: the shipped default); 404 if there is no such version."""
+    flow, channel, locale = _address(flow, channel, locale)
+    with transaction(session):
+        return _version(session, flow, channel, locale, version)
+
+
+def _version(session: Session, flow: str, channel: str, locale: str, version: int) -> dict:
+    if version == 0:
+        return _shipped(session, flow, channel, locale)
+    row = session.scalar(_versions(flow, channel, locale).where(TemplateVersion.version == version))
+    if row is None:
+        raise NotFound(f"{flow} {channel} template in {locale} has no version {version}")
+    return version_json(row)
+
+
 def template_versions(flow: str, channel: str, locale: str) -> Select:
     """The query of a template's saved versions (the caller pages through it, newest first)."""
     return _versions(*_address(flow, channel, locale))
@@ -207,13 +231,7 @@ def restore_version(session: Session, flow: str, channel: str, locale: str, vers
     no longer validate."""
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
-        if version == 0:
-            parts = _shipped(session, flow, channel, locale)["parts"]
-        else:
-            row = session.scalar(_versions(flow, channel, locale).where(TemplateVersion.version == version))
-            if row is None:
-                raise NotFound(f"{flow} {channel} template in {locale} has no version {version}")
-            parts = dict(row.parts)
+        parts = dict(_version(session, flow, channel, locale, version)["parts"])
         _check_template(session, flow, channel, locale, parts)  # rules may have changed (segment limit)
         return _with_warnings(_add_version(session, flow, channel, locale, parts, author, now, version))
 

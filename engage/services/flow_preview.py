@@ -18,7 +18,13 @@ from engage.outbox.enqueue import queue_message
 from engage.services.flow_admin import check_flow, template_errors, template_warnings
 from engage.store import members, transaction
 from engage.store.program import ProgramView, flow_config, load
-from engage.templating import TemplateError, TemplateRenderError, render_message, validate_template
+from engage.templating import (
+    TemplateError,
+    TemplateRenderError,
+    render_message,
+    sample_context,
+    validate_template,
+)
 from engage.templating.defaults import normalize_locale
 from engage.vocabulary import Channel
 
@@ -43,13 +49,15 @@ def _render_error(error: TemplateRenderError):
 
 
 def preview(session: Session, flow: str, request: dict, now: datetime) -> dict:
-    """Render the live template, or the draft parts given, for one member with their real data."""
+    """Render the live template, or the draft parts given, for one member with their real data
+    (or, without a member_id, for the sample member)."""
     check_flow(flow)
     channel = request["channel"]
     with transaction(session):
-        member = members.get(session, request["member_id"])
+        # No member: the sample one (the same as validation renders against), in the locale asked.
+        member = members.get(session, request["member_id"]) if request.get("member_id") else None
         view = load(session)
-        wanted = normalize_locale(request.get("locale")) or member.locale
+        wanted = normalize_locale(request.get("locale")) or (member.locale if member else "")
         parts, used = live_template(session, flow, channel, wanted, view.program.default_locale)
         draft = {part: request[part] for part in ("body", "subject", "html", "text") if part in request}
         if draft:
@@ -57,8 +65,11 @@ def preview(session: Session, flow: str, request: dict, now: datetime) -> dict:
             errors = validate_template(channel, parts, None, locale=used)
             if errors:
                 raise template_errors(errors)
-        context = build_context(session, member, view, now, public_url(session),
-                                **flow_extra(session, member, view, flow))
+        if member is None:
+            context = sample_context(wanted or used, flow, today=now.astimezone(view.zone).date())
+        else:
+            context = build_context(session, member, view, now, public_url(session),
+                                    **flow_extra(session, member, view, flow))
         try:
             rendered = render_message(channel, parts, context, wanted or used)
         except TemplateRenderError as error:
@@ -75,6 +86,13 @@ def _preview_json(flow: str, channel: str, locale: str, rendered, warnings: list
     else:
         body.update(subject=rendered.subject, html=rendered.html)  # body is the plain-text part
     return body
+
+
+def recent_members(session: Session, limit: int = 10) -> list[Member]:
+    """The newest members, to offer as whom a preview or a test is for."""
+    with transaction(session):
+        return list(session.scalars(select(Member).where(Member.erased_at.is_(None))
+                                    .order_by(Member.id.desc()).limit(limit)))
 
 
 def send_test(session: Session, flow: str, member_id: int, channel: str | None, now: datetime,

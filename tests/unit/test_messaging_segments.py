@@ -14,7 +14,9 @@ from engage.messaging.segments import (
     SegmentCount,
     count_segments,
     is_gsm7,
+    room_left,
     split_segments,
+    ucs2_characters,
 )
 
 GSM_CHARS = sorted(GSM7_BASIC | GSM7_EXTENSION)
@@ -144,3 +146,40 @@ def test_single_segment_uses_the_full_160(text: str) -> None:
 @given(st.integers(min_value=161, max_value=2000))
 def test_plain_gsm_text_matches_division(length: int) -> None:
     assert count_segments("x" * length).segments == math.ceil(length / 153)
+
+
+def test_ucs2_characters_are_those_outside_both_gsm_tables_each_once_in_order() -> None:
+    assert ucs2_characters("Hi Ana, 10€ off {} [x]") == []  # € and brackets are in the extension table
+    assert ucs2_characters("Salut Ioană 🎉, ça va? ă🎉") == ["ă", "🎉", "ç"]
+    assert ucs2_characters("") == []
+
+
+@given(st.text(max_size=200))
+def test_ucs2_characters_are_empty_exactly_when_the_text_is_gsm7(text: str) -> None:
+    offending = ucs2_characters(text)
+    assert (offending == []) == is_gsm7(text)
+    assert all(not is_gsm7(ch) for ch in offending) and len(set(offending)) == len(offending)
+
+
+@pytest.mark.parametrize(("text", "left"), [
+    ("", 160),
+    ("a" * 150, 10),
+    ("a" * 160, 0),
+    ("a" * 161, 153 - 8),  # two segments of 153: the second holds 8
+    ("€" * 5, 150),  # extension characters cost two septets
+    ("🎉", 68),  # UCS-2, and above U+FFFF: a surrogate pair
+    ("ă" * 70, 0),
+    ("ă" * 71, 67 - 4),
+])
+def test_room_left_in_the_current_segment(text: str, left: int) -> None:
+    assert room_left(text) == left
+
+
+@given(st.text(max_size=400))
+def test_room_left_is_within_one_segment_and_one_more_unit_of_need_adds_a_segment(text: str) -> None:
+    count = count_segments(text)
+    left = room_left(text)
+    assert 0 <= left <= count.per_segment
+    if left > 0 and count.segments > 1:
+        filler = "a" if count.encoding == "GSM-7" else "ă"
+        assert count_segments(text + filler * left).segments == count.segments
