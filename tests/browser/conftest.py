@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from engage import create_app
 from engage.config import Config
@@ -16,6 +17,9 @@ from tests.support.browser import Server
 from tests.support.console import add_users
 
 CHROMIUM = Path("/usr/bin/chromium")
+# A page waits for the server, which shares 2 cores with the rest of the suite (xdist workers,
+# PostgreSQL): Playwright's 5 s default made a wait flaky under that load, not a slow page wrong.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +29,12 @@ def browser_type_launch_args(browser_type_launch_args):
             pytest.fail(f"CI=true and {CHROMIUM} is missing: install Debian's chromium package")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM)}
+
+
+@pytest.fixture(autouse=True)
+def _patient_pages(context):
+    """Clicks and navigations wait as long as the assertions above (see expect.set_options)."""
+    context.set_default_timeout(20_000)
 
 
 @pytest.fixture(scope="session")
