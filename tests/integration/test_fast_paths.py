@@ -42,8 +42,10 @@ SKIPPED = {"api_keys", "sender_budgets"}
 # The reset stamps the program and flow settings with the wall clock. A purchase the fast path
 # declines because its Idempotency-Key is taken has used an idempotency_records id (ON CONFLICT
 # DO NOTHING takes it before it finds the conflict) before the plain steps take another: records
-# are compared in the order they were made, by their scope, key and answer, not by id.
-IGNORED = {"program": {"updated_at"}, "flow_settings": {"updated_at"}, "idempotency_records": {"id"}}
+# are compared in the order they were made, by their scope, key and answer, not by id. Each app's
+# dispatcher threads claim messages under a claimant id of their own (random per process).
+IGNORED = {"program": {"updated_at"}, "flow_settings": {"updated_at"}, "idempotency_records": {"id"},
+           "messages": {"claimant"}}
 # A purchase's event in a ledger source (event:7) and in flow dedupe keys (feedback_request:1:7,
 # redemption_reminder:1:event:7).
 EVENT_REFERENCE = re.compile(r"(\bevent:|^feedback_request:\d+:)(\d+)$")
