@@ -39,3 +39,11 @@ def papi(papp):
 @pytest.fixture
 def pdb(papp):
     return papp.extensions["engage.db"]
+
+
+@pytest.fixture
+def people(app):
+    """One console user per role: role -> email (tests.support.console.add_users)."""
+    from tests.support.console import add_users
+
+    return add_users(app)

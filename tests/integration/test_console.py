@@ -7,23 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from engage.models import AuditEntry, FlowSetting, User
-from tests.support.console import ConsoleClient, add_users
-
-
-@pytest.fixture
-def people(app):
-    return add_users(app)
+from tests.support.console import ConsoleClient, signed_in
 
 
 @pytest.fixture
 def console(app, people):
     return ConsoleClient(app.test_client())
-
-
-def signed_in(app, email) -> ConsoleClient:
-    client = ConsoleClient(app.test_client())
-    assert client.sign_in(email).status_code == 302
-    return client
 
 
 def test_pages_need_a_signed_in_user(console):

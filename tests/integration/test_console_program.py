@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from engage.models import ApiKey, AuditEntry
-from tests.support.console import ConsoleClient, add_users
+from tests.support.console import signed_in
+
 
 def program_form(api) -> dict[str, str]:
     """The program form as the page fills it: the current settings, nested ones as "parent-child"."""
@@ -23,17 +24,6 @@ def program_form(api) -> dict[str, str]:
         else:
             form[name] = "" if value is None else str(value)
     return form
-
-
-@pytest.fixture
-def people(app):
-    return add_users(app)
-
-
-def signed_in(app, email) -> ConsoleClient:
-    client = ConsoleClient(app.test_client())
-    assert client.sign_in(email).status_code == 302
-    return client
 
 
 @pytest.fixture

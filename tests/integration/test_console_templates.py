@@ -8,20 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from engage.models import AuditEntry, Message
-from tests.support.console import ConsoleClient, add_users
+from tests.support.console import signed_in
 
 EDITOR = "/console/flows/welcome/templates/sms/nl"
-
-
-@pytest.fixture
-def people(app):
-    return add_users(app)
-
-
-def signed_in(app, email) -> ConsoleClient:
-    client = ConsoleClient(app.test_client())
-    assert client.sign_in(email).status_code == 302
-    return client
 
 
 @pytest.fixture

@@ -11,18 +11,7 @@ from sqlalchemy import func, select
 from engage.models import AuditEntry, LedgerEntry, Lot, Member, Message, Redemption
 from engage.observability.collector import read_totals
 from engage.services import flow_stats
-from tests.support.console import ConsoleClient, add_users
-
-
-@pytest.fixture
-def people(app):
-    return add_users(app)
-
-
-def signed_in(app, email) -> ConsoleClient:
-    client = ConsoleClient(app.test_client())
-    assert client.sign_in(email).status_code == 302
-    return client
+from tests.support.console import signed_in
 
 
 @pytest.fixture

@@ -38,3 +38,10 @@ class ConsoleClient:
 
     def get(self, path: str, **kwargs):
         return self.client.get(path, **kwargs)
+
+
+def signed_in(app, email: str) -> ConsoleClient:
+    """A test client signed in to the console as `email` (a user made by `add_users`)."""
+    client = ConsoleClient(app.test_client())
+    assert client.sign_in(email).status_code == 302
+    return client
