@@ -48,7 +48,15 @@ def _needs_schema(command):
     return with_appcontext(run)
 
 
-@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, load_dotenv=True,
+class _EngageGroup(FlaskGroup):
+    """Engage's commands only: other installed packages' `flask.commands` entry points (Flask-Limiter's
+    `limiter` group) are not Engage's to offer in `engage --help`."""
+
+    def _load_plugin_commands(self) -> None:  # Flask's hook for those entry points
+        self._loaded_plugin_commands = True
+
+
+@click.group(cls=_EngageGroup, create_app=_app, add_default_commands=False, load_dotenv=True,
              add_version_option=False, set_debug_flag=False,
              help="Engage: loyalty points and lifecycle messaging. Settings come from the "
                   "environment or a .env file (see README).")
