@@ -32,7 +32,7 @@ def find_reward(session: Session, key: str) -> int:
 
 def _partner_reward(session: Session, reward_id: int, lock: bool = False) -> Reward:
     query = select(Reward).where(Reward.id == reward_id)
-    reward = session.scalar(query.with_for_update() if lock else query)
+    reward = session.scalar(query.with_for_update(of=Reward) if lock else query)
     if reward is None:
         raise NotFound(f"reward {reward_id} not found")
     if not reward.partner:
