@@ -84,13 +84,15 @@ def tier(tier_id: int):
 @requires("admin")
 def rewards():
     """The rewards catalog, cheapest first, disabled ones too."""
-    return render_template("console/rewards.html", rewards=catalog.list_rewards(state.session()))
+    items = catalog.list_rewards(state.session())
+    return render_template("console/rewards.html", rewards=items, low=[r for r in items if r["codes_low"]])
 
 
 def _reward_form(reward: dict | None):
     """Create (reward None) or edit one reward."""
     tiers = [tier["name"] for tier in catalog.list_tiers(state.session())]
-    blank = {"name": "", "kind": "discount", "cost": None, "value": None, "min_tier": None, "active": True}
+    blank = {"name": "", "kind": "discount", "cost": None, "value": None, "min_tier": None, "active": True,
+             "low_codes_threshold": catalog.DEFAULT_LOW_CODES}
     values, errors, status = form.values(reward or blank, form.REWARD_FIELDS), {}, 200
     if request.method == "POST":
         schema = RewardSchema() if reward is None else RewardPatchSchema()
