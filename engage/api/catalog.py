@@ -61,8 +61,7 @@ class RewardItem(MethodView):
 class RewardCodes(MethodView):
     @requires("admin")
     @blp.response(200, RewardPoolSchema)
-    @blp.alt_response(404, description="no such reward")
-    @blp.alt_response(422, description="not a partner reward")
+    @blp.alt_response(404, description="no such reward, or not a partner reward (no pool)")
     def get(self, reward_id):
         """A partner reward's pool: codes imported, handed out and left (never the codes)."""
         return partner_codes.pool(state.session(), reward_id)
@@ -70,10 +69,10 @@ class RewardCodes(MethodView):
     @requires("admin")
     @blp.arguments(RewardCodesUploadSchema())
     @blp.response(200, RewardCodesImportSchema)
-    @blp.alt_response(404, description="no such reward")
+    @blp.alt_response(404, description="no such reward, or not a partner reward (no pool)")
     @blp.alt_response(409, description="codes imported elsewhere at the same moment; send again")
-    @blp.alt_response(422, description="not a partner reward, rows that are no codes, or codes of another "
-                                        "reward's pool: nothing imported")
+    @blp.alt_response(422, description="rows that are no codes, or codes of another reward's pool: "
+                                        "nothing imported")
     def post(self, data, reward_id):
         """Add a partner's codes to the pool, all or none; codes it holds already are counted, not
         added twice."""

@@ -10,12 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engage.errors import Conflict, NotFound, Unprocessable
-from engage.models import Program, Reward, Tier
 from engage.loyalty import reward_limits
+from engage.models import Program, Reward, Tier
 from engage.store import reward_codes, transaction
 from engage.store.program import calendar_of, changed
 from engage.templating.defaults import normalize_locale
-
 
 # Codes left under which admins hear about a new partner reward's pool, unless they set another.
 DEFAULT_LOW_CODES = 10

@@ -35,9 +35,8 @@ def _partner_reward(session: Session, reward_id: int, lock: bool = False) -> Rew
     reward = session.scalar(query.with_for_update(of=Reward) if lock else query)
     if reward is None:
         raise NotFound(f"reward {reward_id} not found")
-    if not reward.partner:
-        raise Unprocessable(f"{reward.name} is not a partner reward: set its partner first",
-                            {"reward_id": ["Not a partner reward."]})
+    if not reward.partner:  # the pool does not exist until the reward has a partner
+        raise NotFound(f"{reward.name} has no code pool: it is not a partner reward (set its partner first)")
     return reward
 
 

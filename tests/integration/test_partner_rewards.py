@@ -47,7 +47,8 @@ def test_bad_rows_foreign_codes_and_plain_rewards_import_nothing(api, db):
     foreign = upload(api, reward["id"], codes=["OK-1", "RM-1"])
     assert foreign.status_code == 422 and "another reward's pool" in foreign.get_json()["errors"]["codes"][0]
     plain = upload(api, 1, codes=["X-1"])
-    assert plain.status_code == 422 and "not a partner reward" in plain.get_json()["message"]
+    assert plain.status_code == 404 and "not a partner reward" in plain.get_json()["message"]
+    assert api.get("/rewards/1/codes", role="admin").status_code == 404
     assert upload(api, 999, codes=["X-1"]).status_code == 404
     assert upload(api, reward["id"], codes=["A"], csv="A").status_code == 422
     with db.session() as session:
