@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from engage.models import LedgerEntry, RewardCode
 from tests.support.logs import captured_logs
+from tests.support.sms import Phone
 
 
 def partner_reward(api, **fields) -> dict:
@@ -90,3 +91,14 @@ def test_the_pool_is_a_metric(api, app):
              for family in text_string_to_metric_families(text) for s in family.samples}
     assert found[("engage_reward_codes_available", (("reward", str(reward["id"])),))] == 2
     assert found[("engage_reward_codes_low", (("reward", str(reward["id"])),))] == 0
+
+
+def test_redeem_by_text_answers_with_the_partner_code(papp, papi, fake_provider):
+    """REDEEM takes the cheapest affordable reward: here the partner's, whose code the answer names."""
+    reward = partner_reward(papi, cost=60)
+    upload(papi, reward["id"], codes=["KP-7"])
+    papi.enrol("partner-sms")  # 100 points: EUR 10 off (100) costs more than the cinema (60)
+    answer = Phone(papp, fake_provider.twilio_auth_token).text("REDEEM")
+    assert "Cinema ticket" in answer and "Your Kinepolis code: KP-7" in answer
+    again = Phone(papp, fake_provider.twilio_auth_token).text("REDEEM")  # 40 points left, pool empty
+    assert "KP-7" not in again
