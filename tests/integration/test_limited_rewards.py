@@ -107,3 +107,15 @@ def test_redeem_cheapest_skips_sold_out_and_closed_rewards(api, db, clock):
     member = api.enrol("text-1")  # 100 points, Bronze
     done = redemption.redeem_cheapest(db.session(), member["id"], clock.current)
     assert done["reward"] == "EUR 10 off"
+
+
+def test_the_redemption_reminder_names_only_what_is_open_and_in_stock(api, clock):
+    """Earning to 300 points makes free shipping (150) newly affordable; a cheaper sold-out mug
+    and a sale not open yet to Bronze are left out of the reminder."""
+    api.post("/rewards", {"name": "Mug", "kind": "gift", "cost": 120, "stock": 0}, role="admin")
+    black_friday(api, clock, cost=130)
+    member = api.enrol("remind-1", phone="+31612345679")  # 100 points: EUR 10 off already
+    api.purchase(member["id"], "200")  # 300 points: the mug (120) would be the cheapest new one
+    items = api.get(f"/members/{member['id']}/messages").get_json()["items"]
+    [body] = [m["body"] for m in items if m["flow"] == "redemption_reminder"]
+    assert "enough for Free shipping" in body
