@@ -75,7 +75,7 @@ def _redeem(session: Session, view: ProgramView, contact: Contact, facts: Facts,
     if choice is not None:
         try:
             done = _redeem_locked(session, contact, choice.id, now)
-        except EngageError as error:  # cannot happen under the member lock; answer why not
+        except EngageError as error:  # sold out by a concurrent redemption (nothing written); answer why not
             log.warning("REDEEM by message %s refused: %s", facts.message_id, error.message)
         else:
             outcome.reply_key = "redeem_ok"

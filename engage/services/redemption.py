@@ -45,7 +45,7 @@ def _take(session: Session, reward: Reward) -> tuple[RewardCode | None, int | No
     return code, stock
 
 
-def _report_pool(session: Session, reward: Reward, code: RewardCode) -> None:
+def _report_pool(session: Session, reward: Reward, code: RewardCode) -> str | None:
     """Tell admins (log line, without the member) when this code took the pool under its
     threshold or emptied it. Counted from the code's place in the pool, so exactly one claim
     reports each crossing even when concurrent claims cannot see each other."""
@@ -54,6 +54,7 @@ def _report_pool(session: Session, reward: Reward, code: RewardCode) -> None:
     if notice is not None:
         log.warning("reward %s (%s): partner codes %s: %d left, threshold %s", reward.id, reward.partner,
                     notice, after, reward.low_codes_threshold)
+    return notice
 
 
 def _redeem_locked(session: Session, member, reward_id: int, now: datetime, category: str | None = None) -> dict:
@@ -69,10 +70,11 @@ def _redeem_locked(session: Session, member, reward_id: int, now: datetime, cate
                             value=reward.value, created_at=now, coupon_code=coupon)
     session.add(redemption)
     session.flush()
+    notice = None
     if code is not None:
         reward_codes.hand_out(code, redemption.id, now)
-        _report_pool(session, reward, code)
-    if stock == 0:
+        notice = _report_pool(session, reward, code)
+    if stock == 0 or notice == "empty":
         changed(session)  # this process stops offering it at once; others within the cache's ttl
     if reward.cost > 0:
         kind = LedgerKind.DONATE if reward.kind == "donation" else LedgerKind.REDEEM
