@@ -267,3 +267,23 @@ def test_reward_limits_and_partner_pool_on_the_rewards_pages(app, api, admin, db
     assert "Codes left: <strong>2</strong> — running low" in admin.get(edit).get_data(as_text=True)
     [updated] = [e for e in audit_entries(db, "reward.update") if "partner" in e.after]
     assert updated.after["partner"] == "Kinepolis" and updated.before["partner"] is None
+
+
+def test_partner_codes_imported_from_the_reward_page(app, api, admin, db):
+    import io
+
+    reward = api.post("/rewards", {"name": "Cinema", "kind": "gift", "cost": 60, "partner": "Kinepolis"},
+                      role="admin").get_json()
+    edit = f"/console/program/rewards/{reward['id']}"
+    assert "Import Kinepolis codes" in admin.get(edit).get_data(as_text=True)
+    path = f"{edit}/codes"
+    bad = admin.post(path, {"file": (io.BytesIO(b"code\nKP-1\nnot a code\n"), "codes.csv")}, page=edit,
+                     content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "Codes not imported: 1 row is not a code; nothing imported." in bad and "line 3: only printable" in bad
+    good = admin.post(path, {"file": (io.BytesIO(b"code\nKP-1\nKP-2\n"), "codes.csv")}, page=edit,
+                      content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "2 codes imported into Cinema (0 already in the pool, 0 repeated in the file); 2 available." in good
+    assert "Codes left: <strong>2</strong>" in good
+    [entry] = audit_entries(db, "reward.codes_import")
+    assert entry.after == {"imported": 2, "already_in_pool": 0, "repeated": 0, "available": 2}
+    assert "Import" not in admin.get("/console/program/rewards/1").get_data(as_text=True).split("Save reward")[1]

@@ -88,6 +88,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/console/program/rewards/<int:reward_id>", "GET"): SESSION,
     ("/console/program/rewards/<int:reward_id>", "POST"): SESSION,
     ("/console/program/rewards/<int:reward_id>/active", "POST"): SESSION,
+    ("/console/program/rewards/<int:reward_id>/codes", "POST"): SESSION,
     ("/console/program/tiers/<int:tier_id>", "GET"): SESSION,
     ("/console/program/tiers/<int:tier_id>", "POST"): SESSION,
     ("/console/flows/<key>", "GET"): SESSION,
