@@ -59,7 +59,7 @@ def sample_context(
         "purchase": {"amount": Decimal("42.50"), "currency": "EUR", "date": today - timedelta(3)},
         "unsubscribe_url": "https://engage.example.com/unsubscribe/sample-token",
         "coupon_code": "NW-7KQ2-93XD",
-        "redeemed": {"name": cheap, "cost": 100, "kind": "coupon"},
+        "redeemed": {"name": cheap, "cost": 100, "kind": "coupon", "partner": None},
         "shortfall": None,
     }
     _shape(context, key, language)
