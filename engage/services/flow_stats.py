@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engage.models import Message
@@ -25,15 +25,18 @@ def last_30_days(session: Session, now: datetime) -> dict[str, dict[str, int]]:
     """{flow: {column: count}} for the five flows, each column present (0 when none)."""
     since = now - WINDOW
     counts = {flow: dict.fromkeys(COLUMNS, 0) for flow in FLOW_KEYS}
+    # Written as the partial indexes' predicates (ix_messages_flow_counts, ix_messages_replies), so
+    # PostgreSQL counts from the index alone.
     sent = (select(Message.flow, Message.status, func.count())
-            .where(Message.direction == Direction.OUT, Message.flow.is_not(None), Message.is_test.is_(False),
+            .where(Message.direction == Direction.OUT, Message.flow.is_not(None), Message.is_test == false(),
                    Message.created_at >= since)
             .group_by(Message.flow, Message.status))
     answered = aliased(Message)
     replies = (select(answered.flow, func.count()).select_from(Message)
                .join(answered, Message.in_reply_to_id == answered.id)
-               .where(Message.direction == Direction.IN, answered.flow.is_not(None), Message.created_at >= since,
-                      Message.simulated.is_(False))  # the console's phone simulator is not a member
+               .where(Message.direction == Direction.IN, Message.in_reply_to_id.is_not(None),
+                      Message.simulated == false(),  # the console's phone simulator is not a member
+                      answered.flow.is_not(None), Message.created_at >= since)
                .group_by(answered.flow))
     with transaction(session):
         for flow, status, count in session.execute(sent):
