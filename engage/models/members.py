@@ -54,6 +54,8 @@ Index("ix_members_name_prefix", func.lower(Member.first_name).label("first"),
 Index("ix_members_last_name_prefix", func.lower(Member.last_name).label("last"),
       postgresql_ops={"last": "text_pattern_ops"}).ddl_if(dialect="postgresql")
 Index("ix_members_email_lower", func.lower(Member.email)).ddl_if(dialect="postgresql")
+# The console's members list of one tier, newest first, a page at a time.
+Index("ix_members_tier", Member.tier_id, Member.id)
 
 
 class ConsentEvent(Base):

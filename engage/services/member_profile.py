@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from engage.loyalty import lots, tiers
@@ -78,6 +78,19 @@ def search(session: Session, query: str, limit: int = 25) -> list[Member]:
             found += session.scalars(select(Member).where(or_(*names), live, Member.id.not_in(seen))
                                      .order_by(Member.id).limit(limit - len(found)))
         return found
+
+
+def listing(tier_id: int | None = None) -> Select:
+    """Every member not erased, of one tier or all, for the caller to page through newest first
+    (keyset on the id: a deep page costs what the first one does; ix_members_tier, migration 0012)."""
+    query = select(Member).where(Member.erased_at.is_(None))
+    return query if tier_id is None else query.where(Member.tier_id == tier_id)
+
+
+def tier_names(session: Session) -> dict[int, str]:
+    """{tier id: name}, lowest tier first."""
+    with transaction(session):
+        return {tier.id: tier.name for tier in tiers.ordered(load(session).tiers)}
 
 
 def _progress(view: ProgramView, member: Member, points: dict) -> int | None:

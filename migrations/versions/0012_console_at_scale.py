@@ -1,8 +1,9 @@
 """the console at a million members and ten million messages: name and email search, flow counts
 
-Member search by a name prefix and by email in any case, and the flows page's last-30-days counts,
-read indexes instead of whole tables (bench/console.py measures every page). The member indexes
-are PostgreSQL's only (text_pattern_ops, expressions); SQLite gets the messages' ones.
+Member search by a name prefix and by email in any case, the members list of one tier, a member's
+waiting messages, and the flows page's last-30-days counts read indexes instead of whole tables
+(bench/console.py measures every page). The name and email indexes are PostgreSQL's only
+(text_pattern_ops, expressions); SQLite gets the others.
 
 Revision ID: 0012
 Revises: 0011
@@ -28,6 +29,7 @@ def upgrade() -> None:
                    "(lower(first_name) text_pattern_ops, lower(last_name) text_pattern_ops)")
         op.execute("CREATE INDEX ix_members_last_name_prefix ON members (lower(last_name) text_pattern_ops)")
         op.execute("CREATE INDEX ix_members_email_lower ON members (lower(email))")
+    op.create_index('ix_members_tier', 'members', ['tier_id', 'id'])
     op.create_index('ix_messages_flow_counts', 'messages', ['created_at', 'flow', 'status'],
                     postgresql_where=sa.text(OUT_FLOWS), sqlite_where=sa.text(OUT_FLOWS))
     op.create_index('ix_messages_replies', 'messages', ['created_at', 'in_reply_to_id'],
@@ -40,6 +42,7 @@ def downgrade() -> None:
     op.drop_index('ix_messages_member_pending', 'messages')
     op.drop_index('ix_messages_replies', 'messages')
     op.drop_index('ix_messages_flow_counts', 'messages')
+    op.drop_index('ix_members_tier', 'members')
     if op.get_bind().dialect.name == 'postgresql':
         for name in ('ix_members_email_lower', 'ix_members_last_name_prefix', 'ix_members_name_prefix'):
             op.drop_index(name, 'members')

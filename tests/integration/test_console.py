@@ -220,6 +220,24 @@ def test_member_search_by_first_letters_lists_all_but_the_erased(app, people, en
         as_text=True)
 
 
+def test_members_list_pages_newest_first_by_tier_without_the_erased(app, api, people, enrolled, monkeypatch):
+    from engage.console import members
+
+    monkeypatch.setattr(members, "PAGE_SIZE", 1)  # a page size, not behaviour: three pages of one
+    client = signed_in(app, people["viewer"])
+    first = client.get("/console/members").get_data(as_text=True)
+    assert "All members, newest first" in first and "Anatol Ionescu" in first and "Ana Popescu" not in first
+    older = first.split('href="/console/members?cursor=')[1].split('"')[0]
+    second = client.get(f"/console/members?cursor={older}").get_data(as_text=True)
+    assert "Ana Popescu" in second and "Anatol" not in second and "Anabel" not in second
+    assert 'href="/console/members">Newest</a>' in second and "Older members" not in second
+    silver = client.get("/console/members?tier=2").get_data(as_text=True)  # Ana's 720 points: Silver
+    assert "Ana Popescu" in silver and "Anatol" not in silver and "<option value=\"2\" selected>" in silver
+    assert client.get("/console/members?tier=3").get_data(as_text=True).count("No members in this tier") == 1
+    for bad in ("cursor=abc", "tier=99", "tier=gold"):
+        assert client.get(f"/console/members?{bad}").status_code == 400, bad
+
+
 def test_member_page_shows_points_tier_expiry_ledger_and_thread(app, people, enrolled):
     page = signed_in(app, people["viewer"]).get(f"/console/members/{enrolled['id']}").get_data(as_text=True)
     assert '<p class="big">720</p>' in page  # 100 signup + 620
