@@ -5,10 +5,10 @@ from engage.models.ledger import Event, IdempotencyRecord, LedgerEntry, Lot, Red
 from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
 from engage.models.program import ApiKey, Program, Reward, Tier
-from engage.models.users import AuditEntry, User
+from engage.models.users import AuditEntry, SignInAttempt, User
 
 __all__ = [
     "ApiKey", "AuditEntry", "ConsentEvent", "Event", "Feedback", "FlowSetting", "IdempotencyRecord", "JobRun",
-    "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "SenderBudget", "Suppression",
+    "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "SenderBudget", "SignInAttempt", "Suppression",
     "TemplateVersion", "Tier", "User", "WebhookEvent",
 ]

@@ -5,12 +5,16 @@ waiting messages, and the flows page's last-30-days counts read indexes instead 
 (bench/console.py measures every page). The name and email indexes are PostgreSQL's only
 (text_pattern_ops, expressions); SQLite gets the others.
 
+Console sign-in attempts move from each process's memory to the sign_in_attempts table (or Redis
+with ENGAGE_REDIS_URL), so the throttle counts every process's attempts.
+
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06 06:10:00
 """
 from alembic import op
 import sqlalchemy as sa
+import engage.db
 
 
 revision = '0012'
@@ -24,6 +28,15 @@ PENDING = "direction = 'out' AND status IN ('scheduled', 'queued')"
 
 
 def upgrade() -> None:
+    op.create_table(
+        'sign_in_attempts',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('key_hash', sa.String(length=64), nullable=False),
+        sa.Column('at', engage.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in_attempts')),
+    )
+    op.create_index('ix_sign_in_attempts_key_at', 'sign_in_attempts', ['key_hash', 'at'])
+    op.create_index('ix_sign_in_attempts_at', 'sign_in_attempts', ['at'])
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("CREATE INDEX ix_members_name_prefix ON members "
                    "(lower(first_name) text_pattern_ops, lower(last_name) text_pattern_ops)")
@@ -39,6 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('sign_in_attempts')
     op.drop_index('ix_messages_member_pending', 'messages')
     op.drop_index('ix_messages_replies', 'messages')
     op.drop_index('ix_messages_flow_counts', 'messages')
