@@ -34,6 +34,14 @@ class RedisThrottle(Throttle):
         self.redis = redis.Redis.from_url(url)
 
     def retry_after(self, limits: dict[str, int], now: datetime) -> int:
+        import redis
+
+        try:
+            return self._in_redis(limits, now)
+        except redis.RedisError:  # Redis down: the database counts until it is back
+            return super().retry_after(limits, now)
+
+    def _in_redis(self, limits: dict[str, int], now: datetime) -> int:
         at, seconds = now.timestamp(), self.window.total_seconds()
         keys = {f"engage:sign-in:{sign_in_attempts.key_hash(key)}": limit for key, limit in limits.items()}
         with self.redis.pipeline() as pipe:
