@@ -5,10 +5,11 @@ from engage.models.ledger import Event, IdempotencyRecord, LedgerEntry, Lot, Red
 from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
 from engage.models.program import ApiKey, Program, Reward, RewardCode, Tier
-from engage.models.users import AuditEntry, User
+from engage.models.users import AuditEntry, SignInAttempt, User
 
 __all__ = [
     "ApiKey", "AuditEntry", "ConsentEvent", "Event", "Feedback", "FlowSetting", "IdempotencyRecord", "JobRun",
-    "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "RewardCode", "SenderBudget", "Suppression",
+    "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "RewardCode", "SenderBudget",
+    "SignInAttempt", "Suppression",
     "TemplateVersion", "Tier", "User", "WebhookEvent",
 ]

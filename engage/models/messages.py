@@ -11,6 +11,10 @@ from engage.db import Base, UTCDateTime
 from engage.models.ledger import BigId
 from engage.vocabulary import Channel, Direction, MessageStatus
 
+OUT_FLOWS = "direction = 'out' AND flow IS NOT NULL AND is_test = false"
+REPLIES = "direction = 'in' AND in_reply_to_id IS NOT NULL AND simulated = false"
+PENDING = "direction = 'out' AND status IN ('scheduled', 'queued')"
+
 
 class Message(Base):
     """One SMS or email, in or out. Outbound rows are the outbox the dispatcher drains."""
@@ -27,6 +31,14 @@ class Message(Base):
         Index("ix_messages_member_flow_sent", "member_id", "sent_at", "id",
               postgresql_where=text("direction = 'out' AND flow IS NOT NULL"),
               sqlite_where=text("direction = 'out' AND flow IS NOT NULL")),
+        # The console (migration 0012): the flows' last-30-days counts and the replies to them,
+        # read from the index alone; a member's waiting messages without reading their history.
+        Index("ix_messages_flow_counts", "created_at", "flow", "status",
+              postgresql_where=text(OUT_FLOWS), sqlite_where=text(OUT_FLOWS)),
+        Index("ix_messages_replies", "created_at", "in_reply_to_id",
+              postgresql_where=text(REPLIES), sqlite_where=text(REPLIES)),
+        Index("ix_messages_member_pending", "member_id", "send_after", "id",
+              postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

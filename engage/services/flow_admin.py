@@ -16,6 +16,7 @@ from engage.errors import Conflict, NotFound, Unprocessable
 from engage.messaging import flow_params
 from engage.messaging.opt_out_wording import missing_opt_out_message, sms_warnings
 from engage.models import FlowSetting, Program, TemplateVersion
+from engage.services import audit
 from engage.store import transaction
 from engage.store.program import FlowConfig, changed, flow_config, load
 from engage.templating import (
@@ -76,8 +77,9 @@ def get_flow(session: Session, flow: str) -> dict:
         return flow_json(flow_config(session, check_flow(flow)))
 
 
-def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> dict:
-    """Switch a flow on or off, change its channels, delay or parameters (merged)."""
+def update_flow(session: Session, flow: str, changes: dict, now: datetime, actor: audit.Actor | None = None) -> dict:
+    """Switch a flow on or off, change its channels, delay or parameters (merged). With `actor`,
+    an actual change is recorded in the audit log in the same transaction (both or neither)."""
     check_flow(flow)
     errors = flow_params.problems(flow, changes.get("params") or {})
     if errors:
@@ -85,6 +87,7 @@ def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> di
             f"{name}: {problems[0]}" for name, problems in errors.items()), {"params": errors})
     with transaction(session):
         row = _flow_row(session, flow, now)
+        before = flow_json(flow_config(session, flow))
         if "enabled" in changes:
             row.enabled = changes["enabled"]
         if "channels" in changes:
@@ -96,6 +99,8 @@ def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> di
         row.updated_at = now
         session.flush()
         answer = flow_json(flow_config(session, flow))
+        if actor is not None and answer != before:
+            audit.add(session, actor, "flow.update", "flow", flow, before, answer, now)
     changed(session)
     return answer
 

@@ -1,7 +1,7 @@
 """rewards: partner code pools, a calendar (starts, ends, early access), a stock, a category
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 06:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import engage.db
 
 
 revision = '0016'
-down_revision = '0011'
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
