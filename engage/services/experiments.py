@@ -67,6 +67,13 @@ def experiments(flow: str | None = None, status: str | None = None) -> Select:
     return query
 
 
+def newest(session: Session, limit: int) -> list[dict]:
+    """The newest experiments (without results), newest first."""
+    with transaction(session):
+        rows = session.scalars(experiments().order_by(Experiment.id.desc()).limit(limit))
+        return [experiment_json(row) for row in rows]
+
+
 def get(session: Session, experiment_id: int) -> dict:
     """One experiment with its results."""
     with transaction(session):
