@@ -49,6 +49,8 @@ def test_each_member_gets_the_variant_of_their_hash_and_the_message_records_it(a
         assert (message.experiment_id, message.variant) == (experiment["id"], variant)
         assert ("variant B here" in message.body) == (variant == "B")
         assert "STOP" in message.body
+    shown = api.get(f"/members/{members[0]}/messages").get_json()["items"][0]
+    assert (shown["experiment_id"], shown["variant"]) == (experiment["id"], variants[members[0]])
 
 
 def test_a_stopped_experiment_keeps_its_variants_and_new_messages_get_the_live_template(api, db):
