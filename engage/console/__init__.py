@@ -15,6 +15,7 @@ from engage.console import (  # noqa: F401  (their routes join the blueprint)
     api_keys,
     audit_log,
     auth,
+    experiments,
     flows,
     members,
     program,
@@ -26,7 +27,8 @@ from engage.console.throttle import RedisThrottle, Throttle
 
 # The navigation: (label, endpoint, role). An entry shows once its page exists and the user may
 # open it, so later pages (members, program) appear by adding their line here.
-NAV = (("Flows", "console.home", "viewer"), ("Members", "console.members", "viewer"),
+NAV = (("Flows", "console.home", "viewer"), ("Experiments", "console.experiments_list", "viewer"),
+       ("Members", "console.members", "viewer"),
        ("Program", "console.program", "admin"), ("Rewards", "console.rewards", "admin"),
        ("API keys", "console.api_keys", "admin"), ("Audit", "console.audit_page", "admin"))
 

@@ -1,6 +1,7 @@
 """Tables. Import from here: `from engage.models import Member, LedgerEntry`."""
 
 from engage.models.content import FlowSetting, JobRun, SenderBudget, TemplateVersion
+from engage.models.experiments import Experiment
 from engage.models.ledger import Event, IdempotencyRecord, LedgerEntry, Lot, Redemption
 from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
@@ -8,8 +9,8 @@ from engage.models.program import ApiKey, Program, Reward, RewardCode, Tier
 from engage.models.users import AuditEntry, SignInAttempt, User
 
 __all__ = [
-    "ApiKey", "AuditEntry", "ConsentEvent", "Event", "Feedback", "FlowSetting", "IdempotencyRecord", "JobRun",
-    "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "RewardCode", "SenderBudget",
-    "SignInAttempt", "Suppression",
+    "ApiKey", "AuditEntry", "ConsentEvent", "Event", "Experiment", "Feedback", "FlowSetting", "IdempotencyRecord",
+    "JobRun", "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "RewardCode",
+    "SenderBudget", "SignInAttempt", "Suppression",
     "TemplateVersion", "Tier", "User", "WebhookEvent",
 ]

@@ -39,6 +39,11 @@ class Message(Base):
               postgresql_where=text(REPLIES), sqlite_where=text(REPLIES)),
         Index("ix_messages_member_pending", "member_id", "send_after", "id",
               postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
+        # An experiment's messages by variant (its results page), and the replies to a message.
+        Index("ix_messages_experiment", "experiment_id", "variant",
+              postgresql_where=text("experiment_id IS NOT NULL"), sqlite_where=text("experiment_id IS NOT NULL")),
+        Index("ix_messages_in_reply_to", "in_reply_to_id",
+              postgresql_where=text("in_reply_to_id IS NOT NULL"), sqlite_where=text("in_reply_to_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -79,6 +84,9 @@ class Message(Base):
     in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     action: Mapped[str | None] = mapped_column(String(40))  # inbound: what the reply did
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The experiment whose variant ('A' or 'B') this flow message carries; kept after it stops.
+    experiment_id: Mapped[int | None] = mapped_column(ForeignKey("experiments.id"))
+    variant: Mapped[str | None] = mapped_column(String(1))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -149,9 +149,13 @@ def get_template(session: Session, flow: str, channel: str, locale: str) -> dict
     """The newest saved version of a template, or the shipped default as version 0."""
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
-        newest = _versions(flow, channel, locale).order_by(TemplateVersion.version.desc()).limit(1)
-        row = session.scalar(newest)
-        return _with_warnings(version_json(row) if row else _shipped(session, flow, channel, locale))
+        return _with_warnings(live_version(session, flow, channel, locale))
+
+
+def live_version(session: Session, flow: str, channel: str, locale: str) -> dict:
+    """The newest saved version, or the shipped default as version 0 (in the caller's transaction)."""
+    row = session.scalar(_versions(flow, channel, locale).order_by(TemplateVersion.version.desc()).limit(1))
+    return version_json(row) if row else _shipped(session, flow, channel, locale)
 
 
 def template_warnings(flow: str, channel: str, locale: str, parts: dict) -> list[dict]:
@@ -213,11 +217,12 @@ def save_template(session: Session, flow: str, channel: str, locale: str, parts:
     """Validate and save a new version (n+1), which becomes the live template at once."""
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
-        _check_template(session, flow, channel, locale, parts)
-        return _with_warnings(_add_version(session, flow, channel, locale, dict(parts), author, now, None))
+        check_template(session, flow, channel, locale, parts)
+        return _with_warnings(add_version(session, flow, channel, locale, dict(parts), author, now, None))
 
 
-def _check_template(session: Session, flow: str, channel: str, locale: str, parts: dict) -> None:
+def check_template(session: Session, flow: str, channel: str, locale: str, parts: dict) -> None:
+    """422 with every error by part, as saving would answer (an experiment's variant B too)."""
     if flow == LAYOUT:
         errors = validate_layout(channel, parts, locale)
     else:
@@ -237,12 +242,13 @@ def restore_version(session: Session, flow: str, channel: str, locale: str, vers
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
         parts = dict(_version(session, flow, channel, locale, version)["parts"])
-        _check_template(session, flow, channel, locale, parts)  # rules may have changed (segment limit)
-        return _with_warnings(_add_version(session, flow, channel, locale, parts, author, now, version))
+        check_template(session, flow, channel, locale, parts)  # rules may have changed (segment limit)
+        return _with_warnings(add_version(session, flow, channel, locale, parts, author, now, version))
 
 
-def _add_version(session: Session, flow: str, channel: str, locale: str, parts: dict, author: str | None,
-                 now: datetime, restored_from: int | None) -> dict:
+def add_version(session: Session, flow: str, channel: str, locale: str, parts: dict, author: str | None,
+                now: datetime, restored_from: int | None) -> dict:
+    """Add version n+1 inside the caller's transaction (checked already)."""
     # Locking the flow's settings row serialises concurrent saves of its templates (PostgreSQL);
     # the layout belongs to no flow, so its saves lock the program's row.
     if flow == LAYOUT:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engage.defaults import FLOWS
 from engage.errors import NotFound
+from engage.experiments import RunningExperiment
 from engage.loyalty.reward_limits import Calendar, units_left
 from engage.loyalty.rewards import RewardRule
 from engage.loyalty.settings import EarningRules, merged_settings
@@ -22,6 +23,7 @@ from engage.loyalty.tiers import TierRule
 from engage.messaging.flow_params import FlowParams, from_stored
 from engage.models import FlowSetting, Program, Reward, Tier
 from engage.store import reward_codes
+from engage.store.experiments import running
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class ProgramView:
     rewards: list[RewardRule]
     benefits: dict[int, list[str]]
     flows: dict[str, FlowConfig] = field(default_factory=dict)
+    # The running experiments by (flow, channel, locale): composing a message reads them.
+    experiments: dict[tuple[str, str, str], RunningExperiment] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -146,7 +150,7 @@ def _read(session: Session) -> ProgramView:
     info = ProgramInfo(program.name, program.currency, program.default_locale, program.timezone,
                        program.help_text, program.charity_name)
     return ProgramView(info, settings, EarningRules.from_settings(settings), tiers,
-                       reward_rules(session), benefits, all_flow_configs(session))
+                       reward_rules(session), benefits, all_flow_configs(session), running(session))
 
 
 def load(session: Session) -> ProgramView:
@@ -156,8 +160,8 @@ def load(session: Session) -> ProgramView:
 
 
 def changed(session: Session) -> None:
-    """Call after editing program, tiers, rewards or flow settings: this process must not serve
-    old rules."""
+    """Call after editing program, tiers, rewards, flow settings or experiments: this process
+    must not serve old rules."""
     cache = session.info.get("program_cache")
     if cache is not None:
         cache.clear()
