@@ -1,36 +1,35 @@
-"""The sign-in throttle: a sliding window per key, with the clock passed in."""
+"""The sign-in throttle's window rule: how long to wait, from each key's attempts in the window and
+the oldest of them (the counting itself is in the database or Redis: tests/integration/test_console.py)."""
 
 from datetime import datetime, timedelta, timezone
 
-from engage.console.throttle import Throttle
+from engage.services.sign_in_attempts import key_hash, wait_seconds
 
 START = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+WINDOW = timedelta(seconds=60)
 
 
 def at(seconds: float) -> datetime:
     return START + timedelta(seconds=seconds)
 
 
-def test_the_sixth_attempt_in_a_minute_waits_until_the_first_leaves_the_window():
-    throttle = Throttle(window_seconds=60)
-    assert [throttle.retry_after({"ip:a": 5}, at(n)) for n in range(5)] == [0] * 5
-    assert throttle.retry_after({"ip:a": 5}, at(10)) == 50
-    assert throttle.retry_after({"ip:a": 5}, at(60)) == 0  # the attempt at 0 s has left the window
+def test_under_the_limit_goes_ahead():
+    assert wait_seconds({}, {"ip:a": 5}, WINDOW, at(0)) == 0
+    assert wait_seconds({"ip:a": (4, at(0))}, {"ip:a": 5}, WINDOW, at(10)) == 0
 
 
-def test_any_key_over_its_limit_refuses_and_a_refusal_is_not_counted():
-    throttle = Throttle(window_seconds=60)
-    throttle.retry_after({"ip:a": 3, "email:x": 2}, at(0))
-    throttle.retry_after({"ip:b": 3, "email:x": 2}, at(1))
-    assert throttle.retry_after({"ip:c": 3, "email:x": 2}, at(2)) == 58  # the email is spent, from any address
-    assert throttle.retry_after({"ip:c": 3, "email:y": 2}, at(3)) == 0  # ip:c's refused try did not count
-    assert throttle.retry_after({"ip:c": 3, "email:z": 2}, at(4)) == 0
-    assert throttle.retry_after({"ip:c": 3, "email:w": 2}, at(5)) == 0
-    assert throttle.retry_after({"ip:c": 3, "email:v": 2}, at(6)) == 57  # the address's 3 are spent
+def test_at_the_limit_waits_until_the_oldest_leaves_the_window():
+    assert wait_seconds({"ip:a": (5, at(0))}, {"ip:a": 5}, WINDOW, at(10)) == 50
+    assert wait_seconds({"ip:a": (5, at(0))}, {"ip:a": 5}, WINDOW, at(59.5)) == 1  # never 0 while spent
 
 
-def test_memory_stays_bounded():
-    throttle = Throttle(window_seconds=60, max_keys=10)
-    for n in range(100):
-        throttle.retry_after({f"ip:{n}": 1}, at(0))
-    assert len(throttle.attempts) <= 11
+def test_the_longest_wait_of_any_spent_key_counts():
+    windows = {"ip:c": (3, at(1)), "email:x": (2, at(0)), "email:y": (1, at(5))}
+    limits = {"ip:c": 3, "email:x": 2, "email:y": 2}
+    assert wait_seconds(windows, limits, WINDOW, at(6)) == 55
+
+
+def test_keys_are_stored_hashed():
+    assert key_hash("email:ana@example.com") != "email:ana@example.com"
+    assert "example" not in key_hash("email:ana@example.com")
+    assert key_hash("ip:a") == key_hash("ip:a")
