@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.db import Base, UTCDateTime
@@ -35,6 +35,8 @@ class Tier(Base):
     threshold: Mapped[int] = mapped_column(unique=True)
     multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
     benefits: Mapped[list] = mapped_column(JSON)
+    # Bought through a membership, never reached by points (engage.loyalty.memberships).
+    paid: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Reward(Base):

@@ -75,7 +75,7 @@ def get_program(session: Session) -> Program:
 
 def tier_rules(session: Session) -> tuple[list[TierRule], dict[int, list[str]]]:
     rows = list(session.scalars(select(Tier).order_by(Tier.threshold)))
-    return ([TierRule(t.id, t.name, t.threshold, Decimal(t.multiplier)) for t in rows],
+    return ([TierRule(t.id, t.name, t.threshold, Decimal(t.multiplier), t.paid) for t in rows],
             {t.id: list(t.benefits or []) for t in rows})
 
 

@@ -23,6 +23,7 @@ FLOW_KEYS = (
     "expiry_warning",
     "tier_congratulations",
     "feedback_request",
+    "membership_renewal",
 )
 REPLY_KEYS = (
     "opt_out",
