@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from engage.loyalty import lots, rewards
+from engage.loyalty.giving import GivingRules
 from engage.models import Member
-from engage.store import ledger, members
+from engage.store import causes, ledger, members, memberships
 from engage.store.program import ProgramView
 
 
@@ -38,6 +39,22 @@ def _expiring(expiring: dict | None) -> dict | None:
     return {"points": expiring["points"], "date": date.fromisoformat(expiring["date"])}
 
 
+def _giving(session: Session, view: ProgramView) -> dict | None:
+    rules = GivingRules.from_settings(view.settings.get("giving_back"))
+    if not rules.enabled:
+        return None
+    return {"cause": rules.cause, "total": causes.total_for(session, rules.cause),
+            "currency": view.program.currency}
+
+
+def _membership(session: Session, view: ProgramView, member: Member, now: datetime) -> dict | None:
+    """Read only for a member holding a paid tier (no query for everyone else)."""
+    if not view.tier(member.tier_id).paid:
+        return None
+    held = memberships.held(session, view, member.id, member.tier_id, now)
+    return None if held is None else {name: held[name] for name in ("tier", "ends_on", "price", "currency")}
+
+
 def build_context(session: Session, member: Member, view: ProgramView, now: datetime, public_url: str, *,
                   open_lots: list[lots.OpenLot] | None = None, totals: tuple[int, int] | None = None,
                   **extra) -> dict:
@@ -58,6 +75,8 @@ def build_context(session: Session, member: Member, view: ProgramView, now: date
         "reward": _reward(view, member, available),
         "tier": {"name": summary["tier"], "benefits": view.benefits.get(member.tier_id, [])},
         "purchase": None,
+        "membership": _membership(session, view, member, now),
+        "giving": _giving(session, view),
         "unsubscribe_url": f"{public_url}/unsubscribe/{member.unsubscribe_token}",
     }
     context.update(extra)

@@ -42,6 +42,16 @@ def next_tier(qualifying: int, tiers: list[TierRule]) -> tuple[TierRule, int] | 
     return None
 
 
+def next_tier_from(current: TierRule, qualifying: int, tiers: list[TierRule]) -> tuple[TierRule, int] | None:
+    """`next_tier`, for a member holding a paid tier: the next earnable tier above the one held."""
+    if not current.paid:
+        return next_tier(qualifying, tiers)
+    for tier in earnable(tiers):
+        if tier.threshold > max(qualifying, current.threshold):
+            return tier, tier.threshold - qualifying
+    return None
+
+
 def after_earning(current: TierRule, qualifying: int, tiers: list[TierRule]) -> TierRule:
     """Earning can only lift a tier; a lower computed tier waits for the daily sweep."""
     reached = tier_for(qualifying, tiers)

@@ -17,7 +17,8 @@ from engage.templating.defaults import normalize_locale
 
 def tier_json(tier: Tier) -> dict:
     return {"id": tier.id, "name": tier.name, "threshold": tier.threshold,
-            "multiplier": f"{Decimal(tier.multiplier):.2f}", "benefits": list(tier.benefits)}
+            "multiplier": f"{Decimal(tier.multiplier):.2f}", "benefits": list(tier.benefits),
+            "paid": bool(tier.paid)}
 
 
 def _default_locale(session: Session) -> str:
@@ -161,10 +162,31 @@ def update_tier(session: Session, tier_id: int, data: dict) -> dict:
             ladder = list(session.scalars(select(Tier).order_by(Tier.threshold)))
             if tier is ladder[0] and data.get("threshold", 0) != 0:
                 raise Unprocessable("the lowest tier's threshold must stay 0", {"threshold": ["Must be 0."]})
+            if tier is ladder[0] and data.get("paid"):
+                raise Unprocessable("the lowest tier is every member's: it cannot be paid",
+                                    {"paid": ["The lowest tier cannot be paid."]})
             if "threshold" in data:
                 _keep_the_order(ladder, tier, data["threshold"])
             for field, value in data.items():
                 setattr(tier, field, value)
+            session.flush()
+            answer = tier_json(tier)
+        changed(session)
+        return answer
+    except IntegrityError:
+        raise Conflict("another tier already has that name or threshold") from None
+
+
+def create_tier(session: Session, data: dict) -> dict:
+    """Add a tier (a paid one, typically): above the lowest, whose threshold stays 0."""
+    if data["threshold"] <= 0:
+        raise Unprocessable("a new tier's threshold must be above 0 (the lowest tier's)",
+                            {"threshold": ["Must be above 0."]})
+    try:
+        with transaction(session):
+            tier = Tier(name=data["name"], threshold=data["threshold"], multiplier=data["multiplier"],
+                        benefits=data.get("benefits", []), paid=data.get("paid", False))
+            session.add(tier)
             session.flush()
             answer = tier_json(tier)
         changed(session)

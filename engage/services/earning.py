@@ -16,7 +16,7 @@ from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.loyalty import earning, tiers
 from engage.loyalty.idempotency import fingerprint
 from engage.models import Event, Member
-from engage.services import feedback, purchases
+from engage.services import feedback, purchase_extras, purchases
 from engage.store import idempotency, ledger, members, transaction
 from engage.store.program import ProgramView, load
 
@@ -122,6 +122,7 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
                        occurred_at=occurred_at, now=now)
         domain_events = list(result.events)
         if data["type"] == "purchase":
+            purchase_extras.after_purchase(session, view, member.id, event_id, amount, occurred_at, now)
             domain_events.append(PurchaseRecorded(member.id, event_id, amount, currency, occurred_at))
         flows.react(session, domain_events, now)
         balance = result.balance if result.balance is not None else ledger.balance(session, member.id)
@@ -162,6 +163,7 @@ def _record_purchase(session: Session, member_id: int, data: dict, request_body:
             if recorded is None:
                 raise _Declined
             done, events = recorded
+            purchase_extras.after_purchase(session, view, member_id, done.event_id, amount, occurred_at, now)
             flows.react(session, events, now)
             answer = event_answer(done.event_id, done.points_awarded, done.points, done.tier)
             if done.lifted:  # the statement stored the answer with the tier before the lift

@@ -12,7 +12,7 @@ from engage.errors import NotFound, Unprocessable
 from engage.events import RewardRedeemed
 from engage.loyalty import codes, lots, rewards
 from engage.models import Redemption, Reward
-from engage.store import idempotency, ledger, members, transaction
+from engage.store import causes, idempotency, ledger, members, transaction
 from engage.store.program import load
 from engage.vocabulary import LedgerKind
 
@@ -31,6 +31,9 @@ def _redeem_locked(session: Session, member, reward_id: int, now: datetime) -> d
                             coupon_code=None if reward.kind == "donation" else codes.coupon_code())
     session.add(redemption)
     session.flush()
+    if reward.kind == "donation":  # counted toward the cause's running total (GET /causes)
+        causes.give_donation(session, view.program.charity_name, member.id, redemption.id, reward.value,
+                             reward.cost, now)
     if reward.cost > 0:
         kind = LedgerKind.DONATE if reward.kind == "donation" else LedgerKind.REDEEM
         ledger.debit_fifo(session, member.id, reward.cost, kind=kind, reason=reward.name,
