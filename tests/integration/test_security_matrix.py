@@ -31,6 +31,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/members/<int:member_id>/adjustments", "POST"): ADMIN,
     ("/api/v1/members/<int:member_id>/ledger", "GET"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/messages", "GET"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/memberships", "GET"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/memberships", "POST"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/memberships/<int:membership_id>/cancel", "POST"): INTEGRATION,
+    ("/api/v1/causes", "GET"): INTEGRATION,
     ("/api/v1/rewards", "GET"): INTEGRATION,
     ("/api/v1/rewards/<int:reward_id>", "GET"): INTEGRATION,
     ("/api/v1/tiers", "GET"): INTEGRATION,
@@ -53,6 +57,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/rewards", "POST"): ADMIN,
     ("/api/v1/rewards/<int:reward_id>", "PATCH"): ADMIN,
     ("/api/v1/tiers/<int:tier_id>", "PATCH"): ADMIN,
+    ("/api/v1/tiers", "POST"): ADMIN,
     ("/api/v1/keys", "GET"): ADMIN,
     ("/api/v1/keys", "POST"): ADMIN,
     ("/api/v1/keys/<int:key_id>", "DELETE"): ADMIN,
@@ -151,7 +156,8 @@ def _arguments(papp, papi) -> dict[str, object]:
         now = papp.extensions["engage.clock"]()
         spare, _ = keys.issue(session, INTEGRATION, "spare", now)  # DELETE /keys/{id} revokes this one
     return {"member_id": member["id"], "reward_id": 1, "tier_id": 1, "key_id": spare.id, "key": "welcome",
-            "channel": "sms", "locale": "en", "version": 1, "token": token, "filename": "nothing.css"}
+            "channel": "sms", "locale": "en", "version": 1, "token": token, "filename": "nothing.css",
+            "membership_id": 1}
 
 
 def _url(rule: str, arguments: dict) -> str:
