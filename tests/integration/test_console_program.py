@@ -240,3 +240,23 @@ def test_a_nul_is_refused_by_its_field_as_the_api_does(app, api, admin):
     assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "name")
     answer = admin.post("/console/program/rewards/new", {"name": "Bag\x00", "kind": "gift", "cost": "1"})
     assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "name")
+
+
+def test_giving_back_and_a_paid_tier_set_in_the_console(app, api, admin, db):
+    form = {**program_form(api), "giving_back-enabled": "on", "giving_back-cause": "the food bank",
+            "giving_back-mode": "percent", "giving_back-percent": "150"}
+    answer = admin.post("/console/program", form)
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "giving_back-percent")
+    assert admin.post("/console/program", {**form, "giving_back-percent": "2.50"}).status_code == 302
+    giving = api.get("/program", role="admin").get_json()["giving_back"]
+    assert giving["enabled"] is True and giving["cause"] == "the food bank" and giving["percent"] == "2.50"
+    member = api.enrol("console-give")
+    api.purchase(member["id"], "40.00")
+    assert "the food bank" in admin.get("/console/program").get_data(as_text=True)
+    gold = api.get("/tiers").get_json()["items"][2]
+    tier_form = {"name": gold["name"], "threshold": str(gold["threshold"]), "multiplier": gold["multiplier"],
+                 "benefits": "\n".join(gold["benefits"]), "paid": "on"}
+    assert admin.post(f"/console/program/tiers/{gold['id']}", tier_form).status_code == 302
+    assert api.get("/tiers").get_json()["items"][2]["paid"] is True
+    [entry] = audit_entries(db, "tier.update")
+    assert entry.after == {"paid": True}
