@@ -102,7 +102,7 @@ class GivingBackSchema(Schema):
     mode = fields.String(validate=validate.OneOf(("percent", "points")),
                          metadata={"description": "percent: `percent` of the amount; points: "
                                                   "`points_per_purchase`, each worth `point_value`"})
-    percent = DecimalString(whole_digits=3, places=2, example="1.00", validate=validate.Range(min=0, max=100))
+    percent = DecimalString(whole_digits=2, places=2, example="1.00", metadata={"description": "0 to 100"})
     points_per_purchase = Int(validate=validate.Range(min=0, max=100_000))
     point_value = DecimalString(whole_digits=4, places=4, example="0.0100",
                                 metadata={"description": "money one given point is worth"})
