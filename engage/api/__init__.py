@@ -44,6 +44,7 @@ def init_app(app: Flask) -> Api:
     api.spec.components.schema("MemberPage", schema=MemberPageSchema)
     from engage.api import (
         catalog,
+        challenges,
         events,
         flows,
         keys,
@@ -54,7 +55,7 @@ def init_app(app: Flask) -> Api:
         program,
     )
 
-    for module in (members, events, memberships, catalog, program, messages, flows, layouts, keys):
+    for module in (members, events, memberships, challenges, catalog, program, messages, flows, layouts, keys):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return api

@@ -16,7 +16,7 @@ from engage.templating import FLOW_KEYS, SUPPORTED_LOCALES
 
 TITLES = {"welcome": "Welcome", "redemption_reminder": "Redemption reminder", "expiry_warning": "Expiry warning",
           "tier_congratulations": "Tier congratulations", "feedback_request": "Feedback request",
-          "membership_renewal": "Membership renewal"}
+          "membership_renewal": "Membership renewal", "challenge_progress": "Challenge progress"}
 
 
 def _flow(key: str) -> dict:

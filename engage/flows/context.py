@@ -6,10 +6,11 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from engage.loyalty import lots, rewards
+from engage.loyalty import challenges, lots, rewards
 from engage.loyalty.giving import GivingRules
 from engage.models import Member
 from engage.store import causes, ledger, members, memberships
+from engage.store import challenges as progress_store
 from engage.store.program import ProgramView
 
 
@@ -55,6 +56,16 @@ def _membership(session: Session, view: ProgramView, member: Member, now: dateti
     return None if held is None else {name: held[name] for name in ("tier", "ends_on", "price", "currency")}
 
 
+def _challenge(session: Session, view: ProgramView, member: Member, now: datetime) -> dict | None:
+    """Read only while a challenge is open (no query otherwise)."""
+    if not any(challenges.is_open(c, now) for c in view.challenges):
+        return None
+    counts = {cid: (progress if completed is None else 10**9)
+              for cid, (progress, completed) in progress_store.rows_of(session, member.id).items()}
+    found = challenges.closest(view.challenges, counts, now)
+    return None if found is None else challenges.template_variable(found[0], found[1].done, view.zone)
+
+
 def build_context(session: Session, member: Member, view: ProgramView, now: datetime, public_url: str, *,
                   open_lots: list[lots.OpenLot] | None = None, totals: tuple[int, int] | None = None,
                   **extra) -> dict:
@@ -77,6 +88,7 @@ def build_context(session: Session, member: Member, view: ProgramView, now: date
         "purchase": None,
         "membership": _membership(session, view, member, now),
         "giving": _giving(session, view),
+        "challenge": _challenge(session, view, member, now),
         "unsubscribe_url": f"{public_url}/unsubscribe/{member.unsubscribe_token}",
     }
     context.update(extra)

@@ -92,8 +92,13 @@ class MembershipRenewalParams:
     notice_days: int = _param(7, WholeNumber(1, 60), "remind this many days before a paid membership lapses")
 
 
+@dataclass(frozen=True)
+class ChallengeProgressParams:
+    """challenge_progress takes no parameters."""
+
+
 FlowParams = (WelcomeParams | RedemptionReminderParams | ExpiryWarningParams | TierCongratulationsParams
-              | FeedbackRequestParams | MembershipRenewalParams)
+              | FeedbackRequestParams | MembershipRenewalParams | ChallengeProgressParams)
 
 PARAMS: dict[str, type[FlowParams]] = {
     "welcome": WelcomeParams,
@@ -102,6 +107,7 @@ PARAMS: dict[str, type[FlowParams]] = {
     "tier_congratulations": TierCongratulationsParams,
     "feedback_request": FeedbackRequestParams,
     "membership_renewal": MembershipRenewalParams,
+    "challenge_progress": ChallengeProgressParams,
 }
 
 

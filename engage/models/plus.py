@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
@@ -54,3 +54,35 @@ class CauseGift(Base):
     points: Mapped[int]
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Challenge(Base):
+    """A time-boxed goal with a bonus on completion (engage.loyalty.challenges)."""
+
+    __tablename__ = "challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    goal: Mapped[int]
+    bonus: Mapped[int]
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    join: Mapped[str] = mapped_column(String(10))
+    keyword: Mapped[str | None] = mapped_column(String(20), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChallengeMember(Base):
+    """A member in a challenge: their progress, and when they completed it (once: one row per
+    challenge and member, completed by a conditional update; the bonus's ledger source is unique)."""
+
+    __tablename__ = "challenge_members"
+    __table_args__ = (UniqueConstraint("challenge_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    progress: Mapped[int]
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

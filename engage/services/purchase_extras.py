@@ -1,5 +1,5 @@
 """What a new purchase does beyond its own points, in the purchase's transaction: the program's
-share given to its cause (giving back).
+share given to its cause (giving back), and progress in purchase challenges.
 
 Both purchase paths (`earning.record_event` and its one-statement PostgreSQL path) call
 `after_purchase` once the purchase and its points are written, and only for a new purchase (a
@@ -14,13 +14,16 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from engage.loyalty import giving
+from engage.services import challenges
 from engage.store import causes
 from engage.store.program import ProgramView
 
 
 def after_purchase(session: Session, view: ProgramView, member_id: int, event_id: int, amount: Decimal,
-                   occurred_at: datetime, now: datetime) -> None:
-    """Give the program's share of this purchase to its cause (nothing when giving back is off)."""
+                   occurred_at: datetime, now: datetime) -> list:
+    """Give the program's share of this purchase to its cause (nothing when giving back is off) and
+    count it toward open purchase challenges; the domain events for the flows."""
     share = giving.purchase_share(amount, giving.GivingRules.from_settings(view.settings.get("giving_back")))
     if share is not None:
         causes.give_share(session, share, member_id, event_id, occurred_at, now)
+    return challenges.after_activity(session, view, member_id, "purchase", occurred_at, now)

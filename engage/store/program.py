@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from engage.defaults import FLOWS
 from engage.errors import NotFound
+from engage.loyalty.challenges import ChallengeRule
 from engage.loyalty.rewards import RewardRule
 from engage.loyalty.settings import EarningRules, merged_settings
 from engage.loyalty.tiers import TierRule
 from engage.messaging.flow_params import FlowParams, from_stored
-from engage.models import FlowSetting, Program, Reward, Tier
+from engage.models import Challenge, FlowSetting, Program, Reward, Tier
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ProgramView:
     rewards: list[RewardRule]
     benefits: dict[int, list[str]]
     flows: dict[str, FlowConfig] = field(default_factory=dict)
+    challenges: list[ChallengeRule] = field(default_factory=list)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -134,7 +136,15 @@ def _read(session: Session) -> ProgramView:
     info = ProgramInfo(program.name, program.currency, program.default_locale, program.timezone,
                        program.help_text, program.charity_name)
     return ProgramView(info, settings, EarningRules.from_settings(settings), tiers,
-                       reward_rules(session), benefits, all_flow_configs(session))
+                       reward_rules(session), benefits, all_flow_configs(session), challenge_rules(session))
+
+
+def challenge_rules(session: Session) -> list[ChallengeRule]:
+    """Every challenge (a program runs a few at a time): an activity reported late may still count
+    toward one that has ended."""
+    rows = session.scalars(select(Challenge).order_by(Challenge.starts_at, Challenge.id))
+    return [ChallengeRule(c.id, c.name, c.kind, c.goal, c.bonus, c.starts_at, c.ends_at, c.join, c.keyword)
+            for c in rows]
 
 
 def load(session: Session) -> ProgramView:

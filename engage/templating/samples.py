@@ -61,6 +61,8 @@ def sample_context(
         "membership": {"tier": "Plus", "ends_on": today + timedelta(days=7), "price": Decimal("9.99"),
                        "currency": "EUR"},
         "giving": {"cause": _CAUSES[language], "total": Decimal("1240.00"), "currency": "EUR"},
+        "challenge": {"name": "March madness", "kind": "purchase", "goal": 3, "progress": 2, "remaining": 1,
+                      "bonus": 200, "ends_on": today + timedelta(days=10)},
         "unsubscribe_url": "https://engage.example.com/unsubscribe/sample-token",
         "coupon_code": "NW-7KQ2-93XD",
         "redeemed": {"name": cheap, "cost": 100, "kind": "coupon"},

@@ -29,6 +29,8 @@ FLOW_VARIABLES: Mapping[str, Fields] = {
     "membership": frozenset({"tier", "ends_on", "price", "currency"}),
     # The program's giving back: what members and program gave together to its cause, or none.
     "giving": frozenset({"cause", "total", "currency"}),
+    # The open challenge the member is closest to completing, or none.
+    "challenge": frozenset({"name", "kind", "goal", "progress", "remaining", "bonus", "ends_on"}),
 }
 EMAIL_VARIABLES: Mapping[str, Fields] = {"unsubscribe_url": None}
 # The email layout also gets the flow's rendered HTML, to place where it goes.

@@ -1,4 +1,4 @@
-"""paid tiers and memberships, gifts to causes
+"""paid tiers and memberships, gifts to causes, challenges
 
 Revision ID: 0017
 Revises: 0011
@@ -61,6 +61,35 @@ def upgrade() -> None:
         sa.UniqueConstraint('redemption_id'),
     )
     op.create_index('ix_cause_gifts_cause', 'cause_gifts', ['cause'])
+    op.create_table(
+        'challenges',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=120), nullable=False),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('goal', sa.Integer(), nullable=False),
+        sa.Column('bonus', sa.Integer(), nullable=False),
+        sa.Column('starts_at', _TIME, nullable=False),
+        sa.Column('ends_at', _TIME, nullable=False),
+        sa.Column('join', sa.String(length=10), nullable=False),
+        sa.Column('keyword', sa.String(length=20), nullable=True),
+        sa.Column('created_at', _TIME, nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('keyword'),
+    )
+    op.create_table(
+        'challenge_members',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('challenge_id', sa.Integer(), nullable=False),
+        sa.Column('member_id', sa.Integer(), nullable=False),
+        sa.Column('joined_at', _TIME, nullable=False),
+        sa.Column('progress', sa.Integer(), nullable=False),
+        sa.Column('completed_at', _TIME, nullable=True),
+        sa.ForeignKeyConstraint(['challenge_id'], ['challenges.id']),
+        sa.ForeignKeyConstraint(['member_id'], ['members.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('challenge_id', 'member_id'),
+    )
+    op.create_index('ix_challenge_members_member_id', 'challenge_members', ['member_id'])
     # Donations made before count toward the program's charity as it is named now.
     op.execute("""
         INSERT INTO cause_gifts (cause, source, member_id, redemption_id, amount, points, occurred_at, created_at)
@@ -71,6 +100,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_challenge_members_member_id', table_name='challenge_members')
+    op.drop_table('challenge_members')
+    op.drop_table('challenges')
     op.drop_index('ix_cause_gifts_cause', table_name='cause_gifts')
     op.drop_table('cause_gifts')
     op.drop_index('ix_memberships_member', table_name='memberships')
