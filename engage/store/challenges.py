@@ -41,7 +41,7 @@ _RECOUNT = {kind: text(f"""
     UPDATE challenge_members SET progress = ({count})
     WHERE challenge_id = :challenge_id AND member_id = :member_id
     RETURNING progress, completed_at
-""").bindparams(*_TIMES) for kind, count in _COUNTS.items()}
+""").bindparams(*_TIMES[:2]) for kind, count in _COUNTS.items()}
 
 
 def recount(session: Session, challenge: ChallengeRule, member_id: int, now: datetime) -> tuple[int, bool] | None:
