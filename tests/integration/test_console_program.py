@@ -260,3 +260,17 @@ def test_giving_back_and_a_paid_tier_set_in_the_console(app, api, admin, db):
     assert api.get("/tiers").get_json()["items"][2]["paid"] is True
     [entry] = audit_entries(db, "tier.update")
     assert entry.after == {"paid": True}
+
+
+def test_a_challenge_added_with_errors_then_fixed(app, api, admin, db):
+    form = {"name": "3 purchases in March", "kind": "purchase", "goal": "3", "bonus": "200",
+            "starts_at": "2026-03-01T00:00", "ends_at": "2026-03-01T00:00", "join": "auto", "keyword": ""}
+    answer = admin.post("/console/program/challenges", form)
+    assert answer.status_code == 422
+    assert field_error(answer.get_data(as_text=True), "ends_at") == "Must be after starts_at."
+    assert admin.post("/console/program/challenges", {**form, "ends_at": "2026-04-01T00:00"}).status_code == 302
+    [challenge] = api.get("/challenges").get_json()["items"]
+    assert challenge["starts_at"] == "2026-02-28T23:00:00+00:00"  # the program's clock, Amsterdam
+    assert "3 purchases in March" in admin.get("/console/program/challenges").get_data(as_text=True)
+    [entry] = audit_entries(db, "challenge.create")
+    assert entry.after["name"] == "3 purchases in March"

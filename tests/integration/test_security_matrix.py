@@ -88,6 +88,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/console/program", "GET"): SESSION,
     ("/console/program", "POST"): SESSION,
     ("/console/program/rewards", "GET"): SESSION,
+    ("/console/program/challenges", "GET"): SESSION,
+    ("/console/program/challenges", "POST"): SESSION,
     ("/console/program/rewards/new", "GET"): SESSION,
     ("/console/program/rewards/new", "POST"): SESSION,
     ("/console/program/rewards/<int:reward_id>", "GET"): SESSION,
