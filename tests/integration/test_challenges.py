@@ -8,10 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from engage import create_app
-from engage.config import Config
 from engage.models import ChallengeMember, LedgerEntry, Message
-from tests.support.api import ApiClient
+from tests.integration.test_concurrency import pg_api  # noqa: F401  (a fixture)
 from tests.support.sms import Phone
 
 MARCH = {"name": "3 purchases in March", "kind": "purchase", "goal": 3, "bonus": 200,
@@ -100,14 +98,7 @@ def test_bad_challenges_are_refused(papi):
     assert papi.post("/challenges", {**MARCH, "kind": "dance"}, role="admin").status_code == 422
 
 
-@pytest.fixture
-def pg_api(postgres_only_url, clock):
-    app = create_app(Config(database_url=postgres_only_url, testing=True), clock=clock)
-    yield ApiClient(app, app.test_client())
-    app.extensions["engage.db"].dispose()
-
-
-def test_completed_by_concurrent_purchases_credits_once(pg_api):
+def test_completed_by_concurrent_purchases_credits_once(pg_api):  # noqa: F811
     pg_api.post("/challenges", MARCH, role="admin")
     member = pg_api.enrol("ch-race")
     pg_api.purchase(member["id"], "10.00")
