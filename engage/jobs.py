@@ -75,8 +75,8 @@ def _flows(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
 
 
 JOBS: dict[str, Job] = {
-    "sweep": Job("sweep", "daily: expire points, re-evaluate tiers, time-driven flows", _sweep,
-                 daily=True, progress_label="expiry warnings (members)"),
+    "sweep": Job("sweep", "daily: expire points, lapse memberships, re-evaluate tiers, time-driven flows",
+                 _sweep, daily=True, progress_label="expiry warnings (members)"),
     "flows": Job("flows", "due flows: scheduled messages whose time has come (or that lost their point)",
                  _flows),
     "outbox": Job("outbox", "send every message that is due now (preparing due flow messages first)",
