@@ -28,12 +28,20 @@ def after_activity(session: Session, view: ProgramView, member_id: int, kind: st
                    now: datetime) -> list:
     """Recount the challenges an activity counts toward (in the caller's transaction, under the
     member's row lock); credit a completion once; the domain events for the flows."""
+    counting = rules.counting(view.challenges, kind, occurred_at)
+    return settle(session, view, member_id, {c.id: progress_store.recount(session, c, member_id, now)
+                                             for c in counting}, now)
+
+
+def settle(session: Session, view: ProgramView, member_id: int, counted: dict, now: datetime) -> list:
+    """Act on recounted progress ({challenge id: (count, completed already) or None if not joined}):
+    credit a completion once, nudge with one step left; the domain events for the flows."""
     events: list = []
-    for challenge in rules.counting(view.challenges, kind, occurred_at):
-        counted = progress_store.recount(session, challenge, member_id, now)
-        if counted is None:
+    for challenge in (c for c in view.challenges if c.id in counted):
+        counted_now = counted[challenge.id]
+        if counted_now is None:
             continue  # a keyword challenge the member did not join
-        count, completed = counted
+        count, completed = counted_now
         if rules.progress(challenge, count).complete:
             if not completed and progress_store.complete(session, challenge.id, member_id, now):
                 member = members.lock(session, member_id)  # the ORM row: award may lift its tier

@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from engage.loyalty import challenges as challenge_rules
 from engage.loyalty import giving
 from engage.services import challenges
-from engage.store import causes
+from engage.store import purchase_extras as extras
 from engage.store.program import ProgramView
 
 
@@ -24,6 +25,8 @@ def after_purchase(session: Session, view: ProgramView, member_id: int, event_id
     """Give the program's share of this purchase to its cause (nothing when giving back is off) and
     count it toward open purchase challenges; the domain events for the flows."""
     share = giving.purchase_share(amount, giving.GivingRules.from_settings(view.settings.get("giving_back")))
-    if share is not None:
-        causes.give_share(session, share, member_id, event_id, occurred_at, now)
-    return challenges.after_activity(session, view, member_id, "purchase", occurred_at, now)
+    counting = challenge_rules.counting(view.challenges, "purchase", occurred_at)
+    if share is None and not counting:
+        return []
+    counted = extras.write(session, share, member_id, event_id, occurred_at, counting, now)
+    return challenges.settle(session, view, member_id, counted, now)

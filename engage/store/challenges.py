@@ -13,7 +13,7 @@ from engage.loyalty.challenges import AUTO, ChallengeRule
 from engage.models import ChallengeMember
 
 # What counts, per kind: the member's activities whose own time falls in [starts, ends).
-_COUNTS = {
+COUNTS = {
     "purchase": "SELECT COUNT(*) FROM events WHERE member_id = :member_id AND type = 'purchase'"
                 " AND occurred_at >= :starts AND occurred_at < :ends",
     "review": "SELECT COUNT(*) FROM events WHERE member_id = :member_id AND type = 'review'"
@@ -35,13 +35,13 @@ _UPSERT = {kind: text(f"""
     SELECT :challenge_id, :member_id, :now, ({count}) WHERE true
     ON CONFLICT (challenge_id, member_id) DO UPDATE SET progress = excluded.progress
     RETURNING progress, completed_at
-""").bindparams(*_TIMES) for kind, count in _COUNTS.items()}
+""").bindparams(*_TIMES) for kind, count in COUNTS.items()}
 # A keyword challenge: only a member who joined has a row to update.
 _RECOUNT = {kind: text(f"""
     UPDATE challenge_members SET progress = ({count})
     WHERE challenge_id = :challenge_id AND member_id = :member_id
     RETURNING progress, completed_at
-""").bindparams(*_TIMES[:2]) for kind, count in _COUNTS.items()}
+""").bindparams(*_TIMES[:2]) for kind, count in COUNTS.items()}
 
 
 def recount(session: Session, challenge: ChallengeRule, member_id: int, now: datetime) -> tuple[int, bool] | None:

@@ -115,3 +115,16 @@ def test_completed_by_concurrent_purchases_credits_once(pg_api):  # noqa: F811
     assert bonuses(pg_api.app, member["id"]) == [200]
     with pg_api.app.extensions["engage.db"].session() as session:
         assert session.scalar(select(func.count()).select_from(ChallengeMember)) == 1
+
+
+def test_giving_back_and_two_challenges_counted_by_the_same_purchase(papp, papi):
+    papi.patch("/program", {"giving_back": {"enabled": True, "cause": "trees", "percent": "10.00"}}, role="admin")
+    papi.post("/challenges", MARCH, role="admin")
+    papi.post("/challenges", {**MARCH, "name": "2 by keyword", "goal": 2, "bonus": 20, "join": "keyword",
+                              "keyword": "TWO"}, role="admin")
+    member = papi.enrol("ch-6")
+    papi.purchase(member["id"], "10.00")  # the keyword challenge is not joined yet
+    progress = {p["challenge"]["name"]: p["progress"]
+                for p in papi.get(f"/members/{member['id']}/challenges").get_json()["items"]}
+    assert progress == {"3 purchases in March": 1}
+    assert papi.get("/causes").get_json()["items"][0]["total"] == "1.00"
