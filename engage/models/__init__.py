@@ -5,11 +5,12 @@ from engage.models.ledger import Event, IdempotencyRecord, LedgerEntry, Lot, Red
 from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
 from engage.models.plus import CauseGift, Challenge, ChallengeMember, Membership
-from engage.models.program import ApiKey, Program, Reward, Tier
+from engage.models.program import ApiKey, Program, Reward, RewardCode, Tier
 from engage.models.users import AuditEntry, User
 
 __all__ = [
-    "ApiKey", "AuditEntry", "CauseGift", "Challenge", "ChallengeMember", "ConsentEvent", "Event", "Feedback", "FlowSetting", "IdempotencyRecord", "JobRun",
-    "LedgerEntry", "Lot", "Member", "Membership", "Message", "Program", "Redemption", "Reward", "SenderBudget", "Suppression",
+    "ApiKey", "AuditEntry", "CauseGift", "Challenge", "ChallengeMember", "ConsentEvent", "Event", "Feedback",
+    "FlowSetting", "IdempotencyRecord", "JobRun", "LedgerEntry", "Lot", "Member", "Membership", "Message", "Program",
+    "Redemption", "Reward", "RewardCode", "SenderBudget", "Suppression",
     "TemplateVersion", "Tier", "User", "WebhookEvent",
 ]

@@ -65,7 +65,7 @@ def sample_context(
                       "bonus": 200, "ends_on": today + timedelta(days=10)},
         "unsubscribe_url": "https://engage.example.com/unsubscribe/sample-token",
         "coupon_code": "NW-7KQ2-93XD",
-        "redeemed": {"name": cheap, "cost": 100, "kind": "coupon"},
+        "redeemed": {"name": cheap, "cost": 100, "kind": "coupon", "partner": None},
         "shortfall": None,
     }
     _shape(context, key, language)

@@ -1,7 +1,7 @@
 """paid tiers and memberships, gifts to causes, challenges
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-06 06:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import engage.db
 
 
 revision = '0017'
-down_revision = '0011'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
