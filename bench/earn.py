@@ -6,6 +6,9 @@ Target: the app reaches at least 0.6x the bare endpoint's requests per second.
 
 The two run in BENCH_EARN_ROUNDS alternating rounds (3), both servers up all along, and the best
 round of each is compared: other load on a shared machine only ever slows a run down.
+
+BENCH_EARN_EXTRAS=1 measures purchases with the per-purchase extras on: giving back (a share of
+each purchase to a cause) and an open auto challenge counting purchases.
 """
 
 from __future__ import annotations
@@ -90,6 +93,27 @@ def seed(url: str, members: int = MEMBERS) -> tuple[str, tuple[int, ...]]:
     return api_key, tuple(ids)
 
 
+def enable_extras(url: str) -> None:
+    """Giving back on, and a purchase challenge open around now (auto: every member is in)."""
+    from datetime import timedelta
+
+    from engage.db import Database
+    from engage.services import challenges, program_settings
+
+    database = Database(url)
+    now = datetime.now(timezone.utc)
+    try:
+        with database.session() as session:
+            program_settings.update(session, {"giving_back": {"enabled": True, "cause": "the food bank",
+                                                               "mode": "percent", "percent": "1.00"}}, now)
+        with database.session() as session:
+            challenges.create(session, {"name": "10 purchases", "kind": "purchase", "goal": 10, "bonus": 200,
+                                        "starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=1)},
+                              now)
+    finally:
+        database.dispose()
+
+
 def count_rows(url: str, sql: str) -> int:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as connection:
@@ -104,6 +128,9 @@ def run() -> list[Row]:
     url = fresh_database("engage_bench")
     log(f"earn: database {url} migrated; enrolling {MEMBERS} members")
     api_key, member_ids = seed(url)
+    extras = os.environ.get("BENCH_EARN_EXTRAS") == "1"
+    if extras:
+        enable_extras(url)
     create_bare_table(url)
 
     before = count_rows(url, "SELECT count(*) FROM events")
@@ -120,5 +147,5 @@ def run() -> list[Row]:
     if recorded < answered:
         raise BenchError(f"earn: {answered} requests answered 2xx but only {recorded} events were stored")
 
-    return [Row("earn", "purchase events/s", fastest(app_runs).rps, baseline=fastest(bare_runs).rps,
+    return [Row("earn, giving back + challenge" if extras else "earn", "purchase events/s", fastest(app_runs).rps, baseline=fastest(bare_runs).rps,
                 target=TARGET_RATIO)]

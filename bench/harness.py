@@ -35,7 +35,11 @@ def log(message: str) -> None:
 # --- database -------------------------------------------------------------------------------
 
 def fresh_database(name: str = "engage_bench") -> str:
-    """Drop and create `name` on the bench PostgreSQL server, migrate it; return its URL."""
+    """Drop and create `name` on the bench PostgreSQL server, migrate it; return its URL.
+
+    BENCH_DATABASE names another database, so that benches run side by side (several checkouts on
+    one server) do not drop each other's."""
+    name = os.environ.get("BENCH_DATABASE") or name
     from engage import migrate
     from engage.db import make_engine
 

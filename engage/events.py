@@ -48,4 +48,16 @@ class RewardRedeemed:
     reward_id: int
 
 
-DomainEvent = MemberEnrolled | PointsEarned | TierUpgraded | PurchaseRecorded | RewardRedeemed
+
+
+@dataclass(frozen=True)
+class ChallengeStepLeft:
+    """A member is one activity away from completing a challenge."""
+
+    member_id: int
+    challenge_id: int
+    progress: int
+
+
+DomainEvent = (MemberEnrolled | PointsEarned | TierUpgraded | PurchaseRecorded | RewardRedeemed
+               | ChallengeStepLeft)

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from engage import vocabulary
 from engage.channels.console import ConsoleChannel
 from engage.dispatcher import Dispatcher
-from engage.flows import due, timed
+from engage.flows import due, membership_renewal, timed
 from engage.messaging.zones import parse_hhmm
 from engage.models import JobRun
 from engage.outbox.ports import Channel
-from engage.services import sweep
+from engage.services import memberships, sweep
 from engage.store import transaction
 
 
@@ -60,11 +60,13 @@ def _sweep(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
     database = app.extensions["engage.db"]
     with database.session() as session:
         expired = sweep.expire_points(session, as_of, now)
+        lapsed = memberships.record_lapses(session, now)
         changes = sweep.reevaluate_tiers(session, as_of, now)
         warnings = timed.send_expiry_warnings(session, as_of, now, progress)
         reminders = timed.send_reminders(session, as_of, now)
-    return {"members_with_expired_points": expired, "tier_changes": len(changes),
-            "expiry_warnings": warnings, "redemption_reminders": reminders}
+        renewals = membership_renewal.remind(session, as_of, now)
+    return {"members_with_expired_points": expired, "memberships_lapsed": lapsed, "tier_changes": len(changes),
+            "expiry_warnings": warnings, "redemption_reminders": reminders, "membership_renewals": renewals}
 
 
 def _flows(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
@@ -73,8 +75,8 @@ def _flows(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
 
 
 JOBS: dict[str, Job] = {
-    "sweep": Job("sweep", "daily: expire points, re-evaluate tiers, time-driven flows", _sweep,
-                 daily=True, progress_label="expiry warnings (members)"),
+    "sweep": Job("sweep", "daily: expire points, lapse memberships, re-evaluate tiers, time-driven flows",
+                 _sweep, daily=True, progress_label="expiry warnings (members)"),
     "flows": Job("flows", "due flows: scheduled messages whose time has come (or that lost their point)",
                  _flows),
     "outbox": Job("outbox", "send every message that is due now (preparing due flow messages first)",

@@ -44,17 +44,20 @@ def init_app(app: Flask) -> Api:
     api.spec.components.schema("MemberPage", schema=MemberPageSchema)
     from engage.api import (
         catalog,
+        challenges,
         events,
         experiments,
         flows,
         keys,
         layouts,
         members,
+        memberships,
         messages,
         program,
     )
 
-    for module in (members, events, catalog, program, messages, flows, experiments, layouts, keys):
+    for module in (members, events, memberships, challenges, catalog, program, messages, flows, experiments,
+                   layouts, keys):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return api

@@ -10,6 +10,7 @@ from engage.api.parser import Blueprint
 from engage.api.program_schemas import (
     MemberRewardListSchema,
     MemberRewardQuery,
+    NewTierSchema,
     RewardCodesImportSchema,
     RewardCodesUploadSchema,
     RewardListSchema,
@@ -101,6 +102,13 @@ class Tiers(MethodView):
     def get(self):
         """The tiers, lowest first, with thresholds, multipliers and benefits."""
         return {"items": catalog.list_tiers(state.session()), "next": None}
+
+    @requires("admin")
+    @blp.arguments(NewTierSchema())
+    @blp.response(201, TierSchema)
+    def post(self, data):
+        """Add a tier: a paid one (`paid`: bought with a membership) or another earned step."""
+        return catalog.create_tier(state.session(), data)
 
 
 @blp.route("/tiers/<int:tier_id>")

@@ -20,6 +20,14 @@ class TierSchema(Schema):
     threshold = Int(validate=validate.Range(min=0, max=10_000_000))
     multiplier = DecimalString(whole_digits=2, places=3, example="1.25")
     benefits = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=20))
+    paid = Bool(metadata={"description": "bought with a membership (POST /members/{id}/memberships), never "
+                                         "reached by points; the threshold only ranks it among the tiers"})
+
+
+class NewTierSchema(TierSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    threshold = Int(required=True, validate=validate.Range(min=1, max=10_000_000))
+    multiplier = DecimalString(whole_digits=2, places=3, example="1.25", required=True)
 
 
 class RewardTextSchema(Schema):
@@ -131,6 +139,18 @@ class ActionPointsSchema(Schema):
     referral = Int(validate=validate.Range(min=0, max=1_000_000))
 
 
+class GivingBackSchema(Schema):
+    enabled = Bool(metadata={"description": "give a share of every purchase to `cause`"})
+    cause = fields.String(validate=validate.Length(max=120), metadata={"description": "the cause's name"})
+    mode = fields.String(validate=validate.OneOf(("percent", "points")),
+                         metadata={"description": "percent: `percent` of the amount; points: "
+                                                  "`points_per_purchase`, each worth `point_value`"})
+    percent = DecimalString(whole_digits=2, places=2, example="1.00", metadata={"description": "0 to 100"})
+    points_per_purchase = Int(validate=validate.Range(min=0, max=100_000))
+    point_value = DecimalString(whole_digits=4, places=4, example="0.0100",
+                                metadata={"description": "money one given point is worth"})
+
+
 class DonationsSchema(Schema):
     count = Int()
     points = Int()
@@ -158,6 +178,9 @@ class ProgramSchema(Schema):
         phones.REGIONS, error="Not a region phone numbers are known for (ISO 3166 code, e.g. NL)."),
         metadata={"description": "region of numbers given without a country code"})
     max_sms_segments = Int(validate=validate.Range(min=1, max=10))
+    giving_back = fields.Nested(GivingBackSchema, metadata={
+        "description": "the program's own share of each purchase, given to a cause (never taken from "
+                       "the member's points)"})
     donations = fields.Nested(DonationsSchema, dump_only=True)
 
 

@@ -15,6 +15,7 @@ from engage.console import (  # noqa: F401  (their routes join the blueprint)
     api_keys,
     audit_log,
     auth,
+    challenges,
     experiments,
     flows,
     members,

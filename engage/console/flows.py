@@ -15,7 +15,8 @@ from engage.services import flow_admin, flow_stats
 from engage.templating import FLOW_KEYS, SUPPORTED_LOCALES
 
 TITLES = {"welcome": "Welcome", "redemption_reminder": "Redemption reminder", "expiry_warning": "Expiry warning",
-          "tier_congratulations": "Tier congratulations", "feedback_request": "Feedback request"}
+          "tier_congratulations": "Tier congratulations", "feedback_request": "Feedback request",
+          "membership_renewal": "Membership renewal", "challenge_progress": "Challenge progress"}
 
 
 def _flow(key: str) -> dict:

@@ -15,7 +15,7 @@ from engage.console.blueprint import blp
 from engage.errors import Conflict, NotFound, Unprocessable
 from engage.messaging import phones
 from engage.loyalty import partner_codes as code_lists
-from engage.services import audit, catalog, partner_codes, program_settings
+from engage.services import audit, catalog, giving, partner_codes, program_settings
 
 
 def _settings() -> dict:
@@ -52,7 +52,8 @@ def program():
         values, status = form.posted(request.form, form.PROGRAM_FIELDS), 422
     return render_template("console/program.html", values=values, errors=errors, regions=sorted(phones.REGIONS),
                            tiers=catalog.list_tiers(state.session()),
-                           donations=program_settings.donation_totals(state.session())), status
+                           donations=program_settings.donation_totals(state.session()),
+                           causes=giving.totals(state.session())), status
 
 
 def _tier(tier_id: int) -> dict:

@@ -23,8 +23,10 @@ PROGRAM_FIELDS = {
     "reply_daily_cap": INT, "lot_lifetime_days": INT, "qualifying_window_days": INT,
     "quiet_hours-start": TEXT, "quiet_hours-end": TEXT, "sms_daily_cap": INT, "sms_weekly_cap": INT,
     "max_sms_segments": INT,
+    "giving_back-enabled": CHECK, "giving_back-cause": TEXT, "giving_back-mode": TEXT, "giving_back-percent": TEXT,
+    "giving_back-points_per_purchase": INT, "giving_back-point_value": TEXT,
 }
-TIER_FIELDS = {"name": TEXT, "threshold": INT, "multiplier": TEXT, "benefits": LINES}
+TIER_FIELDS = {"name": TEXT, "threshold": INT, "multiplier": TEXT, "benefits": LINES, "paid": CHECK}
 REWARD_FIELDS = {"name": TEXT, "kind": TEXT, "cost": INT, "value": OPTIONAL, "min_tier": OPTIONAL, "active": CHECK,
                  "category": OPTIONAL, "stock": OPTIONAL_INT, "starts_at": OPTIONAL, "ends_at": OPTIONAL,
                  "early_access_from": OPTIONAL, "early_access_tiers": LINES, "partner": OPTIONAL,

@@ -6,9 +6,11 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from engage.loyalty import lots, rewards
+from engage.loyalty import challenges, lots, rewards
+from engage.loyalty.giving import GivingRules
 from engage.models import Member
-from engage.store import ledger, members
+from engage.store import causes, ledger, members, memberships
+from engage.store import challenges as progress_store
 from engage.store.program import ProgramView
 
 
@@ -38,6 +40,32 @@ def _expiring(expiring: dict | None) -> dict | None:
     return {"points": expiring["points"], "date": date.fromisoformat(expiring["date"])}
 
 
+def _giving(session: Session, view: ProgramView) -> dict | None:
+    rules = GivingRules.from_settings(view.settings.get("giving_back"))
+    if not rules.enabled:
+        return None
+    return {"cause": rules.cause, "total": causes.total_for(session, rules.cause),
+            "currency": view.program.currency}
+
+
+def _membership(session: Session, view: ProgramView, member: Member, now: datetime) -> dict | None:
+    """Read only for a member holding a paid tier (no query for everyone else)."""
+    if not view.tier(member.tier_id).paid:
+        return None
+    held = memberships.held(session, view, member.id, member.tier_id, now)
+    return None if held is None else {name: held[name] for name in ("tier", "ends_on", "price", "currency")}
+
+
+def _challenge(session: Session, view: ProgramView, member: Member, now: datetime) -> dict | None:
+    """Read only while a challenge is open (no query otherwise)."""
+    if not any(challenges.is_open(c, now) for c in view.challenges):
+        return None
+    counts = {cid: (progress if completed is None else 10**9)
+              for cid, (progress, completed) in progress_store.rows_of(session, member.id).items()}
+    found = challenges.closest(view.challenges, counts, now)
+    return None if found is None else challenges.template_variable(found[0], found[1].done, view.zone)
+
+
 def build_context(session: Session, member: Member, view: ProgramView, now: datetime, public_url: str, *,
                   open_lots: list[lots.OpenLot] | None = None, totals: tuple[int, int] | None = None,
                   **extra) -> dict:
@@ -58,6 +86,9 @@ def build_context(session: Session, member: Member, view: ProgramView, now: date
         "reward": _reward(view, member, available, now),
         "tier": {"name": summary["tier"], "benefits": view.benefits.get(member.tier_id, [])},
         "purchase": None,
+        "membership": _membership(session, view, member, now),
+        "giving": _giving(session, view),
+        "challenge": _challenge(session, view, member, now),
         "unsubscribe_url": f"{public_url}/unsubscribe/{member.unsubscribe_token}",
     }
     context.update(extra)

@@ -6,6 +6,8 @@ import copy
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engage.loyalty.giving import DEFAULT_GIVING_BACK
+
 ACTION_TYPES = ("newsletter_signup", "social_follow", "review", "feedback")
 
 DEFAULT_SETTINGS: dict = {
@@ -28,6 +30,7 @@ DEFAULT_SETTINGS: dict = {
     "sms_weekly_cap": 5,
     "phone_region": None,
     "max_sms_segments": 4,
+    "giving_back": DEFAULT_GIVING_BACK,
 }
 
 

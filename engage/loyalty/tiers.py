@@ -13,23 +13,41 @@ class TierRule:
     name: str
     threshold: int
     multiplier: Decimal
+    # A paid tier is bought (engage.loyalty.memberships), never reached by points; its threshold
+    # only ranks it among the tiers.
+    paid: bool = False
 
 
 def ordered(tiers: list[TierRule]) -> list[TierRule]:
     return sorted(tiers, key=lambda tier: tier.threshold)
 
 
+def earnable(tiers: list[TierRule]) -> list[TierRule]:
+    """The tiers points can reach, lowest first."""
+    return [tier for tier in ordered(tiers) if not tier.paid]
+
+
 def tier_for(qualifying: int, tiers: list[TierRule]) -> TierRule:
-    """The highest tier whose threshold the qualifying points reach (the lowest tier at least)."""
-    ladder = ordered(tiers)
+    """The highest earnable tier whose threshold the qualifying points reach (the lowest tier at least)."""
+    ladder = earnable(tiers)
     reached = [tier for tier in ladder if tier.threshold <= qualifying]
     return reached[-1] if reached else ladder[0]
 
 
 def next_tier(qualifying: int, tiers: list[TierRule]) -> tuple[TierRule, int] | None:
-    """The next tier up and the points still needed, or None at the top."""
-    for tier in ordered(tiers):
+    """The next earnable tier up and the points still needed, or None at the top."""
+    for tier in earnable(tiers):
         if tier.threshold > qualifying:
+            return tier, tier.threshold - qualifying
+    return None
+
+
+def next_tier_from(current: TierRule, qualifying: int, tiers: list[TierRule]) -> tuple[TierRule, int] | None:
+    """`next_tier`, for a member holding a paid tier: the next earnable tier above the one held."""
+    if not current.paid:
+        return next_tier(qualifying, tiers)
+    for tier in earnable(tiers):
+        if tier.threshold > max(qualifying, current.threshold):
             return tier, tier.threshold - qualifying
     return None
 

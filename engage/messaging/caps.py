@@ -26,6 +26,8 @@ PRIORITY: tuple[str, ...] = (
     "welcome",
     "expiry_warning",
     "redemption_reminder",
+    "membership_renewal",
+    "challenge_progress",
     "feedback_request",
 )
 WEEK = timedelta(days=7)

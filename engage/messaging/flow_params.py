@@ -87,8 +87,18 @@ class FeedbackRequestParams:
                                    "at most one request per member in this many days")
 
 
+@dataclass(frozen=True)
+class MembershipRenewalParams:
+    notice_days: int = _param(7, WholeNumber(1, 60), "remind this many days before a paid membership lapses")
+
+
+@dataclass(frozen=True)
+class ChallengeProgressParams:
+    """challenge_progress takes no parameters."""
+
+
 FlowParams = (WelcomeParams | RedemptionReminderParams | ExpiryWarningParams | TierCongratulationsParams
-              | FeedbackRequestParams)
+              | FeedbackRequestParams | MembershipRenewalParams | ChallengeProgressParams)
 
 PARAMS: dict[str, type[FlowParams]] = {
     "welcome": WelcomeParams,
@@ -96,6 +106,8 @@ PARAMS: dict[str, type[FlowParams]] = {
     "expiry_warning": ExpiryWarningParams,
     "tier_congratulations": TierCongratulationsParams,
     "feedback_request": FeedbackRequestParams,
+    "membership_renewal": MembershipRenewalParams,
+    "challenge_progress": ChallengeProgressParams,
 }
 
 

@@ -5,12 +5,13 @@ from engage.models.experiments import Experiment
 from engage.models.ledger import Event, IdempotencyRecord, LedgerEntry, Lot, Redemption
 from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
+from engage.models.plus import CauseGift, Challenge, ChallengeMember, Membership
 from engage.models.program import ApiKey, Program, Reward, RewardCode, Tier
 from engage.models.users import AuditEntry, SignInAttempt, User
 
 __all__ = [
-    "ApiKey", "AuditEntry", "ConsentEvent", "Event", "Experiment", "Feedback", "FlowSetting", "IdempotencyRecord",
-    "JobRun", "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "RewardCode",
-    "SenderBudget", "SignInAttempt", "Suppression",
+    "ApiKey", "AuditEntry", "CauseGift", "Challenge", "ChallengeMember", "ConsentEvent", "Event", "Experiment",
+    "Feedback", "FlowSetting", "IdempotencyRecord", "JobRun", "LedgerEntry", "Lot", "Member", "Membership", "Message",
+    "Program", "Redemption", "Reward", "RewardCode", "SenderBudget", "SignInAttempt", "Suppression",
     "TemplateVersion", "Tier", "User", "WebhookEvent",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.db import Base, UTCDateTime
@@ -36,6 +36,8 @@ class Tier(Base):
     threshold: Mapped[int] = mapped_column(unique=True)
     multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
     benefits: Mapped[list] = mapped_column(JSON)
+    # Bought through a membership, never reached by points (engage.loyalty.memberships).
+    paid: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Reward(Base):

@@ -22,7 +22,8 @@ DEFAULT_LOW_CODES = 10
 
 def tier_json(tier: Tier) -> dict:
     return {"id": tier.id, "name": tier.name, "threshold": tier.threshold,
-            "multiplier": f"{Decimal(tier.multiplier):.2f}", "benefits": list(tier.benefits)}
+            "multiplier": f"{Decimal(tier.multiplier):.2f}", "benefits": list(tier.benefits),
+            "paid": bool(tier.paid)}
 
 
 def _default_locale(session: Session) -> str:
@@ -192,18 +193,46 @@ def _keep_the_order(ladder: list[Tier], tier: Tier, threshold: int) -> None:
 
 def update_tier(session: Session, tier_id: int, data: dict) -> dict:
     """Change a tier; the lowest tier must keep threshold 0 so every member has a tier."""
+    return _saving_tier(session, lambda: _changed_tier(session, tier_id, data))
+
+
+def _changed_tier(session: Session, tier_id: int, data: dict) -> Tier:
+    tier = session.get(Tier, tier_id)
+    if tier is None:
+        raise NotFound(f"tier {tier_id} not found")
+    ladder = list(session.scalars(select(Tier).order_by(Tier.threshold)))
+    if tier is ladder[0] and data.get("threshold", 0) != 0:
+        raise Unprocessable("the lowest tier's threshold must stay 0", {"threshold": ["Must be 0."]})
+    if tier is ladder[0] and data.get("paid"):
+        raise Unprocessable("the lowest tier is every member's: it cannot be paid",
+                            {"paid": ["The lowest tier cannot be paid."]})
+    if "threshold" in data:
+        _keep_the_order(ladder, tier, data["threshold"])
+    for field, value in data.items():
+        setattr(tier, field, value)
+    return tier
+
+
+def create_tier(session: Session, data: dict) -> dict:
+    """Add a tier (a paid one, typically): above the lowest, whose threshold stays 0."""
+    if data["threshold"] <= 0:
+        raise Unprocessable("a new tier's threshold must be above 0 (the lowest tier's)",
+                            {"threshold": ["Must be above 0."]})
+
+    def added() -> Tier:
+        tier = Tier(name=data["name"], threshold=data["threshold"], multiplier=data["multiplier"],
+                    benefits=data.get("benefits", []), paid=data.get("paid", False))
+        session.add(tier)
+        return tier
+
+    return _saving_tier(session, added)
+
+
+def _saving_tier(session: Session, change) -> dict:
+    """Run a tier change in one transaction; a name or threshold another tier has is a 409."""
     try:
         with transaction(session):
-            tier = session.get(Tier, tier_id)
-            if tier is None:
-                raise NotFound(f"tier {tier_id} not found")
-            ladder = list(session.scalars(select(Tier).order_by(Tier.threshold)))
-            if tier is ladder[0] and data.get("threshold", 0) != 0:
-                raise Unprocessable("the lowest tier's threshold must stay 0", {"threshold": ["Must be 0."]})
-            if "threshold" in data:
-                _keep_the_order(ladder, tier, data["threshold"])
-            for field, value in data.items():
-                setattr(tier, field, value)
+            tier = change()
             session.flush()
             answer = tier_json(tier)
         changed(session)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
@@ -12,44 +11,17 @@ from sqlalchemy.orm import Session
 from engage import flows
 from engage.db import fast_paths
 from engage.errors import Unprocessable
-from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
-from engage.loyalty import earning, tiers
+from engage.events import PointsEarned, PurchaseRecorded
+from engage.loyalty import earning
 from engage.loyalty.idempotency import fingerprint
-from engage.models import Event, Member
-from engage.services import feedback, purchases
+from engage.models import Event
+from engage.services import challenges, feedback, purchase_extras, purchases
+from engage.services.awards import award
 from engage.store import idempotency, ledger, members, transaction
 from engage.store.program import ProgramView, load
 
 # Clocks drift; a POS a few minutes ahead must not be refused.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Award:
-    points: int
-    events: list
-    balance: int | None = None  # after the award, when it was computed
-
-
-def award(session: Session, view: ProgramView, member: Member, points: int, *, reason: str,
-          source: str, occurred_at: datetime, now: datetime) -> Award:
-    """Credit points (with their lot) and lift the tier at once if they qualify for a higher one.
-
-    The caller holds the member's row lock. A zero award writes nothing.
-    """
-    if points <= 0:
-        return Award(0, [])
-    before, earned = ledger.stored_totals(session, member.id)
-    ledger.credit(session, member.id, points, reason=reason, source=source,
-                  occurred_at=occurred_at, now=now, rules=view.rules)
-    current = view.tier(member.tier_id)
-    lifted = ledger.tier_after_earning(session, view.tiers, member.id, current, earned + points,
-                                       tiers.qualifying_since(now, view.rules.qualifying_window_days))
-    events: list = [PointsEarned(member.id, points, before, before + points, source, lifted.id)]
-    if lifted.id != current.id:
-        member.tier_id = lifted.id
-        events.append(TierUpgraded(member.id, current.id, lifted.id))
-    return Award(points, events, before + points)
 
 
 def _check_amount(view: ProgramView, amount: Decimal | None, currency: str | None) -> tuple[Decimal, str]:
@@ -120,16 +92,27 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
             occurred_at=occurred_at, created_at=now, points_awarded=max(0, points)).returning(Event.id)).scalar_one()
         result = award(session, view, member, points, reason=reason, source=source or f"event:{event_id}",
                        occurred_at=occurred_at, now=now)
-        domain_events = list(result.events)
+        extras: list = []
         if data["type"] == "purchase":
-            domain_events.append(PurchaseRecorded(member.id, event_id, amount, currency, occurred_at))
-        flows.react(session, domain_events, now)
-        balance = result.balance if result.balance is not None else ledger.balance(session, member.id)
+            extras = purchase_extras.after_purchase(session, view, member.id, event_id, amount, occurred_at, now)
+            extras.append(PurchaseRecorded(member.id, event_id, amount, currency, occurred_at))
+        if data["type"] in ("review", "feedback"):
+            extras = challenges.after_activity(session, view, member.id, data["type"], occurred_at, now)
+        flows.react(session, result.events + extras, now)
+        balance = result.balance
+        if balance is None or _bonus(extras) is not None:  # a challenge bonus came after the award
+            balance = ledger.balance(session, member.id)
         note = (f"no points: {reason} already rewarded or not eligible"
                 if result.points == 0 and data["type"] != "purchase" else None)
         answer = event_answer(event_id, result.points, balance, view.tier(member.tier_id).name, note)
         idempotency.store(session, "events", key, answer, 201)
         return answer
+
+
+def _bonus(events: list) -> PointsEarned | None:
+    """The last challenge bonus among these events (its balance and tier are the member's now)."""
+    return next((e for e in reversed(events) if isinstance(e, PointsEarned) and e.source.startswith("challenge:")),
+                None)
 
 
 def event_answer(event_id: int, points_awarded: int, points: int, tier: str, note: str | None = None) -> dict:
@@ -162,9 +145,13 @@ def _record_purchase(session: Session, member_id: int, data: dict, request_body:
             if recorded is None:
                 raise _Declined
             done, events = recorded
-            flows.react(session, events, now)
-            answer = event_answer(done.event_id, done.points_awarded, done.points, done.tier)
-            if done.lifted:  # the statement stored the answer with the tier before the lift
+            extras = purchase_extras.after_purchase(session, view, member_id, done.event_id, amount,
+                                                    occurred_at, now)
+            flows.react(session, events + extras, now)
+            bonus = _bonus(extras)
+            answer = event_answer(done.event_id, done.points_awarded, bonus.balance_after if bonus else done.points,
+                                  view.tier(bonus.tier_id).name if bonus else done.tier)
+            if done.lifted or bonus:  # the statement stored the answer before the lift or the bonus
                 idempotency.store(session, "events", key, answer, 201)
             return answer
     except _Declined:

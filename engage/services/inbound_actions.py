@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from engage import flows
 from engage.errors import EngageError
+from engage.loyalty import challenges as challenge_rules
 from engage.loyalty import earning as earning_rules
 from engage.loyalty import lots, reward_limits, rewards
 from engage.loyalty import replies as reply_rules
 from engage.messaging.keywords import Inbound, keyword_core
 from engage.messaging.replies import REPLY_KEY, Decision
 from engage.models import Feedback, Member
-from engage.services import consent
-from engage.services.earning import award
+from engage.services import challenges, consent
+from engage.services.awards import award
 from engage.services.inbound_common import MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, Facts
 from engage.services.redemption import _redeem_locked
@@ -57,8 +58,22 @@ def carry_out(session: Session, view: ProgramView, contact: Contact, facts: Fact
     elif decision.action == "feedback":
         _feedback(session, view, contact, facts, inbound, outcome, channel, now)
     elif decision.action == "reply":
-        _reply_points(session, view, contact, facts, outcome, channel, now)
+        if not _join_challenge(session, view, contact, inbound, outcome, now):
+            _reply_points(session, view, contact, facts, outcome, channel, now)
     return outcome
+
+
+def _join_challenge(session: Session, view: ProgramView, contact: Contact, inbound: Inbound, outcome: Outcome,
+                    now: datetime) -> bool:
+    """A challenge's keyword alone joins it (and earns no reply points): True if it did."""
+    joined = challenges.join_by_keyword(session, view, contact.id, inbound.text, now)
+    if joined is None:
+        return False
+    challenge, count = joined
+    outcome.reply_key = "challenge_joined"
+    outcome.extra = {"challenge": challenge_rules.template_variable(challenge, count, view.zone)}
+    outcome.data["challenge_id"] = challenge.id
+    return True
 
 
 def _keyword(inbound: Inbound, default: str) -> str:
@@ -120,6 +135,8 @@ def _feedback(session: Session, view: ProgramView, contact: Contact, facts: Fact
         return
     _credit(session, view, contact, earning_rules.action_points("feedback", view.rules),
             f"feedback by {channel} (inbound message {facts.message_id})", source, outcome, now)
+    if inbound.rating is not None:  # a rating counts toward feedback challenges
+        flows.react(session, challenges.after_activity(session, view, contact.id, "feedback", now, now), now)
 
 
 def _reply_points(session: Session, view: ProgramView, contact: Contact, facts: Facts, outcome: Outcome,

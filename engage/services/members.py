@@ -13,8 +13,8 @@ from engage.events import MemberEnrolled
 from engage.loyalty import codes
 from engage.messaging.phones import InvalidPhoneNumber, normalize_phone
 from engage.models import Member
-from engage.services import consent
-from engage.services.earning import award
+from engage.services import challenges, consent
+from engage.services.awards import award
 from engage.store import transaction
 from engage.store.members import lock
 from engage.store.program import ProgramView, load
@@ -70,6 +70,7 @@ def enrol(session: Session, data: dict, now: datetime) -> Member:
                           reason=f"referral of member {member.id}", source=f"referral:{member.id}",
                           occurred_at=now, now=now)
             events += bonus.events
+            events += challenges.after_activity(session, view, referrer.id, "referral", now, now)
         flows.react(session, events, now)
         return member
 

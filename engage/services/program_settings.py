@@ -49,6 +49,8 @@ def update(session: Session, data: dict, now: datetime) -> dict:
             if isinstance(value, Decimal):
                 value = str(value)
             if isinstance(value, dict):
+                # JSON keeps decimals as their text (giving_back.percent).
+                value = {name: str(item) if isinstance(item, Decimal) else item for name, item in value.items()}
                 settings[key] = {**settings[key], **value}
             else:
                 settings[key] = value

@@ -15,7 +15,7 @@ from engage.events import RewardRedeemed
 from engage.loyalty import codes, lots, reward_limits, rewards
 from engage.loyalty.tiers import TierRule
 from engage.models import Redemption, Reward, RewardCode
-from engage.store import idempotency, ledger, members, reward_codes, transaction
+from engage.store import causes, idempotency, ledger, members, reward_codes, transaction
 from engage.store.program import changed, load, reward_rule
 from engage.vocabulary import LedgerKind
 
@@ -70,6 +70,9 @@ def _redeem_locked(session: Session, member, reward_id: int, now: datetime, cate
                             value=reward.value, created_at=now, coupon_code=coupon)
     session.add(redemption)
     session.flush()
+    if reward.kind == "donation":  # counted toward the cause's running total (GET /causes)
+        causes.give_donation(session, view.program.charity_name, member.id, redemption.id, reward.value,
+                             reward.cost, now)
     notice = None
     if code is not None:
         reward_codes.hand_out(code, redemption.id, now)

@@ -69,13 +69,20 @@ def expire_points(session: Session, as_of: date, now: datetime) -> int:
 
 # Only members above the lowest tier can move down, so only they are re-evaluated (upgrades
 # happen at once when points are earned). One statement; returns the changed members.
-COMPUTED = """
+# A member's tier is the highest of the earnable tiers their qualifying points reach and the paid
+# tiers of their memberships active now (engage.loyalty.memberships.effective_tier): a lapsed
+# membership falls back here.
+HELD_NOW = """(t.paid AND EXISTS (
+            SELECT 1 FROM memberships ms WHERE ms.member_id = m.id AND ms.tier_id = t.id
+            AND ms.status = 'active' AND ms.starts_at <= :at AND ms.ends_at > :at))"""
+COMPUTED = f"""
 WITH computed AS (
     SELECT m.id, m.tier_id AS old_tier, (
         SELECT t.id FROM tiers t
-        WHERE t.threshold <= COALESCE((
+        WHERE (NOT t.paid AND t.threshold <= COALESCE((
             SELECT SUM(l.points) FROM ledger_entries l
-            WHERE l.member_id = m.id AND l.kind = 'earn' AND l.occurred_at >= :since), 0)
+            WHERE l.member_id = m.id AND l.kind = 'earn' AND l.occurred_at >= :since), 0))
+           OR {HELD_NOW}
         ORDER BY t.threshold DESC LIMIT 1) AS new_tier
     FROM members m
     WHERE m.erased_at IS NULL
@@ -83,11 +90,12 @@ WITH computed AS (
 )
 """
 _SINCE = bindparam("since", type_=UTCDateTime())
+_AT = bindparam("at", type_=UTCDateTime())
 # PostgreSQL: the same rule, with each candidate's qualifying points summed once (an index range
 # per member) and only the members whose tier changes kept. They are then updated in id (~storage)
 # order: `members.id = ANY(...)` makes the planner fetch them by primary key and hash that small
 # set, rather than hash every member and update in hash-batch order.
-REEVALUATE = text("""
+REEVALUATE = text(f"""
 WITH changes AS MATERIALIZED (
     SELECT m.id, m.tier_id AS old_tier, best.tier_id AS new_tier
     FROM members m
@@ -95,7 +103,8 @@ WITH changes AS MATERIALIZED (
         SELECT COALESCE(SUM(l.points), 0) AS points FROM ledger_entries l
         WHERE l.member_id = m.id AND l.kind = 'earn' AND l.occurred_at >= :since) AS earned
     CROSS JOIN LATERAL (
-        SELECT t.id AS tier_id FROM tiers t WHERE t.threshold <= earned.points
+        SELECT t.id AS tier_id FROM tiers t
+        WHERE (NOT t.paid AND t.threshold <= earned.points) OR {HELD_NOW}
         ORDER BY t.threshold DESC LIMIT 1) AS best
     WHERE m.erased_at IS NULL
       AND m.tier_id IN (SELECT id FROM tiers WHERE threshold > (SELECT MIN(threshold) FROM tiers))
@@ -105,12 +114,12 @@ UPDATE members SET tier_id = changes.new_tier
 FROM changes
 WHERE members.id = ANY(ARRAY(SELECT id FROM changes)) AND members.id = changes.id
 RETURNING members.id, changes.old_tier, changes.new_tier
-""").bindparams(_SINCE)
+""").bindparams(_SINCE, _AT)
 # SQLite (no LATERAL; its RETURNING can't name the FROM table; its writes are serialised): select
 # the changes with COMPUTED, then update.
 CHANGES = text(COMPUTED + """
 SELECT id, old_tier, new_tier FROM computed WHERE new_tier IS NOT NULL AND new_tier <> old_tier
-""").bindparams(_SINCE)
+""").bindparams(_SINCE, _AT)
 
 
 def reevaluate_tiers(session: Session, as_of: date, now: datetime) -> list[tuple[int, int, int]]:
@@ -123,8 +132,8 @@ def reevaluate_tiers(session: Session, as_of: date, now: datetime) -> list[tuple
         since = sweep_cutoff(as_of, view.zone) - timedelta(days=view.rules.qualifying_window_days)
         if session.get_bind().dialect.name != "sqlite":
             session.execute(NO_JIT)
-            return [tuple(row) for row in session.execute(REEVALUATE, {"since": since})]
-        changes = [tuple(row) for row in session.execute(CHANGES, {"since": since})]
+            return [tuple(row) for row in session.execute(REEVALUATE, {"since": since, "at": now})]
+        changes = [tuple(row) for row in session.execute(CHANGES, {"since": since, "at": now})]
         if changes:
             session.execute(text("UPDATE members SET tier_id = :tier WHERE id = :id"),
                             [{"tier": new, "id": member_id} for member_id, _old, new in changes])

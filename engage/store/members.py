@@ -70,7 +70,7 @@ def summary(session: Session, member: Member, now: datetime, view: ProgramView |
         totals = (ledger.balance(session, member.id), ledger.qualifying(
             session, member.id, tiers.qualifying_since(now, view.rules.qualifying_window_days)))
     balance, qualifying = totals
-    upcoming = tiers.next_tier(qualifying, view.tiers)
+    upcoming = tiers.next_tier_from(view.tier(member.tier_id), qualifying, view.tiers)
     open_lots = ledger.open_lots(session, member.id) if open_lots is None else open_lots
     expiry = lots.next_expiry(open_lots, now, view.zone)
     return {

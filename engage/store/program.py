@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from engage.defaults import FLOWS
 from engage.errors import NotFound
 from engage.experiments import RunningExperiment
+from engage.loyalty.challenges import ChallengeRule
 from engage.loyalty.reward_limits import Calendar, units_left
 from engage.loyalty.rewards import RewardRule
 from engage.loyalty.settings import EarningRules, merged_settings
 from engage.loyalty.tiers import TierRule
 from engage.messaging.flow_params import FlowParams, from_stored
-from engage.models import FlowSetting, Program, Reward, Tier
+from engage.models import Challenge, FlowSetting, Program, Reward, Tier
 from engage.store import reward_codes
 from engage.store.experiments import running
 
@@ -60,6 +61,7 @@ class ProgramView:
     flows: dict[str, FlowConfig] = field(default_factory=dict)
     # The running experiments by (flow, channel, locale): composing a message reads them.
     experiments: dict[tuple[str, str, str], RunningExperiment] = field(default_factory=dict)
+    challenges: list[ChallengeRule] = field(default_factory=list)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -81,7 +83,7 @@ def get_program(session: Session) -> Program:
 
 def tier_rules(session: Session) -> tuple[list[TierRule], dict[int, list[str]]]:
     rows = list(session.scalars(select(Tier).order_by(Tier.threshold)))
-    return ([TierRule(t.id, t.name, t.threshold, Decimal(t.multiplier)) for t in rows],
+    return ([TierRule(t.id, t.name, t.threshold, Decimal(t.multiplier), t.paid) for t in rows],
             {t.id: list(t.benefits or []) for t in rows})
 
 
@@ -150,7 +152,16 @@ def _read(session: Session) -> ProgramView:
     info = ProgramInfo(program.name, program.currency, program.default_locale, program.timezone,
                        program.help_text, program.charity_name)
     return ProgramView(info, settings, EarningRules.from_settings(settings), tiers,
-                       reward_rules(session), benefits, all_flow_configs(session), running(session))
+                       reward_rules(session), benefits, all_flow_configs(session),
+                       experiments=running(session), challenges=challenge_rules(session))
+
+
+def challenge_rules(session: Session) -> list[ChallengeRule]:
+    """Every challenge (a program runs a few at a time): an activity reported late may still count
+    toward one that has ended."""
+    rows = session.scalars(select(Challenge).order_by(Challenge.starts_at, Challenge.id))
+    return [ChallengeRule(c.id, c.name, c.kind, c.goal, c.bonus, c.starts_at, c.ends_at, c.join, c.keyword)
+            for c in rows]
 
 
 def load(session: Session) -> ProgramView:

@@ -23,6 +23,8 @@ FLOW_KEYS = (
     "expiry_warning",
     "tier_congratulations",
     "feedback_request",
+    "membership_renewal",
+    "challenge_progress",
 )
 REPLY_KEYS = (
     "opt_out",
@@ -35,6 +37,7 @@ REPLY_KEYS = (
     "feedback_thanks",
     "reply_ack",
     "not_member",
+    "challenge_joined",  # a keyword text joined a challenge
 )
 CHANNEL_FILES: dict[str, dict[str, str]] = {
     Channel.SMS: {"body": "sms.txt"},

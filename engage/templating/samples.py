@@ -31,6 +31,7 @@ _BENEFITS = {
     "de": {"Bronze": ["1 Punkt pro Euro"], "Silver": ["Kostenloser Versand", "25 % mehr Punkte"]},
     "ro": {"Bronze": ["1 punct pe euro"], "Silver": ["Livrare gratuită", "25% mai multe puncte"]},
 }
+_CAUSES = {"en": "the food bank", "nl": "de voedselbank", "de": "die Tafel", "ro": "banca de alimente"}
 PROGRAM_NAME = "Northwind Rewards"
 
 
@@ -57,6 +58,11 @@ def sample_context(
         "reward": {"name": cheap, "description": None, "cost": 100},
         "tier": {"name": "Silver", "benefits": list(_BENEFITS[language]["Silver"])},
         "purchase": {"amount": Decimal("42.50"), "currency": "EUR", "date": today - timedelta(3)},
+        "membership": {"tier": "Plus", "ends_on": today + timedelta(days=7), "price": Decimal("9.99"),
+                       "currency": "EUR"},
+        "giving": {"cause": _CAUSES[language], "total": Decimal("1240.00"), "currency": "EUR"},
+        "challenge": {"name": "March madness", "kind": "purchase", "goal": 3, "progress": 2, "remaining": 1,
+                      "bonus": 200, "ends_on": today + timedelta(days=10)},
         "unsubscribe_url": "https://engage.example.com/unsubscribe/sample-token",
         "coupon_code": "NW-7KQ2-93XD",
         "redeemed": {"name": cheap, "cost": 100, "kind": "coupon", "partner": None},

@@ -25,6 +25,12 @@ FLOW_VARIABLES: Mapping[str, Fields] = {
     "reward": frozenset({"name", "description", "cost"}),
     "tier": frozenset({"name", "benefits"}),
     "purchase": frozenset({"amount", "currency", "date"}),
+    # The member's paid membership active now (its chain's end), or none.
+    "membership": frozenset({"tier", "ends_on", "price", "currency"}),
+    # The program's giving back: what members and program gave together to its cause, or none.
+    "giving": frozenset({"cause", "total", "currency"}),
+    # The open challenge the member is closest to completing, or none.
+    "challenge": frozenset({"name", "kind", "goal", "progress", "remaining", "bonus", "ends_on"}),
 }
 EMAIL_VARIABLES: Mapping[str, Fields] = {"unsubscribe_url": None}
 # The email layout also gets the flow's rendered HTML, to place where it goes.

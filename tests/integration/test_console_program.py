@@ -287,3 +287,37 @@ def test_partner_codes_imported_from_the_reward_page(app, api, admin, db):
     [entry] = audit_entries(db, "reward.codes_import")
     assert entry.after == {"imported": 2, "already_in_pool": 0, "repeated": 0, "available": 2}
     assert "Import" not in admin.get("/console/program/rewards/1").get_data(as_text=True).split("Save reward")[1]
+
+
+def test_giving_back_and_a_paid_tier_set_in_the_console(app, api, admin, db):
+    form = {**program_form(api), "giving_back-enabled": "on", "giving_back-cause": "the food bank",
+            "giving_back-mode": "percent", "giving_back-percent": "150"}
+    answer = admin.post("/console/program", form)
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "giving_back-percent")
+    assert admin.post("/console/program", {**form, "giving_back-percent": "2.50"}).status_code == 302
+    giving = api.get("/program", role="admin").get_json()["giving_back"]
+    assert giving["enabled"] is True and giving["cause"] == "the food bank" and giving["percent"] == "2.50"
+    member = api.enrol("console-give")
+    api.purchase(member["id"], "40.00")
+    assert "the food bank" in admin.get("/console/program").get_data(as_text=True)
+    gold = api.get("/tiers").get_json()["items"][2]
+    tier_form = {"name": gold["name"], "threshold": str(gold["threshold"]), "multiplier": gold["multiplier"],
+                 "benefits": "\n".join(gold["benefits"]), "paid": "on"}
+    assert admin.post(f"/console/program/tiers/{gold['id']}", tier_form).status_code == 302
+    assert api.get("/tiers").get_json()["items"][2]["paid"] is True
+    [entry] = audit_entries(db, "tier.update")
+    assert entry.after == {"paid": True}
+
+
+def test_a_challenge_added_with_errors_then_fixed(app, api, admin, db):
+    form = {"name": "3 purchases in March", "kind": "purchase", "goal": "3", "bonus": "200",
+            "starts_at": "2026-03-01T00:00", "ends_at": "2026-03-01T00:00", "join": "auto", "keyword": ""}
+    answer = admin.post("/console/program/challenges", form)
+    assert answer.status_code == 422
+    assert field_error(answer.get_data(as_text=True), "ends_at") == "Must be after starts_at."
+    assert admin.post("/console/program/challenges", {**form, "ends_at": "2026-04-01T00:00"}).status_code == 302
+    [challenge] = api.get("/challenges").get_json()["items"]
+    assert challenge["starts_at"] == "2026-02-28T23:00:00+00:00"  # the program's clock, Amsterdam
+    assert "3 purchases in March" in admin.get("/console/program/challenges").get_data(as_text=True)
+    [entry] = audit_entries(db, "challenge.create")
+    assert entry.after["name"] == "3 purchases in March"

@@ -12,7 +12,8 @@ from engage.models import AuditEntry, Member
 from engage.services.consent import suppress
 from engage.store import transaction
 
-FLOW_KEYS = ["welcome", "redemption_reminder", "expiry_warning", "tier_congratulations", "feedback_request"]
+FLOW_KEYS = ["welcome", "redemption_reminder", "expiry_warning", "tier_congratulations", "feedback_request",
+             "membership_renewal", "challenge_progress"]
 
 
 def patch(api, key, body):

@@ -31,6 +31,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/members/<int:member_id>/adjustments", "POST"): ADMIN,
     ("/api/v1/members/<int:member_id>/ledger", "GET"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/messages", "GET"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/memberships", "GET"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/memberships", "POST"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/memberships/<int:membership_id>/cancel", "POST"): INTEGRATION,
+    ("/api/v1/causes", "GET"): INTEGRATION,
+    ("/api/v1/challenges", "GET"): INTEGRATION,
+    ("/api/v1/challenges", "POST"): ADMIN,
+    ("/api/v1/members/<int:member_id>/challenges", "GET"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/rewards", "GET"): INTEGRATION,
     ("/api/v1/rewards", "GET"): INTEGRATION,
     ("/api/v1/rewards/<int:reward_id>", "GET"): INTEGRATION,
@@ -61,6 +68,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/rewards/<int:reward_id>/codes", "GET"): ADMIN,
     ("/api/v1/rewards/<int:reward_id>/codes", "POST"): ADMIN,
     ("/api/v1/tiers/<int:tier_id>", "PATCH"): ADMIN,
+    ("/api/v1/tiers", "POST"): ADMIN,
     ("/api/v1/keys", "GET"): ADMIN,
     ("/api/v1/keys", "POST"): ADMIN,
     ("/api/v1/keys/<int:key_id>", "DELETE"): ADMIN,
@@ -88,6 +96,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/console/program", "GET"): SESSION,
     ("/console/program", "POST"): SESSION,
     ("/console/program/rewards", "GET"): SESSION,
+    ("/console/program/challenges", "GET"): SESSION,
+    ("/console/program/challenges", "POST"): SESSION,
     ("/console/program/rewards/new", "GET"): SESSION,
     ("/console/program/rewards/new", "POST"): SESSION,
     ("/console/program/rewards/<int:reward_id>", "GET"): SESSION,
@@ -166,7 +176,8 @@ def _arguments(papp, papi) -> dict[str, object]:
         now = papp.extensions["engage.clock"]()
         spare, _ = keys.issue(session, INTEGRATION, "spare", now)  # DELETE /keys/{id} revokes this one
     return {"member_id": member["id"], "reward_id": 1, "tier_id": 1, "key_id": spare.id, "key": "welcome",
-            "channel": "sms", "locale": "en", "version": 1, "experiment_id": 1, "token": token, "filename": "nothing.css"}
+            "channel": "sms", "locale": "en", "version": 1, "experiment_id": 1, "token": token,
+            "filename": "nothing.css", "membership_id": 1}
 
 
 def _url(rule: str, arguments: dict) -> str:
