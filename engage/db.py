@@ -215,9 +215,9 @@ class HotStatement:
         for observer in self.observers:
             observer(self.sql, params)
         cursor.execute(self.sql, params)
-        if cursor.description is None:
-            return []
-        if self._row is None:
+        if self._row is None:  # the first run: whether it returns rows, and their columns
+            if cursor.description is None:
+                return []
             self._row = namedtuple("Row", [column.name for column in cursor.description])
         return [self._row._make(row) for row in cursor.fetchall()]
 
