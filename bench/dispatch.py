@@ -190,7 +190,7 @@ def run_dispatch(url: str, fake_url: str, sid: str, token: str, processes: int, 
             raise BenchError(f"dispatch: dispatcher failed at start-up: {errors.get()}")
         with engine.connect() as connection:
             count = sa.text("SELECT count(*) FROM messages WHERE status = 'sent'")
-            deadline_after = max(120.0, messages / 50)
+            deadline_after = max(120.0, messages / 10)
             started = time.monotonic()
             go.set()
             while True:
@@ -320,7 +320,7 @@ def run_bare(fake_url: str, sid: str, token: str, processes: int, threads: int,
                 raise BenchError("bare: a load process did not start within 60 s")
         started = time.monotonic()
         go.set()
-        totals = [results.get(timeout=max(120.0, messages / 50)) for _ in children]
+        totals = [results.get(timeout=max(120.0, messages / 10)) for _ in children]
         elapsed = time.monotonic() - started
         for child in children:
             child.join(timeout=10)

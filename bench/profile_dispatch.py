@@ -34,6 +34,7 @@ def main(messages: int = 3000) -> None:
     os.environ.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     from engage import create_app
     from engage.config import Config
+    from engage.db import HotStatement
     from engage.dispatcher import Dispatcher
     from tests.fakes import provider_wire as wire
 
@@ -52,11 +53,15 @@ def main(messages: int = 3000) -> None:
         def _count(conn, cursor, statement, parameters, context, executemany):
             statements.append(("MANY " if executemany else "") + statement)
 
-        queue_messages(url, 2)
-        dispatcher.send_one()  # warm caches (statement compilation, pool, keep-alive)
+        HotStatement.observers.append(lambda sql, _params: statements.append(sql))
+
+        queue_messages(url, 2 * dispatcher.batch_size)
+        dispatcher.drain()  # warm caches (statement compilation, prepared statements, pool, keep-alive)
+        queue_messages(url, 2 * dispatcher.batch_size)
         statements.clear()
-        dispatcher.send_one()
-        print(f"SQL statements for one message: {len(statements)} (+ BEGIN/COMMIT by the driver)")
+        dispatcher.drain()
+        print(f"SQL statements for two claimed batches ({2 * dispatcher.batch_size} messages), "
+              f"+ BEGIN/COMMIT by the driver in each transaction but the hand-offs run alone:")
         for statement, n in collections.Counter(" ".join(s.split())[:140] for s in statements).most_common():
             print(f"  {n:4d} x {statement}")
 

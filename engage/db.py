@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
@@ -181,7 +181,8 @@ class InsertIgnoring:
 
 
 class HotStatement:
-    """A `text()` statement of the two hottest paths (a purchase, an inbound SMS), on PostgreSQL.
+    """A `text()` statement of the hottest paths (a purchase, an inbound SMS, a dispatched
+    message's hand-off), on PostgreSQL.
 
     SQLAlchemy compiles it once, as it would for `execute`; it then runs on one psycopg cursor
     kept per pooled connection, with psycopg adapting the parameters (plain values: no bind
@@ -201,15 +202,22 @@ class HotStatement:
         self._row: type | None = None  # made from the first result's columns; they never change
 
     def run(self, session: Session, params: dict) -> list:
-        cursor = _transaction_cursor(session)
+        return self._run(_transaction_cursor(session), session.get_bind().dialect, params)
+
+    def run_alone(self, connection: Connection, params: dict) -> list:
+        """On an AUTOCOMMIT connection: the statement is its own transaction, committed in its
+        one round trip (no BEGIN or COMMIT of their own)."""
+        return self._run(_pooled_cursor(connection.connection), connection.dialect, params)
+
+    def _run(self, cursor, dialect, params: dict) -> list:
         if self.sql is None:
-            self.sql = str(self.statement.compile(dialect=session.get_bind().dialect))
+            self.sql = str(self.statement.compile(dialect=dialect))
         for observer in self.observers:
             observer(self.sql, params)
         cursor.execute(self.sql, params)
-        if cursor.description is None:
-            return []
-        if self._row is None:
+        if self._row is None:  # the first run: whether it returns rows, and their columns
+            if cursor.description is None:
+                return []
             self._row = namedtuple("Row", [column.name for column in cursor.description])
         return [self._row._make(row) for row in cursor.fetchall()]
 
@@ -228,9 +236,14 @@ def _transaction_cursor(session: Session):
     held = session.info.get(_CURSOR)
     if held is not None and transaction is not None and held[0] is transaction:
         return held[1]
-    pooled = session.connection().connection
+    cursor = _pooled_cursor(session.connection().connection)
+    session.info[_CURSOR] = (session.get_transaction(), cursor)
+    return cursor
+
+
+def _pooled_cursor(pooled):
+    """The one psycopg cursor kept for a pooled connection's life."""
     cursor = pooled.info.get(_CURSOR)
     if cursor is None or cursor.closed:
         cursor = pooled.info[_CURSOR] = pooled.driver_connection.cursor()
-    session.info[_CURSOR] = (session.get_transaction(), cursor)
     return cursor

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, func, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from engage.db import UTCDateTime, on_postgres
+from engage.db import HotStatement, UTCDateTime, on_postgres
 from engage.models import Message
 from engage.outbox import reconcile, retry
 from engage.outbox.ports import SendResult
@@ -18,7 +19,6 @@ from engage.services import consent
 from engage.services.claims import Claimed, hand, take_back_orphans, take_back_unhanded, take_due
 from engage.store import transaction
 from engage.vocabulary import MessageStatus
-
 
 AMBIGUOUS_REASON = "the provider may have taken it (no answer read): reconciling before any resend"
 ABANDONED_REASON = "its dispatcher stopped during the call: reconciling before any resend"
@@ -101,6 +101,43 @@ def record_and_hand(session: Session, outcomes: list[Outcome], batch: list[Claim
             if hand(session, claimed, claimant, now):
                 return claimed
         return None
+
+
+# PostgreSQL, between two messages of a claimed batch: the last answer (a success) recorded and
+# the next message handed in one statement, run alone on the claimant's autocommit connection, so
+# one round trip carries it and its durable commit (the plain steps: BEGIN, two UPDATEs, COMMIT).
+# Both UPDATEs always run (a data-modifying WITH runs to completion, read or not), on two
+# different rows; they are `_SENT_PG` for one row and `hand`.
+_RECORD_AND_HAND_PG = HotStatement(text("""
+WITH recorded AS (
+    UPDATE messages SET status = 'sent', sent_at = :now, updated_at = :now, provider_id = :provider_id,
+        error = NULL, error_code = NULL, segments = coalesce(CAST(:segments AS integer), messages.segments)
+    WHERE id = :sent_id AND status = 'sending' AND attempts = :sent_attempts
+    RETURNING id
+), handed AS (
+    UPDATE messages SET handed_at = :now
+    WHERE id = :id AND status = 'sending' AND claimant = :claimant AND attempts = :attempts
+        AND handed_at IS NULL
+    RETURNING id
+)
+SELECT count(*) AS handed FROM handed
+"""))
+
+
+def record_and_hand_at_once(connection: Connection, outcome: Outcome | None, claimed: Claimed,
+                            claimant: int, now: datetime) -> bool:
+    """`record_and_hand` for a successful send (or none) and the next row of the batch, as one
+    statement on `connection` (PostgreSQL, AUTOCOMMIT: the claimant's own), committed before it
+    returns. False when the claimant lost the row (see `hand`): it must not be sent."""
+    sent = outcome.claimed if outcome is not None else None
+    if outcome is not None and not outcome.result.ok:
+        raise ValueError("only a successful send is recorded with the hand-off")
+    rows = _RECORD_AND_HAND_PG.run_alone(connection, {
+        "now": now, "sent_id": sent.message.id if sent else None, "sent_attempts": sent.attempts if sent else None,
+        "provider_id": outcome.result.provider_id if outcome else None,
+        "segments": (outcome.result.segments or None) if outcome else None,
+        "id": claimed.message.id, "claimant": claimant, "attempts": claimed.attempts})
+    return rows[0].handed == 1
 
 
 def _record(session: Session, outcomes: list[Outcome], now: datetime, max_attempts: int,

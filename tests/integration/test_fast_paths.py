@@ -1,5 +1,6 @@
-"""Differential tests: each one-statement PostgreSQL form (a purchase, an inbound SMS) against the
-plain steps SQLite takes (Config.plain_paths), on the same generated scenarios.
+"""Differential tests: each one-statement PostgreSQL form (a purchase, an inbound SMS, the
+dispatcher's hand-off) against the plain steps SQLite takes (Config.plain_paths), on the same
+generated scenarios.
 
 Each example runs twice on one PostgreSQL database, emptied before each run, with the same
 clock: once through an app on the fast paths, once through an app on the plain ones. Every call's
@@ -10,6 +11,7 @@ the same.
 from __future__ import annotations
 
 import itertools
+import random
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -21,11 +23,11 @@ from sqlalchemy import select
 from engage import create_app
 from engage.config import Config
 from engage.db import Base
-from engage.jobs import deliver_quietly
+from engage.jobs import deliver_quietly, dispatcher_for
 from engage.store.program import changed
 from tests.support import databases
 from tests.support.api import ApiClient
-from tests.support.messaging import queue
+from tests.support.messaging import disable_flows, provider_config, queue
 from tests.support.sms import PUBLIC, Phone, answer_of
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
@@ -135,8 +137,11 @@ def _canonical(state: dict) -> dict:
 
 
 def _secrets(state: dict) -> dict[str, str]:
-    """Each random code (referral, unsubscribe token, coupon) and what it stands for."""
+    """Each random code (referral, unsubscribe token, coupon, a provider's message id) and what
+    it stands for."""
     named = {row["referral_code"]: f"<referral code of member {row['id']}>" for row in state["members"]}
+    named.update({row["provider_id"]: f"<provider id of message {row['id']}>"
+                  for row in state["messages"] if row["provider_id"]})
     named.update({row["unsubscribe_token"]: f"<token of member {row['id']}>" for row in state["members"]})
     named.update({row["coupon_code"]: f"<coupon of redemption {row['id']}>"
                   for row in state["redemptions"] if row["coupon_code"]})
@@ -303,3 +308,56 @@ def _conversation(app, api, clock, members, reply_cap, ops) -> list:
             sent.append((phone, params))
             answers.append(_answer(lambda: phone.post(params)))
     return answers
+
+
+# --- Dispatching -------------------------------------------------------------------------------
+
+# What the fake provider does with each call, in order: take it ("slow:0" answers at once), refuse
+# it (transient, permanent, opted out, invalid number) or leave it ambiguous (taken then the
+# connection reset, or dropped unanswered).
+ANSWERS = {"ok": "slow:0", "500": "500", "429": "429", "opted out": "21610", "invalid": "21211",
+           "refused": "400", "reset": "reset", "dropped": "drop"}
+answers = st.lists(st.sampled_from(["ok"] * 8 + [name for name in ANSWERS if name != "ok"]),
+                   min_size=1, max_size=14)
+
+
+@pytest.fixture
+def dispatch_apps(postgres_only_url, clock, fake_provider):
+    """The fast and the plain app on one database, both sending SMS to the fake provider."""
+    made = {name: create_app(provider_config(postgres_only_url, fake_provider, plain_paths=name == "plain"),
+                             clock=clock)
+            for name in ("fast", "plain")}
+    yield made
+    for app in made.values():
+        app.extensions["engage.db"].dispose()
+
+
+@EXAMPLES
+@given(members=st.integers(1, 3), calls=answers, batch=st.integers(1, 4))
+def test_a_dispatched_batch_records_the_same_on_both_paths(dispatch_apps, clock, fake_provider, members,
+                                                           calls, batch):
+    """One dispatcher thread drains the outbox (claimed `batch` rows at a time), then drains
+    again once the retries are due: the one-statement hand-off between a batch's rows (after a
+    success) against the plain steps."""
+    compare(dispatch_apps, clock,
+            lambda app, api: _dispatch(app, api, clock, fake_provider, members, calls, batch),
+            (members, calls, batch))
+
+
+def _dispatch(app, api, clock, fake, members, calls, batch) -> list:
+    disable_flows(app)
+    db = app.extensions["engage.db"]
+    ids = [api.enrol(f"m{n}", phone=f"+3161234{n:04d}")["id"] for n in range(members)]
+    for n in range(len(calls)):
+        queue(db, ids[n % members], clock(), flow=None, channels=("sms",), body=f"Message {n} {{}}",
+              exempt=True)
+    fake.reset()
+    for call in calls:
+        fake.fail_next("sms", ANSWERS[call])
+    dispatcher = dispatcher_for(app)
+    dispatcher.rng, dispatcher.batch_size = random.Random(7), batch
+    drained = [dispatcher.drain()]
+    clock.advance(hours=7)  # past any retry's backoff; the calls now succeed
+    drained.append(dispatcher.drain())
+    return [("drained", drained),
+            ("calls", [(record["form"]["To"], record["mode"]) for record in fake.requests("sms")])]

@@ -4,9 +4,18 @@ and only the one it handed can be ambiguous (`unknown`, reconciled)."""
 
 from __future__ import annotations
 
+import pytest
+
 from engage.jobs import dispatcher_for
+from engage.outbox.ports import SendResult
 from engage.services.claims import Claimant
-from engage.services.send_results import ABANDONED_REASON, abandon_stale, record_and_hand
+from engage.services.send_results import (
+    ABANDONED_REASON,
+    Outcome,
+    abandon_stale,
+    record_and_hand,
+    record_and_hand_at_once,
+)
 from tests.support.messaging import message, queue
 
 
@@ -84,6 +93,29 @@ def test_a_claimant_that_lost_its_rows_does_not_send_them(papp, papi, pdb, fake_
     assert claim_batch(pdb, config, claimant, clock, batch) is None
     assert batch == [] and fake_provider.request_count("sms") == 2
     assert sorted(message(pdb, i).status for i in ids) == ["sending", "sent", "sent"]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_claimant_that_lost_its_rows_does_not_send_them_after_a_one_statement_hand_off(
+        papp, papi, pdb, fake_provider, clock):
+    """The same on PostgreSQL's hand-off between a batch's rows (send_results.record_and_hand_at_once),
+    which also records the answer to the claimant's last call: that row was handed, never taken
+    back, so the answer stands."""
+    ids = queued(papi, pdb, clock, 3)
+    config = papp.extensions["engage.config"]
+    claimant, batch = Claimant(pdb), []
+    first = claim_batch(pdb, config, claimant, clock, batch)
+    die(claimant)
+    assert dispatcher_for(papp).drain() == 2
+    answer = Outcome(first, SendResult.sent("SM-first", 1))
+    with pdb.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        handed = [record_and_hand_at_once(connection, outcome, claimed, claimant.id, clock.current)
+                  for outcome, claimed in zip([answer, None], batch)]
+    assert handed == [False, False] and fake_provider.request_count("sms") == 2
+    rows = {i: message(pdb, i) for i in ids}
+    assert (rows[first.message.id].status, rows[first.message.id].provider_id) == ("sent", "SM-first")
+    assert sorted((row.status, row.attempts, row.handed_at is not None) for row in rows.values()) == [
+        ("sent", 1, True)] * 3
 
 
 def test_a_live_claimants_rows_stay_its_own(papp, papi, pdb, fake_provider, clock):
