@@ -42,9 +42,19 @@ def init_app(app: Flask) -> Api:
     api.ma_plugin.converter.add_attribute_function(fields.listed_as_reference)
     # Named only inside GET /members' oneOf; flask-smorest registers just the schemas it serialises.
     api.spec.components.schema("MemberPage", schema=MemberPageSchema)
-    from engage.api import catalog, events, flows, keys, layouts, members, messages, program
+    from engage.api import (
+        catalog,
+        events,
+        flows,
+        insights,
+        keys,
+        layouts,
+        members,
+        messages,
+        program,
+    )
 
-    for module in (members, events, catalog, program, messages, flows, layouts, keys):
+    for module in (members, events, catalog, program, messages, flows, layouts, keys, insights):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return api

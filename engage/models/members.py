@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 import engage.models.program  # noqa: F401  (tiers table for the foreign key)
@@ -14,6 +14,8 @@ from engage.vocabulary import Channel
 
 class Member(Base):
     __tablename__ = "members"
+    # The daily insight rollups (migration 0013): enrolments and erasures of a day.
+    __table_args__ = (Index("ix_members_created", "created_at"), Index("ix_members_erased", "erased_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Nullable so an erased member keeps its row (and ledger) without personal data.

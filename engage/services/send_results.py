@@ -19,7 +19,6 @@ from engage.services.claims import Claimed, hand, take_back_orphans, take_back_u
 from engage.store import transaction
 from engage.vocabulary import MessageStatus
 
-
 AMBIGUOUS_REASON = "the provider may have taken it (no answer read): reconciling before any resend"
 ABANDONED_REASON = "its dispatcher stopped during the call: reconciling before any resend"
 
