@@ -28,6 +28,24 @@ def _daily(name: str, **columns):
     return fields.List(fields.Nested(Schema.from_dict({"date": fields.Date(), **columns}, name=name)))
 
 
+class InsightDaySchema(Schema):
+    date = fields.Date()
+    new_members = Int()
+    erased_members = Int()
+    members = Int(metadata={"description": "members at the end of the day"})
+    active_members = Int(metadata={"description": "members with a purchase in the 90 days to this day"})
+    purchases = Int()
+    points_issued = Int()
+    points_redeemed = Int()
+    points_expired = Int()
+    points_donated = Int()
+    referrals = Int()
+    referred_buyers = Int()
+    feedback = Int()
+    ratings = Int()
+    mean_rating = fields.Float(allow_none=True)
+
+
 class InsightPeriodSchema(Schema):
     from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
@@ -52,7 +70,6 @@ class InsightMembersSchema(Schema):
     active = Int(allow_none=True, metadata={"description": "members with a purchase in the 90 days to `to`"})
     by_tier = fields.List(fields.Nested(InsightTierCountSchema))
     by_tier_as_of = fields.Date(allow_none=True, metadata={"description": "the day the tier counts were taken"})
-    daily = _daily("InsightMembersDay", new=Int(), erased=Int(), total=Int(), active=Int())
 
 
 class InsightCohortSchema(Schema):
@@ -82,14 +99,12 @@ class InsightPointsSchema(Schema):
     outstanding = Int(metadata={"description": "members' unspent points at the end of the period"})
     point_value = fields.Decimal(as_string=True, metadata={"description": "best money value of a point"})
     liability = _money("outstanding points times point_value")
-    daily = _daily("InsightPointsDay", issued=Int(), redeemed=Int(), expired=Int(), donated=Int())
 
 
 class InsightAdvocacySchema(Schema):
     referrals = Int(metadata={"description": "members who enrolled with a referral code in the period"})
     referred_buyers = Int(metadata={"description": "referred members whose first purchase was in the period"})
     referred_buyers_total = Int(metadata={"description": "referred members who ever purchased"})
-    daily = _daily("InsightAdvocacyDay", referrals=Int(), referred_buyers=Int())
 
 
 class InsightFlowFiguresSchema(Schema):
@@ -113,7 +128,6 @@ class InsightFeedbackSchema(Schema):
     given = Int()
     ratings = Int()
     mean_rating = fields.Float(allow_none=True)
-    daily = _daily("InsightFeedbackDay", given=Int(), ratings=Int(), mean_rating=fields.Float(allow_none=True))
 
 
 class InsightMessagesSchema(Schema):
@@ -149,6 +163,7 @@ class InsightsSchema(Schema):
     pending_days = fields.List(fields.Date(), metadata={"description": "days not rolled up yet (counted as none)"})
     computed_at = fields.DateTime(allow_none=True)
     headlines = fields.List(fields.Nested(InsightHeadlineSchema))
+    daily = fields.List(fields.Nested(InsightDaySchema), metadata={"description": "every day of the period"})
     members = fields.Nested(InsightMembersSchema)
     retention = fields.Nested(InsightRetentionSchema)
     points = fields.Nested(InsightPointsSchema)

@@ -16,10 +16,11 @@ from engage.errors import Unprocessable
 from engage.services import insights
 
 DEFAULT_DAYS = 30
-DAILY = (("date", "Date"), ("new", "New members"), ("total", "Members"), ("active", "Active (90 days)"),
-         ("issued", "Points issued"), ("redeemed", "Points redeemed"), ("expired", "Points expired"),
-         ("donated", "Points donated"), ("referrals", "Referrals"), ("ratings", "Ratings"),
-         ("mean_rating", "Mean rating"))
+DAILY = (("date", "Date"), ("new_members", "New members"), ("members", "Members"),
+         ("active_members", "Active (90 days)"), ("points_issued", "Points issued"),
+         ("points_redeemed", "Points redeemed"), ("points_expired", "Points expired"),
+         ("points_donated", "Points donated"), ("purchases", "Purchases"), ("referrals", "Referrals"),
+         ("ratings", "Ratings"), ("mean_rating", "Mean rating"))
 FLOWS = (("flow", "Flow"), ("channel", "Channel"), ("queued", "Queued"), ("sent", "Sent"), ("delivered", "Delivered"),
          ("failed", "Failed"), ("suppressed", "Suppressed"), ("skipped", "Skipped"), ("waiting", "Waiting"),
          ("replied", "Replied"), ("opted_out", "Opted out within 7 days"),
@@ -38,17 +39,12 @@ def _dates() -> tuple[date | None, date | None]:
 
 def tables(figures: dict) -> dict[str, tuple[list[str], list[list]]]:
     """Each table of the page as (header, rows), the same for the page and its CSV download."""
-    by_date = {row["date"]: dict(row) for row in figures["members"]["daily"]}
-    for section, keys in (("points", ("issued", "redeemed", "expired", "donated")), ("advocacy", ("referrals",))):
-        for row in figures[section]["daily"]:
-            by_date[row["date"]].update({key: row[key] for key in keys})
-    for row in figures["messages"]["feedback"]["daily"]:
-        by_date[row["date"]].update(ratings=row["ratings"], mean_rating=row["mean_rating"])
     cohort_width = max((len(row["active"]) for row in figures["retention"]["cohorts"]), default=0)
     return {
         "summary": (["Figure", "This period", "Previous period", "Change"],
                     [[h["label"], h["value"], h["previous"], h["change"]] for h in figures["headlines"]]),
-        "daily": ([label for _, label in DAILY], [[row.get(key) for key, _ in DAILY] for row in by_date.values()]),
+        "daily": ([label for _, label in DAILY], [[row["date"].isoformat()] + [row[key] for key, _ in DAILY[1:]]
+                                                   for row in figures["daily"]]),
         "tiers": (["Tier", "Members"], [[t["tier"], t["members"]] for t in figures["members"]["by_tier"]]),
         "cohorts": (["Enrolled", "Members"] + [f"Month {n}" for n in range(cohort_width)],
                     [[c["cohort"], c["members"]] + c["active"] for c in figures["retention"]["cohorts"]]),

@@ -22,6 +22,8 @@ HEADLINES = (("members", "Members"), ("new_members", "New members"), ("active_me
              ("points_issued", "Points issued"), ("points_redeemed", "Points redeemed"),
              ("redemption_rate", "Redemption rate"), ("liability", "Liability (outstanding points' worth)"),
              ("referrals", "Referrals"), ("mean_rating", "Mean rating"))
+FLOW_COLUMNS = ("queued", "waiting", "sent", "delivered", "failed", "suppressed", "skipped", "replied", "opted_out",
+                "redeemed_after")
 
 
 def period_for(session: Session, first: date | None, last: date | None, now: datetime) -> Period:
@@ -42,51 +44,62 @@ def read(session: Session, first: date | None, last: date | None, now: datetime)
     with transaction(session):
         period = period_for(session, first, last, now)
         view = load(session)
-        current, previous = _summary(session, period), _summary(session, period.previous())
         per_point = figures.point_value(rollups.reward_values(session))
-        rows = rollups.days(session, period)
-        computed = {row.day for row in rows}
+        earlier = period.previous()
+        # One read of the days from the start of the previous period's first month: both periods'
+        # sums, the running totals and the cohorts' sizes come from it.
+        span = Period(min(earlier.first, month_of(period.first)), period.last)
+        rows = rollups.days(session, span)
+        before = rollups.totals_before(session, span.first)
+        mine = [row for row in rows if row.day >= period.first]
+        current = _summary(period, rows, before, per_point)
+        previous = _summary(earlier, rows, before, per_point)
+        computed = {row.day for row in mine}
+        totals = figures.running_totals(current["members"] - sum(r.members_new - r.members_erased for r in mine),
+                                        (row.members_new - row.members_erased for row in mine))
         return {
-            "from": period.first, "to": period.last, "timezone": view.program.timezone, "currency": view.program.currency,
-            "previous": {"from": period.previous().first, "to": period.previous().last},
+            "from": period.first, "to": period.last, "timezone": view.program.timezone,
+            "currency": view.program.currency, "previous": {"from": earlier.first, "to": earlier.last},
             "pending_days": [day for day in period.each_day() if day not in computed],
-            "computed_at": max((row.computed_at for row in rows), default=None),
+            "computed_at": max((row.computed_at for row in mine), default=None),
             "headlines": [{"key": key, "label": label, "value": _plain(current[key]),
                            "previous": _plain(previous[key]), "change": figures.change(current[key], previous[key])}
                           for key, label in HEADLINES],
-            "members": _members(session, period, rows, current),
-            "retention": _retention(session, period, current),
-            "points": _points(rows, current, per_point),
+            "daily": [_day(row, total) for row, total in zip(mine, totals)],
+            "members": _members(session, period, current),
+            "retention": _retention(session, period, rows, current),
+            "points": {key: current[name] for key, name in POINTS} | {"point_value": per_point},
             "advocacy": {"referrals": current["referrals"], "referred_buyers": current["referred_buyers_period"],
-                         "referred_buyers_total": current["referred_buyers"],
-                         "daily": [{"date": row.day, "referrals": row.referrals,
-                                    "referred_buyers": row.referred_buyers} for row in rows]},
-            "messages": _messages(session, period, rows),
+                         "referred_buyers_total": current["referred_buyers"]},
+            "messages": _messages(session, period, current),
             "revenue": _revenue(session, period),
         }
 
 
-def _summary(session: Session, period: Period) -> dict:
-    """The period's headline figures (totals at its end, sums over its days)."""
-    before = rollups.totals_before(session, period.first)
-    rows = rollups.days(session, period)
+POINTS = (("issued", "points_issued"), ("redeemed", "points_redeemed"), ("donated", "points_donated"),
+          ("expired", "points_expired"), ("adjusted", "points_adjusted"), ("redemptions", "redemptions"),
+          ("redemption_rate", "redemption_rate"), ("outstanding", "outstanding"), ("liability", "liability"))
+
+
+def _summary(period: Period, rows: list, before: dict[str, int], per_point: Decimal) -> dict:
+    """The period's headline figures: sums over its days, running totals at its end."""
+    mine = [row for row in rows if period.first <= row.day <= period.last]
+    earlier = [row for row in rows if row.day < period.first]
 
     def total(column: str) -> int:
-        return sum(getattr(row, column) for row in rows)
-    at_end = {key: before[key] + sum(_net(row)[key] for row in rows) for key in before}
+        return sum(getattr(row, column) for row in mine)
+    at_end = {key: before[key] + sum(_net(row)[key] for row in earlier + mine) for key in before}
     issued, redeemed, donated = total("points_issued"), total("points_redeemed"), total("points_donated")
-    per_point = figures.point_value(rollups.reward_values(session))
     return {
         "members": at_end["members"], "new_members": total("members_new"),
-        "active_members": rows[-1].active_members if rows and rows[-1].day == period.last else None,
+        "active_members": mine[-1].active_members if mine and mine[-1].day == period.last else None,
         "buyers": at_end["buyers"], "repeat_buyers": at_end["repeat_buyers"],
         "repeat_purchase_rate": figures.rate(at_end["repeat_buyers"], at_end["buyers"]),
         "purchases": total("purchases"), "first_buyers": total("first_buyers"),
         "new_repeat_buyers": total("repeat_buyers"),
         "points_issued": issued, "points_redeemed": redeemed, "points_donated": donated,
         "points_expired": total("points_expired"), "points_adjusted": total("points_adjusted"),
-        "redemptions": total("redemptions"),
-        "redemption_rate": figures.redemption_rate(redeemed, donated, issued),
+        "redemptions": total("redemptions"), "redemption_rate": figures.redemption_rate(redeemed, donated, issued),
         "outstanding": at_end["points"], "liability": figures.liability(at_end["points"], per_point),
         "referrals": total("referrals"), "referred_buyers": at_end["referred_buyers"],
         "referred_buyers_period": total("referred_buyers"),
@@ -106,22 +119,28 @@ def _plain(value):
     return float(value) if isinstance(value, Decimal) else value
 
 
-def _members(session: Session, period: Period, rows, current: dict) -> dict:
-    start = rollups.totals_before(session, period.first)["members"]
-    totals = figures.running_totals(start, (row.members_new - row.members_erased for row in rows))
+def _day(row, members: int) -> dict:
+    return {"date": row.day, "new_members": row.members_new, "erased_members": row.members_erased,
+            "members": members, "active_members": row.active_members, "purchases": row.purchases,
+            "points_issued": row.points_issued, "points_redeemed": row.points_redeemed,
+            "points_expired": row.points_expired, "points_donated": row.points_donated,
+            "referrals": row.referrals, "referred_buyers": row.referred_buyers, "feedback": row.feedback,
+            "ratings": row.ratings, "mean_rating": figures.mean(row.rating_sum, row.ratings)}
+
+
+def _members(session: Session, period: Period, current: dict) -> dict:
     taken, tiers = rollups.tier_snapshot(session, period.last)
     return {"total": current["members"], "new": current["new_members"], "active": current["active_members"],
             "by_tier": [{"tier": name, "members": count} for name, count in sorted(tiers.items(), key=lambda t: -t[1])],
-            "by_tier_as_of": taken,
-            "daily": [{"date": row.day, "new": row.members_new, "erased": row.members_erased, "total": total,
-                       "active": row.active_members} for row, total in zip(rows, totals)]}
+            "by_tier_as_of": taken}
 
 
-def _retention(session: Session, period: Period, current: dict) -> dict:
+def _retention(session: Session, period: Period, rows: list, current: dict) -> dict:
     months = Period(month_of(period.first), period.last)
     sizes: dict[date, int] = defaultdict(int)
-    for row in rollups.days(session, months):
-        sizes[month_of(row.day)] += row.members_new
+    for row in rows:
+        if row.day >= months.first:
+            sizes[month_of(row.day)] += row.members_new
     active: dict[tuple[date, date], int] = defaultdict(int)
     for day, cohort, count in rollups.cohort_days(session, months):
         active[(cohort, month_of(day))] += count
@@ -133,33 +152,14 @@ def _retention(session: Session, period: Period, current: dict) -> dict:
                          "rates": row.rates} for row in triangle]}
 
 
-def _points(rows, current: dict, per_point: Decimal) -> dict:
-    return {"issued": current["points_issued"], "redeemed": current["points_redeemed"],
-            "donated": current["points_donated"], "expired": current["points_expired"],
-            "adjusted": current["points_adjusted"], "redemptions": current["redemptions"],
-            "redemption_rate": current["redemption_rate"], "outstanding": current["outstanding"],
-            "point_value": per_point, "liability": current["liability"],
-            "daily": [{"date": row.day, "issued": row.points_issued, "redeemed": row.points_redeemed,
-                       "expired": row.points_expired, "donated": row.points_donated} for row in rows]}
-
-
-def _messages(session: Session, period: Period, rows) -> dict:
-    flows = [dict(zip(("flow", "channel", "queued", "waiting", "sent", "delivered", "failed", "suppressed",
-                       "skipped", "replied", "opted_out", "redeemed_after"), map(_int, row)))
-             for row in rollups.flow_totals(session, period)]
+def _messages(session: Session, period: Period, current: dict) -> dict:
+    flows = [dict(zip(("flow", "channel", *FLOW_COLUMNS), (flow, channel, *map(int, sums))))
+             for flow, channel, *sums in rollups.flow_totals(session, period)]
     for row in flows:
         row["reply_rate"] = figures.rate(row["replied"], row["sent"])
         row["redemption_rate_7_days"] = figures.rate(row["redeemed_after"], row["sent"])
-    ratings = sum(row.ratings for row in rows)
-    return {"flows": flows,
-            "feedback": {"given": sum(row.feedback for row in rows), "ratings": ratings,
-                         "mean_rating": figures.mean(sum(row.rating_sum for row in rows), ratings),
-                         "daily": [{"date": row.day, "given": row.feedback, "ratings": row.ratings,
-                                    "mean_rating": figures.mean(row.rating_sum, row.ratings)} for row in rows]}}
-
-
-def _int(value):
-    return int(value) if isinstance(value, (int, Decimal)) else value
+    return {"flows": flows, "feedback": {"given": current["feedback"], "ratings": current["ratings"],
+                                         "mean_rating": current["mean_rating"]}}
 
 
 def _revenue(session: Session, period: Period) -> dict:

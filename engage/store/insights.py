@@ -65,9 +65,11 @@ def computed_days(session: Session, days: Period) -> set[date]:
     return set(session.scalars(select(InsightDay.day).where(InsightDay.day.between(days.first, days.last))))
 
 
-def days(session: Session, period: Period) -> list[InsightDay]:
-    return list(session.scalars(select(InsightDay).where(InsightDay.day.between(period.first, period.last))
-                                .order_by(InsightDay.day)))
+def days(session: Session, period: Period) -> list:
+    """The period's day rows, oldest first (plain rows: a year is read on every request)."""
+    table = InsightDay.__table__
+    return list(session.execute(select(table).where(table.c.day.between(period.first, period.last))
+                                .order_by(table.c.day)))
 
 
 def totals_before(session: Session, day: date) -> dict[str, int]:

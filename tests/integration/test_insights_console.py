@@ -26,6 +26,7 @@ def test_dashboard_shows_the_figures_and_each_table_downloads_as_csv(app, api, p
     assert daily.mimetype == "text/csv" and "attachment" in daily.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(daily.get_data(as_text=True))))
     assert rows[0][:5] == ["Date", "New members", "Members", "Active (90 days)", "Points issued"]
+    assert len(rows) == 2
     assert rows[1][:5] == ["2026-03-02", "1", "1", "1", "112"]  # 100 signup + 12 for EUR 12.50
     revenue = list(csv.reader(io.StringIO(console.get(
         "/console/insights/revenue.csv?from=2026-03-02&to=2026-03-02").get_data(as_text=True))))

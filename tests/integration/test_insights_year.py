@@ -7,9 +7,18 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from engage.models import InsightCohortDay, InsightDay, InsightFlowDay, InsightRevenueDay, InsightStale
+from engage.models import (
+    InsightCohortDay,
+    InsightDay,
+    InsightFlowDay,
+    InsightRevenueDay,
+    InsightStale,
+)
 from engage.services import insight_rollups
-from tests.integration.test_year_of_flows import START, at, run_day, year  # noqa: F401  (the fixture)
+from tests.integration import test_year_of_flows as year_of_flows
+from tests.integration.test_year_of_flows import START, at, run_day
+
+year = year_of_flows.year  # the year of flows' app and API client, as a fixture here too
 
 TABLES = (InsightDay, InsightFlowDay, InsightRevenueDay, InsightCohortDay)
 DAYS = 100

@@ -154,7 +154,7 @@ def _arguments(papp, papi) -> dict[str, object]:
         now = papp.extensions["engage.clock"]()
         spare, _ = keys.issue(session, INTEGRATION, "spare", now)  # DELETE /keys/{id} revokes this one
     return {"member_id": member["id"], "reward_id": 1, "tier_id": 1, "key_id": spare.id, "key": "welcome",
-            "channel": "sms", "locale": "en", "version": 1, "token": token, "filename": "nothing.css"}
+            "channel": "sms", "locale": "en", "version": 1, "token": token, "filename": "nothing.css", "name": "daily"}
 
 
 def _url(rule: str, arguments: dict) -> str:

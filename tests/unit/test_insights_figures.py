@@ -9,8 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engage.insights import figures, tally
-from engage.insights.periods import BadRange, Period, changed_by_late_event, check_range, day_bounds, \
-    months_between, recompute_window
+from engage.insights.periods import (
+    BadRange,
+    Period,
+    changed_by_late_event,
+    check_range,
+    day_bounds,
+    months_between,
+    recompute_window,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
