@@ -84,11 +84,20 @@ POINTS = (("issued", "points_issued"), ("redeemed", "points_redeemed"), ("donate
 def _summary(period: Period, rows: list, before: dict[str, int], per_point: Decimal) -> dict:
     """The period's headline figures: sums over its days, running totals at its end."""
     mine = [row for row in rows if period.first <= row.day <= period.last]
-    earlier = [row for row in rows if row.day < period.first]
+    sums = {column: sum(getattr(row, column) for row in mine) for column in rollups.DAY_TOTALS}
 
     def total(column: str) -> int:
-        return sum(getattr(row, column) for row in mine)
-    at_end = {key: before[key] + sum(_net(row)[key] for row in earlier + mine) for key in before}
+        return sums[column]
+    at_end = dict(before)
+    for row in rows:
+        if row.day > period.last:
+            break
+        at_end["members"] += row.members_new - row.members_erased
+        at_end["points"] += (row.points_issued + row.points_adjusted - row.points_redeemed - row.points_donated
+                             - row.points_expired)
+        at_end["buyers"] += row.first_buyers
+        at_end["repeat_buyers"] += row.repeat_buyers
+        at_end["referred_buyers"] += row.referred_buyers
     issued, redeemed, donated = total("points_issued"), total("points_redeemed"), total("points_donated")
     return {
         "members": at_end["members"], "new_members": total("members_new"),
@@ -106,13 +115,6 @@ def _summary(period: Period, rows: list, before: dict[str, int], per_point: Deci
         "feedback": total("feedback"), "ratings": total("ratings"),
         "mean_rating": figures.mean(total("rating_sum"), total("ratings")),
     }
-
-
-def _net(row) -> dict[str, int]:
-    return {"members": row.members_new - row.members_erased,
-            "points": row.points_issued + row.points_adjusted - row.points_redeemed - row.points_donated
-            - row.points_expired,
-            "buyers": row.first_buyers, "repeat_buyers": row.repeat_buyers, "referred_buyers": row.referred_buyers}
 
 
 def _plain(value):
