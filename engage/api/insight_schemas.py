@@ -54,6 +54,7 @@ class InsightPeriodSchema(Schema):
 class InsightHeadlineSchema(Schema):
     key = fields.String()
     label = fields.String()
+    unit = fields.String(metadata={"description": "count, share (0-1), money (the program's currency) or rating"})
     value = fields.Float(allow_none=True)
     previous = fields.Float(allow_none=True, metadata={"description": "the same figure for the previous period"})
     change = _rate("relative change from the previous period (0.25 = up 25%)")
@@ -160,7 +161,7 @@ class InsightsSchema(Schema):
     timezone = fields.String()
     currency = fields.String()
     previous = fields.Nested(InsightPeriodSchema, metadata={"description": "the period compared with"})
-    pending_days = fields.List(fields.Date(), metadata={"description": "days not rolled up yet (counted as none)"})
+    pending_days = fields.List(fields.Date(), metadata={"description": "days after the last one rolled up: not counted yet"})
     computed_at = fields.DateTime(allow_none=True)
     headlines = fields.List(fields.Nested(InsightHeadlineSchema))
     daily = fields.List(fields.Nested(InsightDaySchema), metadata={"description": "every day of the period"})

@@ -12,6 +12,7 @@ from flask import Response, abort, render_template, request
 from engage import state
 from engage.console.auth import requires
 from engage.console.blueprint import blp
+from engage.console.flows import TITLES
 from engage.errors import Unprocessable
 from engage.services import insights
 
@@ -42,18 +43,27 @@ def tables(figures: dict) -> dict[str, tuple[list[str], list[list]]]:
     cohort_width = max((len(row["active"]) for row in figures["retention"]["cohorts"]), default=0)
     return {
         "summary": (["Figure", "This period", "Previous period", "Change"],
-                    [[h["label"], h["value"], h["previous"], h["change"]] for h in figures["headlines"]]),
+                    [[h["label"], _shown(h["value"], h["unit"]), _shown(h["previous"], h["unit"]),
+                      None if h["change"] is None else f"{h['change']:+.1%}"] for h in figures["headlines"]]),
         "daily": ([label for _, label in DAILY], [[row["date"].isoformat()] + [row[key] for key, _ in DAILY[1:]]
                                                    for row in figures["daily"]]),
         "tiers": (["Tier", "Members"], [[t["tier"], t["members"]] for t in figures["members"]["by_tier"]]),
         "cohorts": (["Enrolled", "Members"] + [f"Month {n}" for n in range(cohort_width)],
                     [[c["cohort"], c["members"]] + c["active"] for c in figures["retention"]["cohorts"]]),
-        "messages": ([label for _, label in FLOWS], [[f[key] for key, _ in FLOWS] for f in figures["messages"]["flows"]]),
+        "messages": ([label for _, label in FLOWS], [[TITLES.get(f["flow"], f["flow"])] + [f[key] for key, _ in FLOWS[1:]]
+                                                    for f in figures["messages"]["flows"]]),
         "revenue": (["Purchases by", "Currency", "Purchases", "Amount"],
                     [["all members", r["currency"], r["purchases"], r["amount"]] for r in figures["revenue"]["members"]]
-                    + [[f"members reached by {r['flow']} (7 days)", r["currency"], r["purchases"], r["amount"]]
+                    + [[f"members reached by {TITLES.get(r['flow'], r['flow'])} (7 days before)", r["currency"], r["purchases"], r["amount"]]
                        for r in figures["revenue"]["after_flows"]]),
     }
+
+
+def _shown(value, unit: str):
+    """A headline figure as a report writes it: 42, 12.5%, 1234.50, 4.2."""
+    if value is None:
+        return None
+    return {"share": f"{value:.1%}", "money": f"{value:.2f}", "rating": f"{value:.1f}"}.get(unit, f"{value:.0f}")
 
 
 def _cell(value):

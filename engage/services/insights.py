@@ -16,12 +16,14 @@ from engage.store import insights as rollups
 from engage.store import transaction
 from engage.store.program import load
 
-# The headline figures, in the order a report reads them: (key, label).
-HEADLINES = (("members", "Members"), ("new_members", "New members"), ("active_members", "Active members (90 days)"),
-             ("repeat_purchase_rate", "Repeat-purchase rate"), ("purchases", "Purchases"),
-             ("points_issued", "Points issued"), ("points_redeemed", "Points redeemed"),
-             ("redemption_rate", "Redemption rate"), ("liability", "Liability (outstanding points' worth)"),
-             ("referrals", "Referrals"), ("mean_rating", "Mean rating"))
+# The headline figures, in the order a report reads them: (key, label, unit).
+HEADLINES = (("members", "Members", "count"), ("new_members", "New members", "count"),
+             ("active_members", "Active members (90 days)", "count"),
+             ("repeat_purchase_rate", "Repeat-purchase rate", "share"), ("purchases", "Purchases", "count"),
+             ("points_issued", "Points issued", "count"), ("points_redeemed", "Points redeemed", "count"),
+             ("redemption_rate", "Redemption rate", "share"),
+             ("liability", "Liability (outstanding points' worth)", "money"), ("referrals", "Referrals", "count"),
+             ("mean_rating", "Mean rating (1-5)", "rating"))
 FLOW_COLUMNS = ("queued", "waiting", "sent", "delivered", "failed", "suppressed", "skipped", "replied", "opted_out",
                 "redeemed_after")
 
@@ -54,17 +56,19 @@ def read(session: Session, first: date | None, last: date | None, now: datetime)
         mine = [row for row in rows if row.day >= period.first]
         current = _summary(period, rows, before, per_point)
         previous = _summary(earlier, rows, before, per_point)
-        computed = {row.day for row in mine}
+        # Days with no rows before the last rolled-up day had nothing to count (the program had
+        # not begun); after it, they are waiting for the next roll-up.
+        last_computed = rollups.last_computed(session)
         totals = figures.running_totals(current["members"] - sum(r.members_new - r.members_erased for r in mine),
                                         (row.members_new - row.members_erased for row in mine))
         return {
             "from": period.first, "to": period.last, "timezone": view.program.timezone,
             "currency": view.program.currency, "previous": {"from": earlier.first, "to": earlier.last},
-            "pending_days": [day for day in period.each_day() if day not in computed],
+            "pending_days": [day for day in period.each_day() if last_computed is None or day > last_computed],
             "computed_at": max((row.computed_at for row in mine), default=None),
-            "headlines": [{"key": key, "label": label, "value": _plain(current[key]),
+            "headlines": [{"key": key, "label": label, "unit": unit, "value": _plain(current[key]),
                            "previous": _plain(previous[key]), "change": figures.change(current[key], previous[key])}
-                          for key, label in HEADLINES],
+                          for key, label, unit in HEADLINES],
             "daily": [_day(row, total) for row, total in zip(mine, totals)],
             "members": _members(session, period, current),
             "retention": _retention(session, period, rows, current),

@@ -65,6 +65,10 @@ def computed_days(session: Session, days: Period) -> set[date]:
     return set(session.scalars(select(InsightDay.day).where(InsightDay.day.between(days.first, days.last))))
 
 
+def last_computed(session: Session) -> date | None:
+    return session.scalar(select(func.max(InsightDay.day)))
+
+
 def days(session: Session, period: Period) -> list:
     """The period's day rows, oldest first (plain rows: a year is read on every request)."""
     table = InsightDay.__table__
