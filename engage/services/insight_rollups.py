@@ -27,6 +27,7 @@ from engage.store.program import load
 def compute_day(session: Session, day: date, now: datetime, *, snapshot: bool) -> None:
     """Recompute one day's rollup rows; `snapshot` also records members per tier as they are now."""
     with transaction(session):
+        rollups.lock_day(session, day)
         view = load(session)
         zone, currency = view.zone, view.program.currency
         start, end = day_bounds(day, zone)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engage.insights.periods import Period, changed_by_late_event, local_day
@@ -25,6 +25,18 @@ PER_DAY = (InsightDay, InsightFlowDay, InsightRevenueDay, InsightCohortDay)
 DAY_TOTALS = ("members_new", "members_erased", "referrals", "referred_buyers", "purchases", "first_buyers",
               "repeat_buyers", "points_issued", "points_redeemed", "points_donated", "points_expired",
               "points_adjusted", "redemptions", "feedback", "ratings", "rating_sum")
+
+
+# Advisory lock keys of the days being recomputed: one class id, then the day's ordinal.
+DAY_LOCK = 0x1D5 << 32
+
+
+def lock_day(session: Session, day: date) -> None:
+    """Wait for any other run computing the same day (the sweep and the hourly job may overlap),
+    so the second replaces the first's rows instead of colliding with them. SQLite serialises
+    writers already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DAY_LOCK + day.toordinal()})
 
 
 def write_day(session: Session, day: date, totals: dict, flows: list[dict], revenue: list[dict],
