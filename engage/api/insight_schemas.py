@@ -20,8 +20,11 @@ def _rate(description: str):
     return fields.Float(allow_none=True, metadata={"description": description + " (0–1; null when nothing to divide by)"})
 
 
-def _money(description: str):
-    return fields.Decimal(as_string=True, places=2, metadata={"description": description})
+def _money(description: str, places: int = 2):
+    """A sum of money answered as a string with its decimals ("1234.50"), never a float."""
+    return fields.Decimal(as_string=True, places=places, metadata={
+        "description": description, "type": "string", "pattern": rf"^-?[0-9]+\.[0-9]{{{places}}}$",
+        "example": "1234.50" if places == 2 else "0.1000"})
 
 
 def _daily(name: str, **columns):
@@ -98,7 +101,7 @@ class InsightPointsSchema(Schema):
     redemptions = Int()
     redemption_rate = _rate("points redeemed or donated per point issued in the period")
     outstanding = Int(metadata={"description": "members' unspent points at the end of the period"})
-    point_value = fields.Decimal(as_string=True, metadata={"description": "best money value of a point"})
+    point_value = _money("best money value of a point, to 4 decimals", places=4)
     liability = _money("outstanding points times point_value")
 
 

@@ -113,7 +113,7 @@ def test_every_figure_matches_the_hand_worked_history(program, clock):
     assert {k: points[k] for k in ("issued", "redeemed", "donated", "expired", "adjusted", "redemptions",
                                    "outstanding", "point_value", "liability", "redemption_rate")} == {
         "issued": 675, "redeemed": 100, "donated": 50, "expired": 0, "adjusted": 0, "redemptions": 2,
-        "outstanding": 525, "point_value": "0.10", "liability": "52.50", "redemption_rate": round(150 / 675, 4)}
+        "outstanding": 525, "point_value": "0.1000", "liability": "52.50", "redemption_rate": round(150 / 675, 4)}
     advocacy = got["advocacy"]
     assert (advocacy["referrals"], advocacy["referred_buyers"], advocacy["referred_buyers_total"]) == (1, 1, 1)
     # Messages: ana's "4" answers her feedback request; ben's STOP answers his reminder (an opt-out,
