@@ -24,8 +24,9 @@ from engage.store import transaction
 from engage.store.program import load
 
 
-def compute_day(session: Session, day: date, now: datetime, *, snapshot: bool) -> None:
-    """Recompute one day's rollup rows; `snapshot` also records members per tier as they are now."""
+def compute_day(session: Session, day: date, now: datetime, *, snapshot: bool) -> bool:
+    """Recompute one day's rollup rows; `snapshot` also records members per tier as they are now.
+    False when nothing had changed (nothing written)."""
     with transaction(session):
         rollups.lock_day(session, day)
         view = load(session)
@@ -44,8 +45,8 @@ def compute_day(session: Session, day: date, now: datetime, *, snapshot: bool) -
         flows = [dict(zip(("flow", "channel", *source.FLOW_COLUMNS), row)) for row in source.flows(session, start, end)]
         revenue = [{"flow": flow, "currency": code or currency, "purchases": count, "amount": amount}
                    for flow, code, count, amount in source.revenue(session, start, end)]
-        rollups.write_day(session, day, totals, flows, revenue, buyers.cohorts,
-                          source.tiers(session) if snapshot else None)
+        return rollups.write_day(session, day, totals, flows, revenue, buyers.cohorts,
+                                 source.tiers(session) if snapshot else None)
 
 
 def days_to_compute(session: Session, last: date, zone: ZoneInfo) -> tuple[list[date], list[int]]:
@@ -69,11 +70,12 @@ def roll_up(session: Session, through: date, now: datetime, progress=None) -> di
     """Bring the rollups up to date through `through` (the sweep: the day before its date)."""
     zone = load(session).zone
     wanted, marks = days_to_compute(session, through, zone)
+    changed = 0
     for day in wanted:
-        compute_day(session, day, now, snapshot=day == through)
+        changed += compute_day(session, day, now, snapshot=day == through)
         if progress:
             progress(1)
     with transaction(session):
         rollups.clear_stale(session, marks)
-    return {"days": len(wanted)}
+    return {"days": len(wanted), "changed": changed}
 

@@ -39,9 +39,29 @@ def lock_day(session: Session, day: date) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DAY_LOCK + day.toordinal()})
 
 
+def _stored(session: Session, day: date) -> list[set]:
+    """The day's rows as they are, comparable with what `write_day` would write (computed_at aside)."""
+    stored = []
+    for table in PER_DAY:
+        columns = [column for column in table.__table__.c if column.key != "computed_at"]
+        stored.append({tuple(row) for row in session.execute(select(*columns).where(table.day == day))})
+    return stored
+
+
+def _wanted(day: date, totals: dict, flows: list[dict], revenue: list[dict], cohorts: dict[date, int]) -> list[set]:
+    def rows(table, dicts):
+        keys = [column.key for column in table.__table__.c if column.key != "computed_at"]
+        return {tuple(dict(d, day=day)[key] for key in keys) for d in dicts}
+    return [rows(InsightDay, [totals]), rows(InsightFlowDay, flows), rows(InsightRevenueDay, revenue),
+            rows(InsightCohortDay, [{"cohort": cohort, "members": count} for cohort, count in cohorts.items()])]
+
+
 def write_day(session: Session, day: date, totals: dict, flows: list[dict], revenue: list[dict],
-              cohorts: dict[date, int], tiers: dict[str, int] | None) -> None:
-    """Replace the day's rows with these; the tier snapshot only when one is given."""
+              cohorts: dict[date, int], tiers: dict[str, int] | None) -> bool:
+    """Replace the day's rows with these, and the tier snapshot when one is given. Rows that
+    would not change are left alone (most recomputed days have not moved): False then."""
+    if tiers is None and _stored(session, day) == _wanted(day, totals, flows, revenue, cohorts):
+        return False
     for table in PER_DAY:
         session.execute(delete(table).where(table.day == day))
     session.execute(insert(InsightDay).values(day=day, **totals))
@@ -55,6 +75,7 @@ def write_day(session: Session, day: date, totals: dict, flows: list[dict], reve
         session.execute(delete(InsightTierDay).where(InsightTierDay.day == day))
         session.execute(insert(InsightTierDay), [{"day": day, "tier": name, "members": count}
                                                  for name, count in tiers.items()])
+    return True
 
 
 def mark_late(session: Session, occurred_at: datetime, now: datetime, zone: ZoneInfo) -> None:
