@@ -165,7 +165,7 @@ class InsightsSchema(Schema):
     currency = fields.String()
     previous = fields.Nested(InsightPeriodSchema, metadata={"description": "the period compared with"})
     pending_days = fields.List(fields.Date(), metadata={"description": "days after the last one rolled up: not counted yet"})
-    computed_at = fields.DateTime(allow_none=True, metadata={"description": "when the period's figures last changed"})
+    computed_at = fields.DateTime(allow_none=True, metadata={"description": "when the period's latest day was last computed"})
     headlines = fields.List(fields.Nested(InsightHeadlineSchema))
     daily = fields.List(fields.Nested(InsightDaySchema), metadata={"description": "every day of the period"})
     members = fields.Nested(InsightMembersSchema)

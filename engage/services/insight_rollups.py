@@ -24,14 +24,20 @@ from engage.store import transaction
 from engage.store.program import load
 
 
-def compute_day(session: Session, day: date, now: datetime, *, snapshot: bool) -> bool:
-    """Recompute one day's rollup rows; `snapshot` also records members per tier as they are now.
-    False when nothing had changed (nothing written)."""
+def compute_day(session: Session, day: date, now: datetime, *, snapshot: bool = False, whole: bool = True) -> bool:
+    """Recompute one day's rollup rows in one transaction; `snapshot` also records members per tier
+    as they are now. `whole=False` recomputes only what a recent day's later events move (its flow
+    messages' fates and the revenue they reached), writing only if it changed. True when written."""
     with transaction(session):
         rollups.lock_day(session, day)
         view = load(session)
         zone, currency = view.zone, view.program.currency
         start, end = day_bounds(day, zone)
+        flows = [dict(zip(("flow", "channel", *source.FLOW_COLUMNS), row)) for row in source.flows(session, start, end)]
+        revenue = [{"flow": flow, "currency": code or currency, "purchases": count, "amount": amount}
+                   for flow, code, count, amount in source.revenue(session, start, end)]
+        if not whole:
+            return rollups.write_messages(session, day, flows, revenue)
         new, referrals, erased = source.members(session, start, end)
         buyers = tally.buyers(source.buyers(session, start, end, day_bounds(month_of(day), zone)[0]), zone)
         given, ratings, rating_sum = source.feedback(session, start, end)
@@ -42,40 +48,47 @@ def compute_day(session: Session, day: date, now: datetime, *, snapshot: bool) -
                   "active_members": source.active(session, active_since, end),
                   **tally.points(source.points(session, start, end)),
                   "feedback": given, "ratings": ratings, "rating_sum": rating_sum, "computed_at": now}
-        flows = [dict(zip(("flow", "channel", *source.FLOW_COLUMNS), row)) for row in source.flows(session, start, end)]
-        revenue = [{"flow": flow, "currency": code or currency, "purchases": count, "amount": amount}
-                   for flow, code, count, amount in source.revenue(session, start, end)]
-        return rollups.write_day(session, day, totals, flows, revenue, buyers.cohorts,
-                                 source.tiers(session) if snapshot else None)
+        rollups.write_day(session, day, totals, flows, revenue, buyers.cohorts,
+                          source.tiers(session) if snapshot else None)
+        return True
 
 
-def days_to_compute(session: Session, last: date, zone: ZoneInfo) -> tuple[list[date], list[int]]:
-    """The days up to `last` a run should (re)compute, and the stale marks that asked for some."""
+def days_to_compute(session: Session, last: date, zone: ZoneInfo) -> tuple[list[date], list[date], list[int]]:
+    """The days up to `last` a run computes whole (never computed, computed before they ended,
+    marked by a late event, and `last` itself), the recent days whose messages may have moved, and
+    the marks used up.
+
+    Enrolments, ledger entries, feedback and purchases are dated when they happen, or marked when
+    reported late, so a day computed after it ended only moves through what followed its messages."""
     with transaction(session):
         earliest = source.first_activity(session)
         if earliest is None:
-            return [], []
+            return [], [], []
         history = Period(local_day(earliest, zone), last)
         if history.days <= 0:
-            return [], []
-        wanted = set(history.each_day()) - rollups.computed_days(session, history)
-        wanted |= set(recompute_window(last + timedelta(days=1)).each_day())
+            return [], [], []
+        computed = rollups.computed_days(session, history)
+        whole = {day for day in history.each_day()
+                 if day not in computed or computed[day] < day_bounds(day, zone)[1]} | {last}
         marks = rollups.stale(session)
         for _id, marked in marks:
-            wanted |= set(marked.each_day())
-        return sorted(day for day in wanted if history.first <= day <= last), [mark_id for mark_id, _ in marks]
+            whole |= set(marked.each_day())
+        recent = set(recompute_window(last + timedelta(days=1)).each_day()) - whole
+
+        def within(days: set[date]) -> list[date]:
+            return sorted(day for day in days if history.first <= day <= last)
+        return within(whole), within(recent), [mark_id for mark_id, _ in marks]
 
 
 def roll_up(session: Session, through: date, now: datetime, progress=None) -> dict:
     """Bring the rollups up to date through `through` (the sweep: the day before its date)."""
     zone = load(session).zone
-    wanted, marks = days_to_compute(session, through, zone)
+    whole, recent, marks = days_to_compute(session, through, zone)
     changed = 0
-    for day in wanted:
-        changed += compute_day(session, day, now, snapshot=day == through)
+    for day in whole + recent:
+        changed += compute_day(session, day, now, snapshot=day == through, whole=day in whole)
         if progress:
             progress(1)
     with transaction(session):
         rollups.clear_stale(session, marks)
-    return {"days": len(wanted), "changed": changed}
-
+    return {"days": len(whole) + len(recent), "changed": changed}

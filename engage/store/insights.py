@@ -39,29 +39,24 @@ def lock_day(session: Session, day: date) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DAY_LOCK + day.toordinal()})
 
 
-def _stored(session: Session, day: date) -> list[set]:
-    """The day's rows as they are, comparable with what `write_day` would write (computed_at aside)."""
-    stored = []
-    for table in PER_DAY:
-        columns = [column for column in table.__table__.c if column.key != "computed_at"]
-        stored.append({tuple(row) for row in session.execute(select(*columns).where(table.day == day))})
-    return stored
-
-
-def _wanted(day: date, totals: dict, flows: list[dict], revenue: list[dict], cohorts: dict[date, int]) -> list[set]:
-    def rows(table, dicts):
-        keys = [column.key for column in table.__table__.c if column.key != "computed_at"]
-        return {tuple(dict(d, day=day)[key] for key in keys) for d in dicts}
-    return [rows(InsightDay, [totals]), rows(InsightFlowDay, flows), rows(InsightRevenueDay, revenue),
-            rows(InsightCohortDay, [{"cohort": cohort, "members": count} for cohort, count in cohorts.items()])]
+def write_messages(session: Session, day: date, flows: list[dict], revenue: list[dict]) -> bool:
+    """Replace the day's flow and revenue rows with these if they differ; True when they did."""
+    changed = False
+    for table, rows in ((InsightFlowDay, flows), (InsightRevenueDay, revenue)):
+        columns = [column.key for column in table.__table__.c if column.key != "day"]
+        stored = {tuple(row) for row in session.execute(select(*(table.__table__.c[c] for c in columns))
+                                                        .where(table.day == day))}
+        if stored != {tuple(row[c] for c in columns) for row in rows}:
+            session.execute(delete(table).where(table.day == day))
+            if rows:
+                session.execute(insert(table), [dict(row, day=day) for row in rows])
+            changed = True
+    return changed
 
 
 def write_day(session: Session, day: date, totals: dict, flows: list[dict], revenue: list[dict],
-              cohorts: dict[date, int], tiers: dict[str, int] | None) -> bool:
-    """Replace the day's rows with these, and the tier snapshot when one is given. Rows that
-    would not change are left alone (most recomputed days have not moved): False then."""
-    if tiers is None and _stored(session, day) == _wanted(day, totals, flows, revenue, cohorts):
-        return False
+              cohorts: dict[date, int], tiers: dict[str, int] | None) -> None:
+    """Replace the day's rows with these, and the tier snapshot when one is given."""
     for table in PER_DAY:
         session.execute(delete(table).where(table.day == day))
     session.execute(insert(InsightDay).values(day=day, **totals))
@@ -75,7 +70,6 @@ def write_day(session: Session, day: date, totals: dict, flows: list[dict], reve
         session.execute(delete(InsightTierDay).where(InsightTierDay.day == day))
         session.execute(insert(InsightTierDay), [{"day": day, "tier": name, "members": count}
                                                  for name, count in tiers.items()])
-    return True
 
 
 def mark_late(session: Session, occurred_at: datetime, now: datetime, zone: ZoneInfo) -> None:
@@ -94,8 +88,10 @@ def clear_stale(session: Session, ids: list[int]) -> None:
         session.execute(delete(InsightStale).where(InsightStale.id.in_(ids)))
 
 
-def computed_days(session: Session, days: Period) -> set[date]:
-    return set(session.scalars(select(InsightDay.day).where(InsightDay.day.between(days.first, days.last))))
+def computed_days(session: Session, days: Period) -> dict[date, datetime]:
+    """{day: when its rows were computed} for the days of `days` that have rows."""
+    return dict(session.execute(select(InsightDay.day, InsightDay.computed_at)
+                                .where(InsightDay.day.between(days.first, days.last))).all())
 
 
 def last_computed(session: Session) -> date | None:
