@@ -189,7 +189,7 @@ def _api_rows(url: str) -> list[Row]:
                 raise RuntimeError(f"{path}: {response.status_code} {response.get_data(as_text=True)[:300]}")
             seconds.append(timed.seconds)
         body = response.get_json()
-        log(f"insights: a year: {body['headlines'][0]} … {len(body['members']['daily'])} days, "
+        log(f"insights: a year: {body['headlines'][0]} … {len(body['daily'])} days, "
             f"{len(body['retention']['cohorts'])} cohorts, cold {seconds[0] * 1000:.0f} ms")
     finally:
         app.extensions["engage.db"].dispose()
