@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from engage.flows import due, membership_renewal, timed
 from engage.messaging.zones import parse_hhmm
 from engage.models import JobRun
 from engage.outbox.ports import Channel
-from engage.services import memberships, sweep
+from engage.services import insight_rollups, memberships, sweep
 from engage.store import transaction
 
 
@@ -65,8 +65,15 @@ def _sweep(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
         warnings = timed.send_expiry_warnings(session, as_of, now, progress)
         reminders = timed.send_reminders(session, as_of, now)
         renewals = membership_renewal.remind(session, as_of, now)
+        rolled = insight_rollups.roll_up(session, as_of - timedelta(days=1), now)
     return {"members_with_expired_points": expired, "memberships_lapsed": lapsed, "tier_changes": len(changes),
-            "expiry_warnings": warnings, "redemption_reminders": reminders, "membership_renewals": renewals}
+            "expiry_warnings": warnings, "redemption_reminders": reminders, "membership_renewals": renewals,
+            "insight_days": rolled["days"]}
+
+
+def _insights(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
+    with app.extensions["engage.db"].session() as session:
+        return insight_rollups.roll_up(session, as_of, now, progress)
 
 
 def _flows(app: Flask, as_of: date, now: datetime, progress=None) -> dict:
@@ -81,6 +88,8 @@ JOBS: dict[str, Job] = {
                  _flows),
     "outbox": Job("outbox", "send every message that is due now (preparing due flow messages first)",
                   _outbox),
+    "insights": Job("insights", "insight figures: roll up today so far, recent days and days late events changed",
+                    _insights, progress_label="days"),
 }
 
 

@@ -35,6 +35,8 @@ SWEEP_GRACE = timedelta(hours=12)
 LOCK_RETRY_SECONDS = 5.0
 # The dispatcher threads send continuously; this scheduled pass settles sends stuck in `sending`.
 OUTBOX_SECONDS = 60
+# Today's insight figures so far; the sweep settles each finished day.
+INSIGHTS_SECONDS = 3600
 
 
 class JobStopped(Exception):
@@ -82,6 +84,7 @@ def describe(app: Flask, zone: ZoneInfo | None = None) -> dict[str, str]:
         "sweep": f"daily {config.sweep_time} {zone.key}",
         "flows": f"every {config.flows_interval_seconds:g}s",
         "outbox": f"{config.dispatcher_threads} threads per process + every {OUTBOX_SECONDS}s",
+        "insights": f"every {INSIGHTS_SECONDS // 60} minutes, and with the sweep",
     }
 
 
@@ -108,6 +111,7 @@ class Schedules:
         add("flows", IntervalTrigger(seconds=self.config.flows_interval_seconds),
             self.config.flows_interval_seconds)
         add("outbox", IntervalTrigger(seconds=OUTBOX_SECONDS), OUTBOX_SECONDS)
+        add("insights", IntervalTrigger(seconds=INSIGHTS_SECONDS), INSIGHTS_SECONDS)
 
     def _sweep_trigger(self) -> CronTrigger:
         at = sweep_at(self.config)

@@ -48,6 +48,7 @@ def init_app(app: Flask) -> Api:
         events,
         experiments,
         flows,
+        insights,
         keys,
         layouts,
         members,
@@ -57,7 +58,7 @@ def init_app(app: Flask) -> Api:
     )
 
     for module in (members, events, memberships, challenges, catalog, program, messages, flows, experiments,
-                   layouts, keys):
+                   layouts, keys, insights):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return api

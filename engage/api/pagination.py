@@ -7,7 +7,6 @@ import re
 from marshmallow import fields, validate
 from sqlalchemy import BigInteger, Select, cast
 
-
 CURSOR = re.compile(r"^[1-9][0-9]{0,17}$")  # the last id a page showed (ids stay below 2**62)
 
 

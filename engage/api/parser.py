@@ -13,7 +13,6 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from engage import safe_json
 from engage.errors import EngageError, Unprocessable
 
-
 BODY_MISSING = "Send a JSON object with Content-Type: application/json."
 
 

@@ -7,7 +7,15 @@ from datetime import datetime
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engage.api import pagination
-from engage.api.fields import ID_MAX, Bool, DecimalString, Int, QueryInt, locale_field, time_zone_field
+from engage.api.fields import (
+    ID_MAX,
+    Bool,
+    DecimalString,
+    Int,
+    QueryInt,
+    locale_field,
+    time_zone_field,
+)
 from engage.services import adjustments
 from engage.vocabulary import LedgerKind
 

@@ -12,7 +12,15 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, Header, Mail
 
 from engage.channels.base import ambiguous, not_taken
-from engage.outbox.ports import ATTEMPT_ARG, PERMANENT, TRANSIENT, Lookup, OutboundMessage, SendResult, attempt_id
+from engage.outbox.ports import (
+    ATTEMPT_ARG,
+    PERMANENT,
+    TRANSIENT,
+    Lookup,
+    OutboundMessage,
+    SendResult,
+    attempt_id,
+)
 
 DEFAULT_HOST = "https://api.sendgrid.com"
 # SendGrid names the offending field; a bad recipient is "personalizations.N.to.M.email".

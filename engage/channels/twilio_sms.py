@@ -13,7 +13,14 @@ from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from engage.channels.base import ambiguous, not_taken
-from engage.outbox.ports import PERMANENT, TRANSIENT, Lookup, OutboundMessage, ProviderCopy, SendResult
+from engage.outbox.ports import (
+    PERMANENT,
+    TRANSIENT,
+    Lookup,
+    OutboundMessage,
+    ProviderCopy,
+    SendResult,
+)
 
 # Twilio error codes that mean "try again later" despite a 4xx status.
 TRANSIENT_CODES = frozenset({20429, 30001, 63017})

@@ -18,6 +18,7 @@ from engage.console import (  # noqa: F401  (their routes join the blueprint)
     challenges,
     experiments,
     flows,
+    insights,
     members,
     program,
     template_editor,
@@ -29,7 +30,7 @@ from engage.console.throttle import RedisThrottle, Throttle
 # The navigation: (label, endpoint, role). An entry shows once its page exists and the user may
 # open it, so later pages (members, program) appear by adding their line here.
 NAV = (("Flows", "console.home", "viewer"), ("Experiments", "console.experiments_list", "viewer"),
-       ("Members", "console.members", "viewer"),
+       ("Members", "console.members", "viewer"), ("Insights", "console.insights_page", "marketer"),
        ("Program", "console.program", "admin"), ("Rewards", "console.rewards", "admin"),
        ("API keys", "console.api_keys", "admin"), ("Audit", "console.audit_page", "admin"))
 

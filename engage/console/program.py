@@ -8,7 +8,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from engage import state
-from engage.api.program_schemas import REWARD_KINDS, ProgramSchema, RewardPatchSchema, RewardSchema, TierSchema
+from engage.api.program_schemas import (
+    REWARD_KINDS,
+    ProgramSchema,
+    RewardPatchSchema,
+    RewardSchema,
+    TierSchema,
+)
 from engage.console import program_form as form
 from engage.console.auth import actor, requires
 from engage.console.blueprint import blp

@@ -2,6 +2,14 @@
 
 from engage.models.content import FlowSetting, JobRun, SenderBudget, TemplateVersion
 from engage.models.experiments import Experiment
+from engage.models.insights import (
+    InsightCohortDay,
+    InsightDay,
+    InsightFlowDay,
+    InsightRevenueDay,
+    InsightStale,
+    InsightTierDay,
+)
 from engage.models.ledger import Event, IdempotencyRecord, LedgerEntry, Lot, Redemption
 from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
@@ -11,7 +19,8 @@ from engage.models.users import AuditEntry, SignInAttempt, User
 
 __all__ = [
     "ApiKey", "AuditEntry", "CauseGift", "Challenge", "ChallengeMember", "ConsentEvent", "Event", "Experiment",
-    "Feedback", "FlowSetting", "IdempotencyRecord", "JobRun", "LedgerEntry", "Lot", "Member", "Membership", "Message",
-    "Program", "Redemption", "Reward", "RewardCode", "SenderBudget", "SignInAttempt", "Suppression",
+    "Feedback", "FlowSetting", "IdempotencyRecord", "InsightCohortDay", "InsightDay", "InsightFlowDay",
+    "InsightRevenueDay", "InsightStale", "InsightTierDay", "JobRun", "LedgerEntry", "Lot", "Member", "Membership",
+    "Message", "Program", "Redemption", "Reward", "RewardCode", "SenderBudget", "SignInAttempt", "Suppression",
     "TemplateVersion", "Tier", "User", "WebhookEvent",
 ]

@@ -36,6 +36,8 @@ class LedgerEntry(Base):
         # INCLUDE points: balance and qualifying totals come from the index alone (migration 0004)
         Index("ix_ledger_entries_member_kind_occurred", "member_id", "kind", "occurred_at",
               postgresql_include=["points"]),
+        # A day's points by kind, for the daily insight rollups (migration 0013).
+        Index("ix_ledger_entries_occurred", "occurred_at", "kind", postgresql_include=["points"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -73,8 +75,9 @@ class Event(Base):
     """A purchase or action reported by the shop."""
 
     __tablename__ = "events"
-    # A member's purchases after a message (experiments' "purchase within N days").
-    __table_args__ = (Index("ix_events_member_type_occurred", "member_id", "type", "occurred_at"),)
+    # A day's purchases, and a member's before it, for the daily insight rollups (migration 0013); a member's purchases after a message (experiments' "purchase within N days", 0014).
+    __table_args__ = (Index("ix_events_occurred", "occurred_at"),
+                      Index("ix_events_member_type_occurred", "member_id", "type", "occurred_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)

@@ -14,6 +14,8 @@ from engage.vocabulary import Channel
 
 class Member(Base):
     __tablename__ = "members"
+    # The daily insight rollups (migration 0013): enrolments and erasures of a day.
+    __table_args__ = (Index("ix_members_created", "created_at"), Index("ix_members_erased", "erased_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Nullable so an erased member keeps its row (and ledger) without personal data.

@@ -44,6 +44,8 @@ class Message(Base):
               postgresql_where=text("experiment_id IS NOT NULL"), sqlite_where=text("experiment_id IS NOT NULL")),
         Index("ix_messages_in_reply_to", "in_reply_to_id",
               postgresql_where=text("in_reply_to_id IS NOT NULL"), sqlite_where=text("in_reply_to_id IS NOT NULL")),
+        # The daily insight rollups (migration 0013): a day's messages.
+        Index("ix_messages_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -107,6 +109,7 @@ class Feedback(Base):
     """A rating or words about a purchase; one per feedback request."""
 
     __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_created", "created_at"),)  # the daily insight rollups
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)

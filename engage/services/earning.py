@@ -17,7 +17,7 @@ from engage.loyalty.idempotency import fingerprint
 from engage.models import Event
 from engage.services import challenges, feedback, purchase_extras, purchases
 from engage.services.awards import award
-from engage.store import idempotency, ledger, members, transaction
+from engage.store import idempotency, insights, ledger, members, transaction
 from engage.store.program import ProgramView, load
 
 # Clocks drift; a POS a few minutes ahead must not be refused.
@@ -90,6 +90,7 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
         event_id = session.execute(insert(Event).values(
             member_id=member.id, type=data["type"], amount=amount, currency=currency,
             occurred_at=occurred_at, created_at=now, points_awarded=max(0, points)).returning(Event.id)).scalar_one()
+        insights.mark_late(session, occurred_at, now, view.zone)
         result = award(session, view, member, points, reason=reason, source=source or f"event:{event_id}",
                        occurred_at=occurred_at, now=now)
         extras: list = []
@@ -144,6 +145,7 @@ def _record_purchase(session: Session, member_id: int, data: dict, request_body:
                                         fingerprint=fingerprint("events", member_id, request_body), now=now)
             if recorded is None:
                 raise _Declined
+            insights.mark_late(session, occurred_at, now, view.zone)
             done, events = recorded
             extras = purchase_extras.after_purchase(session, view, member_id, done.event_id, amount,
                                                     occurred_at, now)

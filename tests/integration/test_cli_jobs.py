@@ -80,7 +80,7 @@ def test_jobs_list_shows_the_schedule(seeded):
     result = run(["jobs", "list"], seeded, ENGAGE_SWEEP_TIME="01:30")
     assert result.returncode == 0, result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
-    assert set(lines) == {"sweep", "flows", "outbox"}
+    assert set(lines) == {"sweep", "flows", "outbox", "insights"}
     assert "daily 01:30 Europe/Amsterdam" in lines["sweep"] and "every 10s" in lines["flows"]
 
 

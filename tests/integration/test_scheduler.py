@@ -119,7 +119,7 @@ def started():
 def test_jobs_triggers_and_the_programs_time_zone(database_url):
     app = make_app(database_url, sweep_time="02:30", flows_interval_seconds=7.0)
     jobs = {job.id: job for job in Schedules(app, SoleProcess()).scheduler.get_jobs()}
-    assert set(jobs) == {"sweep", "flows", "outbox"}
+    assert set(jobs) == {"sweep", "flows", "outbox", "insights"}
     sweep = jobs["sweep"]
     assert isinstance(sweep.trigger, CronTrigger) and sweep.trigger.timezone == AMSTERDAM
     fields = {field.name: str(field) for field in sweep.trigger.fields}

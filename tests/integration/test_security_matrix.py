@@ -43,6 +43,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/rewards/<int:reward_id>", "GET"): INTEGRATION,
     ("/api/v1/tiers", "GET"): INTEGRATION,
     ("/api/v1/messages", "GET"): MARKETER,
+    ("/api/v1/insights", "GET"): MARKETER,
     ("/api/v1/flows", "GET"): MARKETER,
     ("/api/v1/flows/<key>", "GET"): MARKETER,
     ("/api/v1/flows/<key>", "PATCH"): MARKETER,
@@ -89,6 +90,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/console/static/<path:filename>", "GET"): OPEN,
     ("/console/", "GET"): SESSION,
     ("/console/audit", "GET"): SESSION,
+    ("/console/insights", "GET"): SESSION,
+    ("/console/insights/<name>.csv", "GET"): SESSION,
     ("/console/keys", "GET"): SESSION,
     ("/console/keys", "POST"): SESSION,
     ("/console/keys/<int:key_id>/revoke", "GET"): SESSION,
@@ -177,7 +180,7 @@ def _arguments(papp, papi) -> dict[str, object]:
         spare, _ = keys.issue(session, INTEGRATION, "spare", now)  # DELETE /keys/{id} revokes this one
     return {"member_id": member["id"], "reward_id": 1, "tier_id": 1, "key_id": spare.id, "key": "welcome",
             "channel": "sms", "locale": "en", "version": 1, "experiment_id": 1, "token": token,
-            "filename": "nothing.css", "membership_id": 1}
+            "filename": "nothing.css", "membership_id": 1, "name": "daily"}
 
 
 def _url(rule: str, arguments: dict) -> str:
