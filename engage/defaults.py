@@ -61,6 +61,7 @@ FLOWS = {key: {**flow, "params": as_json(PARAMS[key]())} for key, flow in {
     "expiry_warning": {"channels": ["email", "sms"], "delay_seconds": 0},
     "tier_congratulations": {"channels": ["sms", "email"], "delay_seconds": 0},
     "feedback_request": {"channels": ["sms", "email"], "delay_seconds": 3 * 86400},
+    "offer": {"channels": ["sms", "email"], "delay_seconds": 0},
 }.items()}
 
 

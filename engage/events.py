@@ -48,4 +48,12 @@ class RewardRedeemed:
     reward_id: int
 
 
-DomainEvent = MemberEnrolled | PointsEarned | TierUpgraded | PurchaseRecorded | RewardRedeemed
+
+
+@dataclass(frozen=True)
+class OfferMade:
+    member_id: int
+    offer_id: int
+
+
+DomainEvent = MemberEnrolled | PointsEarned | TierUpgraded | PurchaseRecorded | RewardRedeemed | OfferMade

@@ -9,7 +9,7 @@ from engage.flows.registry import on, react, skip_reason, skip_reason_of
 
 # Importing the flow modules registers their reactions.
 from engage.flows import (  # noqa: E402,F401  isort: skip
-    expiry_warning, feedback_request, redemption_reminder, tier_congratulations, welcome,
+    expiry_warning, feedback_request, offer, redemption_reminder, tier_congratulations, welcome,
 )
 
 __all__ = ["on", "react", "skip_reason", "skip_reason_of"]

@@ -6,6 +6,9 @@ import copy
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engage.loyalty.items import BonusRule, bonus_rules
+from engage.loyalty.offers import OfferRule, offer_rules
+
 ACTION_TYPES = ("newsletter_signup", "social_follow", "review", "feedback")
 
 DEFAULT_SETTINGS: dict = {
@@ -28,6 +31,10 @@ DEFAULT_SETTINGS: dict = {
     "sms_weekly_cap": 5,
     "phone_region": None,
     "max_sms_segments": 4,
+    # Bonus points for line items (engage.loyalty.items) and personalised offers
+    # (engage.loyalty.offers): none until a marketer adds one.
+    "item_bonuses": [],
+    "offer_rules": [],
 }
 
 
@@ -52,6 +59,8 @@ class EarningRules:
     lot_lifetime_days: int
     qualifying_window_days: int
     max_purchase_amount: Decimal
+    item_bonuses: tuple[BonusRule, ...] = ()
+    offer_rules: tuple[OfferRule, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: dict) -> "EarningRules":
@@ -63,4 +72,6 @@ class EarningRules:
             lot_lifetime_days=int(s["lot_lifetime_days"]),
             qualifying_window_days=int(s["qualifying_window_days"]),
             max_purchase_amount=Decimal(str(s["max_purchase_amount"])),
+            item_bonuses=bonus_rules(s["item_bonuses"]),
+            offer_rules=offer_rules(s["offer_rules"]),
         )

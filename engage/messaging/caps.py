@@ -26,6 +26,7 @@ PRIORITY: tuple[str, ...] = (
     "welcome",
     "expiry_warning",
     "redemption_reminder",
+    "offer",
     "feedback_request",
 )
 WEEK = timedelta(days=7)

@@ -71,6 +71,11 @@ class TierCongratulationsParams:
 
 
 @dataclass(frozen=True)
+class OfferParams:
+    """offer takes no parameters (the offer rules are program settings)."""
+
+
+@dataclass(frozen=True)
 class RedemptionReminderParams:
     repeat_days: int = _param(30, WholeNumber(1, 365), "days before reminding again while unredeemed")
 
@@ -88,7 +93,7 @@ class FeedbackRequestParams:
 
 
 FlowParams = (WelcomeParams | RedemptionReminderParams | ExpiryWarningParams | TierCongratulationsParams
-              | FeedbackRequestParams)
+              | FeedbackRequestParams | OfferParams)
 
 PARAMS: dict[str, type[FlowParams]] = {
     "welcome": WelcomeParams,
@@ -96,6 +101,7 @@ PARAMS: dict[str, type[FlowParams]] = {
     "expiry_warning": ExpiryWarningParams,
     "tier_congratulations": TierCongratulationsParams,
     "feedback_request": FeedbackRequestParams,
+    "offer": OfferParams,
 }
 
 

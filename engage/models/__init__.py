@@ -5,10 +5,11 @@ from engage.models.ledger import Event, IdempotencyRecord, LedgerEntry, Lot, Red
 from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
 from engage.models.program import ApiKey, Program, Reward, Tier
+from engage.models.purchases import Offer, PurchaseItem
 from engage.models.users import AuditEntry, User
 
 __all__ = [
     "ApiKey", "AuditEntry", "ConsentEvent", "Event", "Feedback", "FlowSetting", "IdempotencyRecord", "JobRun",
-    "LedgerEntry", "Lot", "Member", "Message", "Program", "Redemption", "Reward", "SenderBudget", "Suppression",
-    "TemplateVersion", "Tier", "User", "WebhookEvent",
+    "LedgerEntry", "Lot", "Member", "Message", "Offer", "Program", "PurchaseItem", "Redemption", "Reward",
+    "SenderBudget", "Suppression", "TemplateVersion", "Tier", "User", "WebhookEvent",
 ]

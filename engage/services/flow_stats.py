@@ -22,7 +22,7 @@ COLUMN_OF = {MessageStatus.SCHEDULED: "queued", MessageStatus.QUEUED: "queued", 
 
 
 def last_30_days(session: Session, now: datetime) -> dict[str, dict[str, int]]:
-    """{flow: {column: count}} for the five flows, each column present (0 when none)."""
+    """{flow: {column: count}} for every flow, each column present (0 when none)."""
     since = now - WINDOW
     counts = {flow: dict.fromkeys(COLUMNS, 0) for flow in FLOW_KEYS}
     sent = (select(Message.flow, Message.status, func.count())

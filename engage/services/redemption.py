@@ -26,19 +26,25 @@ def _redeem_locked(session: Session, member, reward_id: int, now: datetime) -> d
     why_not = rewards.refusal(view.reward(reward.id), view.tier(member.tier_id), available)
     if why_not:
         raise Unprocessable(why_not, {"reward_id": [why_not]})
-    redemption = Redemption(member_id=member.id, reward_id=reward.id, kind=reward.kind, points=reward.cost,
+    return take(session, member, reward, reward.cost, now)
+
+
+def take(session: Session, member, reward: Reward, cost: int, now: datetime) -> dict:
+    """Write the redemption of a reward the member may have for `cost` points (its catalog price,
+    or an offer's): the row, its coupon code, the FIFO debit and the flows' reactions."""
+    redemption = Redemption(member_id=member.id, reward_id=reward.id, kind=reward.kind, points=cost,
                             value=reward.value, created_at=now,
                             coupon_code=None if reward.kind == "donation" else codes.coupon_code())
     session.add(redemption)
     session.flush()
-    if reward.cost > 0:
+    if cost > 0:
         kind = LedgerKind.DONATE if reward.kind == "donation" else LedgerKind.REDEEM
-        ledger.debit_fifo(session, member.id, reward.cost, kind=kind, reason=reward.name,
+        ledger.debit_fifo(session, member.id, cost, kind=kind, reason=reward.name,
                           source=f"redemption:{redemption.id}", now=now)
     flows.react(session, [RewardRedeemed(member.id, redemption.id, reward.id)], now)
     return {
         "id": redemption.id, "reward_id": reward.id, "reward": reward.name, "kind": reward.kind,
-        "coupon_code": redemption.coupon_code, "points_spent": reward.cost,
+        "coupon_code": redemption.coupon_code, "points_spent": cost,
         "value": f"{Decimal(reward.value):.2f}" if reward.value is not None else None,
         "points": ledger.balance(session, member.id), "created_at": now.isoformat(),
     }

@@ -23,6 +23,7 @@ FLOW_KEYS = (
     "expiry_warning",
     "tier_congratulations",
     "feedback_request",
+    "offer",
 )
 REPLY_KEYS = (
     "opt_out",
@@ -32,6 +33,7 @@ REPLY_KEYS = (
     "balance",
     "redeem_ok",
     "redeem_none",
+    "offer_refused",  # REDEEM <keyword> that cannot be had: offer_problem says why
     "feedback_thanks",
     "reply_ack",
     "not_member",

@@ -32,6 +32,8 @@ _BENEFITS = {
     "ro": {"Bronze": ["1 punct pe euro"], "Silver": ["Livrare gratuită", "25% mai multe puncte"]},
 }
 PROGRAM_NAME = "Northwind Rewards"
+_PRODUCTS = {"en": "House blend coffee 250 g", "nl": "Huismelange koffie 250 g", "de": "Hausmischung Kaffee 250 g",
+             "ro": "Cafea amestec casei 250 g"}
 
 
 def sample_context(
@@ -57,10 +59,13 @@ def sample_context(
         "reward": {"name": cheap, "description": None, "cost": 100},
         "tier": {"name": "Silver", "benefits": list(_BENEFITS[language]["Silver"])},
         "purchase": {"amount": Decimal("42.50"), "currency": "EUR", "date": today - timedelta(3)},
+        "offer": {"product": _PRODUCTS[language], "reward": cheap, "cost": 50, "regular_cost": 100,
+                  "keyword": "COFFEE", "ends": today + timedelta(days=14)},
         "unsubscribe_url": "https://engage.example.com/unsubscribe/sample-token",
         "coupon_code": "NW-7KQ2-93XD",
         "redeemed": {"name": cheap, "cost": 100, "kind": "coupon"},
         "shortfall": None,
+        "offer_problem": None,
     }
     _shape(context, key, language)
     return context
@@ -77,6 +82,9 @@ def _shape(context: dict[str, Any], key: str | None, language: str) -> None:
         )
     elif key == "redeem_ok":
         member["points"] = 520
+    elif key == "offer_refused":
+        member["points"] = 20
+        context.update(offer_problem="points", shortfall=30, coupon_code=None)
     elif key == "redeem_none":
         member["points"] = 70
         context.update(reward=None, shortfall=30, coupon_code=None)

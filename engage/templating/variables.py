@@ -25,6 +25,8 @@ FLOW_VARIABLES: Mapping[str, Fields] = {
     "reward": frozenset({"name", "description", "cost"}),
     "tier": frozenset({"name", "benefits"}),
     "purchase": frozenset({"amount", "currency", "date"}),
+    # A personalised offer (the offer flow): what the member kept buying and what they are offered.
+    "offer": frozenset({"product", "reward", "cost", "regular_cost", "keyword", "ends"}),
 }
 EMAIL_VARIABLES: Mapping[str, Fields] = {"unsubscribe_url": None}
 # The email layout also gets the flow's rendered HTML, to place where it goes.
@@ -35,6 +37,9 @@ REPLY_VARIABLES: Mapping[str, Fields] = {
     "coupon_code": None,
     "redeemed": frozenset({"name", "cost", "kind"}),
     "shortfall": None,
+    # offer_refused: ended, redeemed (already), points (short by
+    # `shortfall`) or unavailable (the reward was withdrawn or needs a higher tier)
+    "offer_problem": None,
 }
 
 

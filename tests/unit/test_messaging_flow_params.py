@@ -24,7 +24,7 @@ def test_defaults_are_the_dataclasses_and_the_stored_defaults_follow_them():
     assert {key: flow["params"] for key, flow in FLOWS.items()} == {
         "welcome": {}, "redemption_reminder": {"repeat_days": 30},
         "expiry_warning": {"offsets_days": [30, 7]}, "tier_congratulations": {},
-        "feedback_request": {"min_days_between": 30}}
+        "feedback_request": {"min_days_between": 30}, "offer": {}}
     assert set(PARAMS) == set(FLOWS)
 
 

@@ -55,7 +55,7 @@ def test_every_default_file_exists() -> None:
     ] + [root / "replies" / locale / f"{key}.txt" for key, locale in REPLIES]
     files += [root / "layouts" / "email.html"]
     files += [root / "layouts" / locale / "email_footer.html" for locale in SUPPORTED_LOCALES]
-    assert len(files) == 80 + 40 + 1 + 4
+    assert len(files) == 96 + 44 + 1 + 4
     assert all(path.is_file() for path in files)
 
 
