@@ -18,6 +18,7 @@ from engage.console import (  # noqa: F401  (their routes join the blueprint)
     flows,
     members,
     program,
+    purchase_rules,
     template_editor,
 )
 from engage.console.blueprint import blp, csrf, login_manager
