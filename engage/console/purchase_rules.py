@@ -3,8 +3,8 @@ saved through PATCH /api/v1/program's schema and service, every change in the au
 
 from __future__ import annotations
 
-from marshmallow import ValidationError
 from flask import flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from engage import state

@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engage.loyalty.settings import DEFAULT_SETTINGS, merged_settings
 from engage.errors import Unprocessable
+from engage.loyalty.settings import DEFAULT_SETTINGS, merged_settings
 from engage.models import Redemption, Reward
 from engage.store import transaction
 from engage.store.program import changed, get_program

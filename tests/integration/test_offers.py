@@ -3,8 +3,6 @@ purchase that earns one, announced by the `offer` flow, listed, redeemed once by
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
