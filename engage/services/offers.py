@@ -16,8 +16,8 @@ from engage.loyalty import lots, rewards
 from engage.loyalty import offers as offer_rules
 from engage.loyalty.items import Item
 from engage.models import Offer, Reward
-from engage.services.redemption import take
-from engage.store import idempotency, ledger, members, transaction
+from engage.services.redemption import keyed, take
+from engage.store import ledger
 from engage.store import offers as offer_store
 from engage.store.program import ProgramView, load
 
@@ -68,17 +68,13 @@ def list_offers(session: Session, member_id: int, page: Sequence[Offer], now: da
 
 def redeem(session: Session, member_id: int, offer_id: int, key: str | None, now: datetime) -> dict:
     """Redeem one offer for its points, once; 422 when it ended, was redeemed or points fall short."""
-    with transaction(session):
-        replay = idempotency.claim(session, "offer_redemptions", key, member_id, {"offer_id": offer_id}, now)
-        if replay is not None:
-            return replay
-        member = members.lock(session, member_id)
+    def locked(member) -> dict:
         offer = session.get(Offer, offer_id, populate_existing=True)
         if offer is None or offer.member_id != member.id:
             raise NotFound(f"member {member_id} has no offer {offer_id}")
-        answer = redeem_locked(session, member, offer, now)
-        idempotency.store(session, "offer_redemptions", key, answer, 201)
-        return answer
+        return redeem_locked(session, member, offer, now)
+
+    return keyed(session, "offer_redemptions", key, member_id, {"offer_id": offer_id}, now, locked)
 
 
 def redeem_locked(session: Session, member, offer: Offer, now: datetime) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from engage import flows
 from engage.errors import NotFound, Unprocessable
 from engage.events import RewardRedeemed
 from engage.loyalty import codes, lots, rewards
-from engage.models import Redemption, Reward
+from engage.models import Member, Redemption, Reward
 from engage.store import idempotency, ledger, members, transaction
 from engage.store.program import load
 from engage.vocabulary import LedgerKind
@@ -50,16 +51,22 @@ def take(session: Session, member, reward: Reward, cost: int, now: datetime) -> 
     }
 
 
-def redeem(session: Session, member_id: int, reward_id: int, key: str | None, now: datetime) -> dict:
-    """Redeem one reward; refuses (422) when points or tier fall short, however many requests race."""
+def keyed(session: Session, scope: str, key: str | None, member_id: int, body: dict, now: datetime,
+          redeem_locked: Callable[[Member], dict]) -> dict:
+    """One transaction: replay the key's answer, or lock the member, redeem and store the answer."""
     with transaction(session):
-        replay = idempotency.claim(session, "redemptions", key, member_id, {"reward_id": reward_id}, now)
+        replay = idempotency.claim(session, scope, key, member_id, body, now)
         if replay is not None:
             return replay
-        member = members.lock(session, member_id)
-        answer = _redeem_locked(session, member, reward_id, now)
-        idempotency.store(session, "redemptions", key, answer, 201)
+        answer = redeem_locked(members.lock(session, member_id))
+        idempotency.store(session, scope, key, answer, 201)
         return answer
+
+
+def redeem(session: Session, member_id: int, reward_id: int, key: str | None, now: datetime) -> dict:
+    """Redeem one reward; refuses (422) when points or tier fall short, however many requests race."""
+    return keyed(session, "redemptions", key, member_id, {"reward_id": reward_id}, now,
+                 lambda member: _redeem_locked(session, member, reward_id, now))
 
 
 def redeem_cheapest(session: Session, member_id: int, now: datetime) -> dict:

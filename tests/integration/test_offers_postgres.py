@@ -8,24 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from engage import create_app
-from engage.config import Config
 from engage.db import HotStatement
 from engage.models import Offer, Redemption
-from tests.support.api import ApiClient
 
 pytestmark = pytest.mark.postgres_only
 
 COFFEE = {"sku": "BLEND-1", "name": "House blend", "category": "coffee", "quantity": 1, "amount": "17.80"}
 RULE = {"key": "blend", "match": "sku", "value": "BLEND-1", "times": 1, "days": 30, "reward_id": 1, "cost": 10,
         "valid_days": 7, "keyword": "COFFEE"}
-
-
-@pytest.fixture
-def pg_api(postgres_only_url, clock):
-    app = create_app(Config(database_url=postgres_only_url, testing=True), clock=clock)
-    yield ApiClient(app, app.test_client())
-    app.extensions["engage.db"].dispose()
 
 
 def test_two_redemptions_of_one_offer_racing_one_wins(pg_api):
