@@ -35,7 +35,9 @@ def log(message: str) -> None:
 # --- database -------------------------------------------------------------------------------
 
 def fresh_database(name: str = "engage_bench") -> str:
-    """Drop and create `name` on the bench PostgreSQL server, migrate it; return its URL."""
+    """Drop and create `name` (or $BENCH_DATABASE: benches run side by side on one server must not
+    drop each other's database) on the bench PostgreSQL server, migrate it; return its URL."""
+    name = os.environ.get("BENCH_DATABASE") or name
     from engage import migrate
     from engage.db import make_engine
 

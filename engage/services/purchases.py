@@ -16,7 +16,11 @@ kept cursor: 0.60-0.62 of the earn bench's floor where plain `execute` gave 0.54
   to every keyed purchase and cost 0.07-0.22 of the earn bench's ratio: bench/RESULTS.md); a tier lift, which changes the answer, stores `event_answer`'s again. The
   differential tests (tests/integration/test_fast_paths.py) compare the stored answers of both
   paths;
-- tell whether a feedback request went out recently.
+- tell whether a feedback request went out recently;
+- with line items, insert them too, from one JSON parameter (`_PURCHASE_WITH_ITEMS`; a purchase
+  without items runs the statement it always ran). Their bonus points are part of the points
+  computed for each tier (`earning.purchase_points`), so items cost no extra round trip; the
+  offer rules run after the statement (`earning.after_purchase`), and only when an item matches one.
 
 The rules stay in Python: the points are computed before the statement for every tier (the
 statement picks the member's), the tier lift after it. A lift is possible only when the points

@@ -149,3 +149,14 @@ def test_redeem_keyword_by_text(papi, phone, clock):
     assert phone.text("redeem now") == phone.text("what a nice shop")  # no offer NOW: a reply
     assert papi.get(f"/members/{member['id']}").get_json()["points"] == 100 + 150 + 60 - 300
 
+
+
+def test_the_offer_flow_previews_a_members_latest_offer_or_the_sample_one(papi):
+    member = papi.enrol("offer-5", locale="de")
+    sample = papi.post("/flows/offer/preview", {"member_id": member["id"], "channel": "sms"}, role="marketer")
+    assert sample.status_code == 200 and "REDEEM COFFEE" in sample.get_json()["body"]
+    settings(papi, offer_rules=[{**RULE, "times": 1, "keyword": "BEANS"}])
+    buy(papi, member["id"], COFFEE)
+    own = papi.post("/flows/offer/preview", {"member_id": member["id"], "channel": "sms"}, role="marketer")
+    body = own.get_json()["body"]
+    assert "REDEEM BEANS" in body and "House blend 250 g" in body and "25 EUR Rabatt" in body
