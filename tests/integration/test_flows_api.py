@@ -12,7 +12,7 @@ from engage.models import Member
 from engage.services.consent import suppress
 from engage.store import transaction
 
-FLOW_KEYS = ["welcome", "redemption_reminder", "expiry_warning", "tier_congratulations", "feedback_request"]
+FLOW_KEYS = ["welcome", "redemption_reminder", "expiry_warning", "tier_congratulations", "feedback_request", "offer"]
 
 
 def patch(api, key, body):
@@ -38,7 +38,7 @@ def opt_out_of_sms(db, member_id):
 
 # Settings ----------------------------------------------------------------------------------------
 
-def test_lists_the_five_flows_with_their_defaults(api):
+def test_lists_the_flows_with_their_defaults(api):
     response = api.get("/flows", role="marketer")
     assert response.status_code == 200
     body = response.get_json()
