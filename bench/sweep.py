@@ -1,7 +1,7 @@
 """The daily sweep over many members on PostgreSQL, next to the bare set-based SQL that expires
 the same lots, in one run, with the peak RSS of the process doing the work.
 
-Data (generated in SQL with generate_series, one database per size, then cloned with
+Data (bench.dataset: generated in SQL with generate_series, one database per size, then cloned with
 CREATE DATABASE ... TEMPLATE so every measured part starts from identical rows): N members,
 3 earn ledger entries + matching lots each, earned uniformly over the past 438 days, so with
 the 365-day lot lifetime ~1/6 of the lots are past expiry on the sweep date (a catch-up sweep
@@ -39,8 +39,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bench import BenchError, Row
-from bench.harness import PG_SERVER, fresh_database, log
+from bench import BenchError, Row, dataset
+from bench.dataset import checkpoint, clone, drop, dsn, raw, url_of
+from bench.harness import fresh_database, log
 
 TARGET_RATIO = 2.0
 TARGET_RSS_GROWTH = 1.5
@@ -56,94 +57,29 @@ CHILD_TIMEOUT = 1800
 
 
 def _sizes() -> list[int]:
-    raw = os.environ.get("BENCH_SWEEP_MEMBERS") or "100000,1000000"
-    return sorted(int(n.replace("_", "")) for n in raw.split(","))
+    text = os.environ.get("BENCH_SWEEP_MEMBERS") or "100000,1000000"
+    return sorted(int(n.replace("_", "")) for n in text.split(","))
 
 
 def _full_sizes(sizes: list[int]) -> set[int]:
-    raw = (os.environ.get("BENCH_SWEEP_FULL") or str(sizes[0])).strip().lower()
-    if raw == "all":
+    text = (os.environ.get("BENCH_SWEEP_FULL") or str(sizes[0])).strip().lower()
+    if text == "all":
         return set(sizes)
-    if raw == "none":
+    if text == "none":
         return set()
-    return {int(n.replace("_", "")) for n in raw.split(",")}
-
-
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
-def _raw(url: str, autocommit: bool = True):
-    import psycopg
-
-    return psycopg.connect(_dsn(url), autocommit=autocommit)
-
-
-def _url(name: str) -> str:
-    return PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    return {int(n.replace("_", "")) for n in text.split(",")}
 
 
 # --- data ------------------------------------------------------------------------------------
 
-GENERATE = """
-CREATE TEMP TABLE bench_gen AS
-SELECT m, k, (m - 1) * {per} + k AS id,
-       10 + floor(power(random(), 8) * 1200)::int AS points,  -- few big spenders
-       random() AS spend,
-       %(cutoff)s::timestamptz - (random() * {spread} * 86400) * interval '1 second' AS earned_at
-FROM generate_series(1, {members}) AS m, generate_series(1, {per}) AS k;
-
-INSERT INTO members (id, external_id, first_name, email, phone, locale, timezone, sms_consent,
-                     email_consent, sms_opted_out, email_opted_out, tier_id, referral_code,
-                     unsubscribe_token, created_at)
-SELECT m, 'bench-' || m, 'Bench' || m, 'bench' || m || '@example.com', NULL, NULL, NULL, FALSE,
-       mod(m, 50) = 0, FALSE, FALSE,
-       CASE WHEN total >= 1500 THEN 3 WHEN total >= 500 THEN 2 ELSE 1 END,
-       'BS' || m, md5(m::text) || m, %(cutoff)s::timestamptz - interval '500 days'
-FROM (SELECT m, sum(points) AS total FROM bench_gen GROUP BY m) AS s
-ORDER BY m;
-
-INSERT INTO ledger_entries (id, member_id, points, kind, reason, source, occurred_at, expires_at, created_at)
-SELECT id, m, points, 'earn', 'purchase', 'event:' || id, earned_at,
-       earned_at + interval '{lifetime} days', earned_at
-FROM bench_gen ORDER BY id;
-
-INSERT INTO lots (id, member_id, ledger_entry_id, points, remaining, earned_at, expires_at)
-SELECT id, m, id, points,
-       CASE WHEN spend < 0.10 THEN 0 WHEN spend < 0.25 THEN points / 2 ELSE points END,
-       earned_at, earned_at + interval '{lifetime} days'
-FROM bench_gen ORDER BY id;
-
-SELECT setval(pg_get_serial_sequence('members', 'id'), {members});
-SELECT setval(pg_get_serial_sequence('ledger_entries', 'id'), {members} * {per});
-SELECT setval(pg_get_serial_sequence('lots', 'id'), {members} * {per});
-DROP TABLE bench_gen;
-"""
-
-
 def generate(url: str, members: int) -> None:
-    """Members, their earn entries and lots, in SQL (no row crosses the wire); then VACUUM ANALYZE."""
-    # 365 days of 24 h (lots.expires_at is earned_at + timedelta(days=365)): '8760 hours', not '365 days'.
-    sql = GENERATE.format(per=LOTS_PER_MEMBER, spread=SPREAD_DAYS, members=members,
-                          lifetime=LIFETIME_DAYS).replace(f"interval '{LIFETIME_DAYS} days'",
-                                                          f"interval '{LIFETIME_DAYS * 24} hours'")
-    began = time.monotonic()
-    with _raw(url, autocommit=False) as connection:
-        connection.execute("SET session_replication_role = replica")  # rows are consistent by construction
-        connection.execute("SELECT setseed(0.42)")
-        for statement in (s.strip() for s in sql.split(";")):
-            if statement:
-                connection.execute(statement, {"cutoff": CUTOFF} if "%(cutoff)s" in statement else None)
-        connection.commit()
-    with _raw(url) as connection:
-        connection.execute("VACUUM (FREEZE, ANALYZE) members, ledger_entries, lots")
-        connection.execute("CHECKPOINT")
-    log(f"sweep: generated {members} members, {members * LOTS_PER_MEMBER} entries + lots "
-        f"in {time.monotonic() - began:.1f} s")
+    """Members, their earn entries and lots (bench.dataset, no messages); then VACUUM ANALYZE."""
+    dataset.generate(url, dataset.Spec(members=members, as_of=CUTOFF, lots_per_member=LOTS_PER_MEMBER,
+                                       spread_days=SPREAD_DAYS, lifetime_days=LIFETIME_DAYS))
 
 
 def census(url: str) -> dict[str, int]:
-    with _raw(url) as connection:
+    with raw(url) as connection:
         row = connection.execute(
             "SELECT count(*) FILTER (WHERE remaining > 0 AND expires_at < %(c)s), "
             "count(DISTINCT member_id) FILTER (WHERE remaining > 0 AND expires_at < %(c)s), count(*) FROM lots",
@@ -161,30 +97,6 @@ def census(url: str) -> dict[str, int]:
             {"since": CUTOFF - timedelta(days=365)}).fetchone()[0]
     return {"expiring_lots": row[0], "expiring_members": row[1], "lots": row[2],
             "silver": tiers.get(2, 0), "gold": tiers.get(3, 0), "tier_moves": moves}
-
-
-def _admin(sql: str) -> None:
-    engine = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text(sql))
-    finally:
-        engine.dispose()
-
-
-def clone(source: str, name: str) -> str:
-    """A file copy of `source` (same rows, statistics and physical layout), flushed and checkpointed
-    so that the part measured on it starts from the same state as the others."""
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}" STRATEGY FILE_COPY')
-    url = _url(name)
-    os.sync()
-    _checkpoint(url)
-    return url
-
-
-def drop(name: str) -> None:
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- the measured parts, each in a fresh process ---------------------------------------------
@@ -208,7 +120,7 @@ def _bare(url: str) -> dict:
     params = {"cutoff": CUTOFF, "now": NOW, "source": f"expiry:{AS_OF.isoformat()}",
               "reason": f"points expired (sweep of {AS_OF.isoformat()})"}
     before = _rss_kib()
-    with psycopg.connect(_dsn(url)) as connection:
+    with psycopg.connect(dsn(url)) as connection:
         began = time.perf_counter()
         with connection.transaction():
             debits = connection.execute(BARE_DEBITS, params).rowcount
@@ -281,14 +193,9 @@ def in_child(target, url: str, label: str) -> dict:
     return value
 
 
-def _checkpoint(url: str) -> None:
-    with _raw(url) as connection:
-        connection.execute("CHECKPOINT")
-
-
 def _ledger_state(url: str) -> tuple[int, int, int]:
     """(expire entries, their point sum, open points left) - the same after bare and ours."""
-    with _raw(url) as connection:
+    with raw(url) as connection:
         entries, points = connection.execute(
             "SELECT count(*), COALESCE(sum(points), 0) FROM ledger_entries WHERE kind = 'expire'").fetchone()
         left = connection.execute("SELECT COALESCE(sum(remaining), 0) FROM lots").fetchone()[0]
@@ -318,12 +225,12 @@ def measure(members: int, full: bool) -> dict:
     try:
         for attempt in range(1, _repeats() + 1):
             bare = in_child(_bare, clone(DATABASE, scratch), "bare")
-            bare_state = _ledger_state(_url(scratch))
+            bare_state = _ledger_state(url_of(scratch))
             log(f"sweep {members} #{attempt}: bare SQL {bare['seconds']:.2f} s ({bare['debits']} debits, "
                 f"{bare['lots']} lots), peak RSS {_mib(bare['rss_peak']):.0f} MiB")
 
             ours = in_child(_ours, clone(DATABASE, scratch), "ours")
-            ours_state = _ledger_state(_url(scratch))
+            ours_state = _ledger_state(url_of(scratch))
             log(f"sweep {members} #{attempt}: expire_points {ours['expire_seconds']:.2f} s + reevaluate_tiers "
                 f"{ours['tiers_seconds']:.2f} s = {ours['seconds']:.2f} s ({ours['debits']} debits, "
                 f"{ours['tier_changes']} tier changes), peak RSS {_mib(ours['rss_peak']):.0f} MiB "
@@ -340,14 +247,14 @@ def measure(members: int, full: bool) -> dict:
         drop(scratch)
     if full:
         # The original is used last: it is the full job's untouched copy.
-        _checkpoint(url)
+        checkpoint(url)
         result["full"] = run_full(url, members, min(r["seconds"] for r in result["ours"]))
     return result
 
 
 def run_full(url: str, members: int, ledger_seconds: float) -> dict:
     full = in_child(_full, url, "full")
-    with _raw(url) as connection:
+    with raw(url) as connection:
         statuses = dict(connection.execute(
             "SELECT status, count(*) FROM messages WHERE flow = 'expiry_warning' GROUP BY status").fetchall())
     summary = full["summary"]

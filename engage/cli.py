@@ -304,6 +304,65 @@ def members_import(file: Path) -> None:
         sys.exit(1)
 
 
+@cli.group()
+def rewards() -> None:
+    """Rewards: partner code pools."""
+
+
+def _pool_line(pool: dict) -> str:
+    low = " (low)" if pool["low"] else ""
+    return (f"{pool['reward']} ({pool['partner']}): {pool['available']} codes left{low}, "
+            f"{pool['handed_out']} handed out, {pool['total']} imported")
+
+
+@rewards.command("import-codes")
+@click.argument("reward_key")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_needs_schema
+def rewards_import_codes(reward_key: str, file: Path) -> None:
+    """Add a partner's codes from a CSV (a `code` column, or one code a line) to the pool of the
+    reward REWARD_KEY (its id or name). All or nothing; codes already in the pool are counted, not
+    added again, so importing a file twice changes nothing."""
+    from engage import state
+    from engage.errors import EngageError
+    from engage.loyalty import partner_codes as code_lists
+    from engage.services import partner_codes
+
+    try:
+        found = code_lists.from_csv(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text") from None
+    session = state.database().session()
+    try:
+        result = partner_codes.import_codes(session, partner_codes.find_reward(session, reward_key), found,
+                                            state.now())
+    except EngageError as error:
+        for problem in (error.errors or {}).get("codes", []):
+            click.echo(problem, err=True)
+        raise click.ClickException(error.message) from None
+    for line, first in found.repeated[:20]:
+        click.echo(f"line {line}: repeats line {first}, counted once", err=True)
+    click.echo(f"codes import: {result['imported']} imported, {result['already_in_pool']} already in the pool, "
+               f"{result['repeated']} repeated in the file")
+    click.echo(_pool_line(result))
+
+
+@rewards.command("codes")
+@click.argument("reward_key")
+@_needs_schema
+def rewards_codes(reward_key: str) -> None:
+    """How many codes the pool of partner reward REWARD_KEY (id or name) has left."""
+    from engage import state
+    from engage.errors import EngageError
+    from engage.services import partner_codes
+
+    session = state.database().session()
+    try:
+        click.echo(_pool_line(partner_codes.pool(session, partner_codes.find_reward(session, reward_key))))
+    except EngageError as error:
+        raise click.ClickException(error.message) from None
+
+
 def main() -> None:
     from sqlalchemy.exc import OperationalError
 

@@ -42,9 +42,20 @@ def init_app(app: Flask) -> Api:
     api.ma_plugin.converter.add_attribute_function(fields.listed_as_reference)
     # Named only inside GET /members' oneOf; flask-smorest registers just the schemas it serialises.
     api.spec.components.schema("MemberPage", schema=MemberPageSchema)
-    from engage.api import catalog, events, flows, keys, layouts, members, messages, offers, program
+    from engage.api import (
+        catalog,
+        events,
+        experiments,
+        flows,
+        keys,
+        layouts,
+        members,
+        messages,
+        offers,
+        program,
+    )
 
-    for module in (members, events, offers, catalog, program, messages, flows, layouts, keys):
+    for module in (members, events, offers, catalog, program, messages, flows, experiments, layouts, keys):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return api

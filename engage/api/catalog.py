@@ -8,13 +8,19 @@ from engage import state
 from engage.api.auth import requires
 from engage.api.parser import Blueprint
 from engage.api.program_schemas import (
+    MemberRewardListSchema,
+    MemberRewardQuery,
+    RewardCodesImportSchema,
+    RewardCodesUploadSchema,
     RewardListSchema,
     RewardPatchSchema,
+    RewardPoolSchema,
     RewardSchema,
     TierListSchema,
     TierSchema,
 )
-from engage.services import catalog
+from engage.loyalty import partner_codes as code_lists
+from engage.services import catalog, member_rewards, partner_codes
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Rewards and tiers")
 
@@ -49,6 +55,43 @@ class RewardItem(MethodView):
     def patch(self, data, reward_id):
         """Change a reward (cost, minimum tier, active …)."""
         return catalog.update_reward(state.session(), reward_id, data)
+
+
+@blp.route("/rewards/<int:reward_id>/codes")
+class RewardCodes(MethodView):
+    @requires("admin")
+    @blp.response(200, RewardPoolSchema)
+    @blp.alt_response(404, description="no such reward, or not a partner reward (no pool)")
+    def get(self, reward_id):
+        """A partner reward's pool: codes imported, handed out and left (never the codes)."""
+        return partner_codes.pool(state.session(), reward_id)
+
+    @requires("admin")
+    @blp.arguments(RewardCodesUploadSchema())
+    @blp.response(200, RewardCodesImportSchema)
+    @blp.alt_response(404, description="no such reward, or not a partner reward (no pool)")
+    @blp.alt_response(409, description="codes imported elsewhere at the same moment; send again")
+    @blp.alt_response(422, description="rows that are no codes, or codes of another reward's pool: "
+                                        "nothing imported")
+    def post(self, data, reward_id):
+        """Add a partner's codes to the pool, all or none; codes it holds already are counted, not
+        added twice."""
+        found = (code_lists.from_list(data["codes"]) if "codes" in data else code_lists.from_csv(data["csv"]))
+        return partner_codes.import_codes(state.session(), reward_id, found, state.now())
+
+
+@blp.route("/members/<int:member_id>/rewards")
+class MemberRewards(MethodView):
+    @requires("integration")
+    @blp.arguments(MemberRewardQuery(), location="query")
+    @blp.response(200, MemberRewardListSchema)
+    @blp.alt_response(404, description="no such member")
+    def get(self, query, member_id):
+        """The rewards open to the member now (early access by tier included), cheapest first, each
+        with whether they can redeem it and why not."""
+        items = member_rewards.for_member(state.session(), member_id, state.now(), query.get("category"),
+                                          query.get("redeemable") == "true")
+        return {"items": items, "next": None}
 
 
 @blp.route("/tiers")

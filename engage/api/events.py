@@ -64,11 +64,15 @@ def create_event(data, member_id):
 @blp.response(201, RedemptionSchema)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.alt_response(404, description="no such member or reward")
-@blp.alt_response(409, description="Idempotency-Key reused with another body")
-@blp.alt_response(422, description="not enough points, or tier too low")
+@blp.alt_response(409, description="Idempotency-Key reused with another body; or the reward is sold out "
+                                    "(no stock or partner codes left), nothing debited")
+@blp.alt_response(422, description="not enough points, tier too low, outside the reward's dates, or "
+                                    "another category")
 def create_redemption(data, member_id):
-    """Redeem a reward: points are taken oldest first; a coupon code comes back (not for donations)."""
-    return redemption.redeem(state.session(), member_id, data["reward_id"], idempotency_key(), state.now())
+    """Redeem a reward: points are taken oldest first; a coupon code comes back (not for donations),
+    the partner's own code for a partner reward."""
+    return redemption.redeem(state.session(), member_id, data["reward_id"], idempotency_key(), state.now(),
+                             data.get("category"))
 
 
 @blp.route("/<int:member_id>/adjustments", methods=["POST"])

@@ -17,6 +17,7 @@ from engage.api.schemas import PageQuery
 from engage.messaging import flow_params
 from engage.models import TemplateVersion
 from engage.services import flow_admin, flow_preview
+from engage.services.audit import Actor
 from engage.templating import FLOW_KEYS
 from engage.vocabulary import Channel
 
@@ -188,8 +189,9 @@ class FlowItem(MethodView):
     @blp.arguments(FlowPatchSchema())
     @blp.response(200, FlowSchema)
     def patch(self, data, key):
-        """Switch a flow on or off; change its channels, delay or parameters."""
-        return flow_admin.update_flow(state.session(), key, data, state.now())
+        """Switch a flow on or off; change its channels, delay or parameters (audited)."""
+        actor = Actor(name=f"key:{g.api_key.name}")  # a machine: the audit log names its key
+        return flow_admin.update_flow(state.session(), key, data, state.now(), actor)
 
 
 @blp.route(TEMPLATE, parameters=[FLOW_KEY, CHANNEL_PATH])

@@ -42,6 +42,9 @@ class MessageSchema(Schema):
     reason = fields.String(allow_none=True)
     action = fields.String(allow_none=True, metadata={"description": "inbound: what the reply did"})
     in_reply_to_id = Int(allow_none=True)
+    experiment_id = Int(allow_none=True, metadata={"description": "the experiment this flow message was part of"})
+    variant = fields.String(allow_none=True, validate=validate.OneOf(["A", "B"]),
+                            metadata={"description": "its variant in that experiment (kept after it stops)"})
     is_test = Bool()
     simulated = Bool(metadata={"description": "typed in (or answered by) the console's phone simulator"})
     created_at = fields.DateTime()

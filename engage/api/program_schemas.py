@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -33,6 +34,27 @@ class RewardTextSchema(Schema):
 MAX_REWARD_TEXTS = 50
 
 
+class Moment(fields.DateTime):
+    """An ISO 8601 date-time with its offset (a reward's dates are the same instant for every
+    member, whatever their time zone), kept in UTC; answers give it back as text."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = None
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        if moment is None or moment.tzinfo is None:
+            raise ValidationError("Not an ISO 8601 date-time with an offset (e.g. 2026-11-20T00:00:00+01:00).")
+        if not 1900 <= moment.year <= 2999:
+            raise ValidationError("Year out of range.")
+        return moment.astimezone(timezone.utc)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) or value is None else value.isoformat()
+
+
 def _few_texts(texts: dict) -> None:
     if len(texts) > MAX_REWARD_TEXTS:
         raise ValidationError(f"At most {MAX_REWARD_TEXTS} locales.")
@@ -58,6 +80,27 @@ class RewardPatchSchema(Schema):
     min_tier = fields.String(allow_none=True, metadata={"description": "tier name, or null"})
     value = DecimalString(whole_digits=6, places=2, example="10.00", allow_none=True)
     active = Bool()
+    partner = fields.String(allow_none=True, validate=validate.Length(min=1, max=120), metadata={
+        "description": "a partner reward: its codes come from this partner's pool (POST "
+                       "/rewards/{reward_id}/codes, `engage rewards import-codes`), not from Engage"})
+    low_codes_threshold = Int(allow_none=True, validate=validate.Range(min=0, max=1_000_000), metadata={
+        "description": "admins are told when fewer partner codes are left (default 10 for a partner "
+                       "reward; null: never)"})
+    starts_at = Moment(allow_none=True, metadata={"description": "redeemable from (null: always was)"})
+    ends_at = Moment(allow_none=True, metadata={"description": "redeemable until, excluded (null: no end)"})
+    early_access_from = Moment(allow_none=True, metadata={
+        "description": "members of `early_access_tiers` may redeem from here, before `starts_at`; "
+                       "others do not see the reward before `starts_at`"})
+    early_access_tiers = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
+                                     allow_none=True, validate=validate.Length(max=20),
+                                     metadata={"description": "tier names"})
+    stock = Int(allow_none=True, validate=validate.Range(min=0, max=10_000_000), metadata={
+        "description": "units left, one taken per redemption (null: unlimited); 0: sold out (409)"})
+    category = fields.String(allow_none=True, validate=validate.Length(min=1, max=60), metadata={
+        "description": "the product category it applies to (a purchase item's category); null: any"})
+    codes_left = Int(dump_only=True, allow_none=True, metadata={
+        "description": "partner codes not handed out yet (null: not a partner reward)"})
+    codes_low = Bool(dump_only=True, metadata={"description": "fewer codes left than low_codes_threshold"})
 
 
 class RewardSchema(RewardPatchSchema):
@@ -167,3 +210,65 @@ class ProgramSchema(Schema):
                                                                          _distinct_rules], metadata={
         "description": "personalised offers; the list replaces the stored one"})
     donations = fields.Nested(DonationsSchema, dump_only=True)
+
+
+class MemberRewardQuery(Schema):
+    category = fields.String(validate=validate.Length(min=1, max=60), metadata={
+        "description": "the category the member shops in: rewards scoped to another are not redeemable"})
+    redeemable = fields.String(validate=validate.OneOf(("true", "false")), metadata={
+        "description": "true: only the rewards the member can redeem now"})
+
+
+class MemberRewardSchema(Schema):
+    id = Int()
+    name = fields.String(metadata={"description": "in the member's locale"})
+    description = fields.String(allow_none=True)
+    kind = fields.String()
+    cost = Int()
+    partner = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    ends_at = fields.String(allow_none=True, metadata={"description": "ISO 8601, or null: no end"})
+    left = Int(allow_none=True, metadata={"description": "units or partner codes left (null: unlimited)"})
+    redeemable = Bool(metadata={"description": "the member can redeem it now"})
+    reason = fields.String(allow_none=True, metadata={"description": "why not, when not redeemable"})
+
+
+class MemberRewardListSchema(Schema):
+    items = fields.List(fields.Nested(MemberRewardSchema))
+    next = fields.String(allow_none=True)
+
+
+MAX_UPLOAD_CODES = 100_000
+
+
+class RewardCodesUploadSchema(Schema):
+    """Either `codes` or `csv`."""
+
+    codes = fields.List(fields.String(validate=validate.Regexp(
+        r"^[!-~]{1,32}$", error="1 to 32 printable ASCII characters, no spaces.")),
+        validate=validate.Length(min=1, max=MAX_UPLOAD_CODES),
+        metadata={"description": "the partner's codes"})
+    csv = fields.String(validate=validate.Length(min=1, max=4_000_000), metadata={
+        "description": "the partner's file as text: a `code` column (others ignored), or one code a line"})
+
+    @validates_schema
+    def _one_source(self, data, **kwargs) -> None:
+        if ("codes" in data) == ("csv" in data):
+            raise ValidationError("Send either codes or csv.", "_schema")
+
+
+class RewardPoolSchema(Schema):
+    reward_id = Int()
+    reward = fields.String()
+    partner = fields.String()
+    total = Int(metadata={"description": "codes ever imported"})
+    available = Int(metadata={"description": "codes not handed out yet"})
+    handed_out = Int()
+    low_codes_threshold = Int(allow_none=True)
+    low = Bool(metadata={"description": "fewer codes available than low_codes_threshold"})
+
+
+class RewardCodesImportSchema(RewardPoolSchema):
+    imported = Int(metadata={"description": "codes added to the pool by this import"})
+    already_in_pool = Int(metadata={"description": "codes the pool held already (an import repeated)"})
+    repeated = Int(metadata={"description": "codes given twice in this import (counted once)"})

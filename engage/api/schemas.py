@@ -143,6 +143,9 @@ class EventResultSchema(Schema):
 
 class RedemptionCreateSchema(Schema):
     reward_id = Int(required=True, validate=validate.Range(min=1, max=ID_MAX))
+    category = fields.String(validate=validate.Length(min=1, max=60), metadata={
+        "description": "the product category the reward is used on; a reward scoped to another "
+                       "category is refused (422). Omitted: not checked."})
 
 
 class RedemptionSchema(Schema):
@@ -150,7 +153,9 @@ class RedemptionSchema(Schema):
     reward_id = Int()
     reward = fields.String()
     kind = fields.String()
-    coupon_code = fields.String(allow_none=True)
+    coupon_code = fields.String(allow_none=True, metadata={
+        "description": "Engage's own code, or for a partner reward the partner's code from its pool"})
+    partner = fields.String(allow_none=True, metadata={"description": "whose code it is (partner rewards)"})
     points_spent = Int()
     value = fields.String(allow_none=True)
     points = Int()

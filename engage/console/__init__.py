@@ -15,6 +15,7 @@ from engage.console import (  # noqa: F401  (their routes join the blueprint)
     api_keys,
     audit_log,
     auth,
+    experiments,
     flows,
     members,
     program,
@@ -23,11 +24,12 @@ from engage.console import (  # noqa: F401  (their routes join the blueprint)
 )
 from engage.console.blueprint import blp, csrf, login_manager
 from engage.console.secret import secret_key
-from engage.console.throttle import Throttle
+from engage.console.throttle import RedisThrottle, Throttle
 
 # The navigation: (label, endpoint, role). An entry shows once its page exists and the user may
 # open it, so later pages (members, program) appear by adding their line here.
-NAV = (("Flows", "console.home", "viewer"), ("Members", "console.members", "viewer"),
+NAV = (("Flows", "console.home", "viewer"), ("Experiments", "console.experiments_list", "viewer"),
+       ("Members", "console.members", "viewer"),
        ("Program", "console.program", "admin"), ("Rewards", "console.rewards", "admin"),
        ("API keys", "console.api_keys", "admin"), ("Audit", "console.audit_page", "admin"))
 
@@ -45,7 +47,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "console.sign_in"
-    app.extensions["engage.console.throttle"] = Throttle(window_seconds=60)
+    app.extensions["engage.console.throttle"] = (RedisThrottle(config.redis_url, window_seconds=60)
+                                                 if config.redis_url else Throttle(window_seconds=60))
     app.register_blueprint(blp)
 
 

@@ -11,7 +11,7 @@ from engage.console import flow_form
 from engage.console.auth import actor, requires
 from engage.console.blueprint import blp
 from engage.errors import NotFound, Unprocessable
-from engage.services import audit, flow_admin, flow_stats
+from engage.services import flow_admin, flow_stats
 from engage.templating import FLOW_KEYS, SUPPORTED_LOCALES
 
 TITLES = {"welcome": "Welcome", "redemption_reminder": "Redemption reminder", "expiry_warning": "Expiry warning",
@@ -27,12 +27,10 @@ def _flow(key: str) -> dict:
 
 
 def _change(key: str, changes: dict) -> dict:
-    """Apply through flow_admin (as PATCH /api/v1/flows/{key}) and record it in the audit log."""
-    before = _flow(key)
-    after = flow_admin.update_flow(state.session(), key, changes, state.now())
-    if after != before:
-        audit.record(state.session(), actor(), "flow.update", "flow", key, before, after, state.now())
-    return after
+    """Apply through flow_admin (as PATCH /api/v1/flows/{key}), recorded in the audit log in the
+    same transaction."""
+    _flow(key)  # 404 for an unknown flow
+    return flow_admin.update_flow(state.session(), key, changes, state.now(), actor())
 
 
 @blp.route("/")

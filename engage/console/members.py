@@ -10,19 +10,35 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from engage import state
+from engage.api import pagination
 from engage.console.auth import actor, requires
 from engage.console.blueprint import blp
 from engage.errors import NotFound, Unprocessable
+from engage.models import Member
 from engage.services import adjustments, member_profile, phone_simulator
+
+PAGE_SIZE = 50
 
 
 @blp.route("/members")
 @requires("viewer")
 def members():
-    """The search form, and what it found."""
+    """The search form and what it found; without a search, every member, newest first, a page at
+    a time, of one tier or all."""
     query = request.args.get("q", "")
-    found = member_profile.search(state.session(), query) if query.strip() else None
-    return render_template("console/members.html", query=query, found=found)
+    names = member_profile.tier_names(state.session())
+    if query.strip():
+        return render_template("console/members.html", query=query, found=member_profile.search(
+            state.session(), query), tier_names=names)
+    wanted, tier = request.args.get("cursor"), request.args.get("tier") or None
+    if wanted is not None and not pagination.is_cursor(wanted):
+        abort(400, "not a page of the members list: follow the page's own links")
+    if tier is not None and (not tier.isdigit() or int(tier) not in names):
+        abort(400, "not a tier: choose one from the list")
+    tier = tier and int(tier)
+    listed, cursor = pagination.page(state.session(), member_profile.listing(tier), Member.id, PAGE_SIZE, wanted)
+    return render_template("console/members.html", query=query, found=None, listed=listed, next_cursor=cursor,
+                           first_page=wanted is None, tier=tier, tier_names=names)
 
 
 def _page(member_id: int, **extra):

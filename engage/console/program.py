@@ -14,7 +14,8 @@ from engage.console.auth import actor, requires
 from engage.console.blueprint import blp
 from engage.errors import Conflict, NotFound, Unprocessable
 from engage.messaging import phones
-from engage.services import audit, catalog, program_settings
+from engage.loyalty import partner_codes as code_lists
+from engage.services import audit, catalog, partner_codes, program_settings
 
 
 def _settings() -> dict:
@@ -84,13 +85,15 @@ def tier(tier_id: int):
 @requires("admin")
 def rewards():
     """The rewards catalog, cheapest first, disabled ones too."""
-    return render_template("console/rewards.html", rewards=catalog.list_rewards(state.session()))
+    items = catalog.list_rewards(state.session())
+    return render_template("console/rewards.html", rewards=items, low=[r for r in items if r["codes_low"]])
 
 
 def _reward_form(reward: dict | None):
     """Create (reward None) or edit one reward."""
     tiers = [tier["name"] for tier in catalog.list_tiers(state.session())]
-    blank = {"name": "", "kind": "discount", "cost": None, "value": None, "min_tier": None, "active": True}
+    blank = {"name": "", "kind": "discount", "cost": None, "value": None, "min_tier": None, "active": True,
+             "low_codes_threshold": catalog.DEFAULT_LOW_CODES}
     values, errors, status = form.values(reward or blank, form.REWARD_FIELDS), {}, 200
     if request.method == "POST":
         schema = RewardSchema() if reward is None else RewardPatchSchema()
@@ -131,6 +134,36 @@ def _reward(reward_id: int) -> dict:
 def reward(reward_id: int):
     """Change a reward (past redemptions keep what they cost)."""
     return _reward_form(_reward(reward_id))
+
+
+MAX_CODES_FILE = 4_000_000  # bytes: what POST /api/v1/rewards/{id}/codes takes as `csv`
+
+
+@blp.route("/program/rewards/<int:reward_id>/codes", methods=["POST"])
+@requires("admin")
+def reward_codes(reward_id: int):
+    """Add a partner's CSV of codes to the reward's pool (all or nothing), as the API and
+    `engage rewards import-codes` do."""
+    current = _reward(reward_id)
+    upload = request.files.get("file")
+    data = upload.read(MAX_CODES_FILE + 1) if upload else b""
+    try:
+        if len(data) > MAX_CODES_FILE:
+            raise Unprocessable("the file is larger than 4 MB: split it", {})
+        result = partner_codes.import_codes(state.session(), reward_id,
+                                            code_lists.from_csv(data.decode("utf-8-sig")), state.now())
+    except UnicodeDecodeError:
+        flash("Codes not imported: the file is not UTF-8 text.")
+    except (Unprocessable, Conflict, NotFound) as error:
+        flash(f"Codes not imported: {error.message}.")
+        for line in (error.errors or {}).get("codes", []):
+            flash(line)
+    else:
+        _record("reward.codes_import", "reward", reward_id, None,
+                {key: result[key] for key in ("imported", "already_in_pool", "repeated", "available")})
+        flash(f"{result['imported']} codes imported into {current['name']} ({result['already_in_pool']} already "
+              f"in the pool, {result['repeated']} repeated in the file); {result['available']} available.")
+    return redirect(url_for("console.reward", reward_id=reward_id))
 
 
 @blp.route("/program/rewards/<int:reward_id>/active", methods=["POST"])

@@ -13,7 +13,7 @@ from engage.console.flow_form import first_message
 
 # How a form's text becomes the JSON value the schema checks (the API's fields take JSON's own
 # types only, so a number must be an int, not its text).
-INT, TEXT, OPTIONAL, LINES, CHECK = "int", "text", "optional", "lines", "check"
+INT, TEXT, OPTIONAL, OPTIONAL_INT, LINES, CHECK = "int", "text", "optional", "optional_int", "lines", "check"
 
 PROGRAM_FIELDS = {
     "name": TEXT, "currency": TEXT, "default_locale": TEXT, "timezone": TEXT, "phone_region": OPTIONAL,
@@ -25,7 +25,10 @@ PROGRAM_FIELDS = {
     "max_sms_segments": INT,
 }
 TIER_FIELDS = {"name": TEXT, "threshold": INT, "multiplier": TEXT, "benefits": LINES}
-REWARD_FIELDS = {"name": TEXT, "kind": TEXT, "cost": INT, "value": OPTIONAL, "min_tier": OPTIONAL, "active": CHECK}
+REWARD_FIELDS = {"name": TEXT, "kind": TEXT, "cost": INT, "value": OPTIONAL, "min_tier": OPTIONAL, "active": CHECK,
+                 "category": OPTIONAL, "stock": OPTIONAL_INT, "starts_at": OPTIONAL, "ends_at": OPTIONAL,
+                 "early_access_from": OPTIONAL, "early_access_tiers": LINES, "partner": OPTIONAL,
+                 "low_codes_threshold": OPTIONAL_INT}
 
 
 def value_of(kind: str, form: MultiDict, name: str):
@@ -34,7 +37,9 @@ def value_of(kind: str, form: MultiDict, name: str):
     if kind == CHECK:
         return text == "on"
     text = text.strip()
-    if kind == INT:
+    if kind == OPTIONAL_INT and not text:
+        return None
+    if kind in (INT, OPTIONAL_INT):
         # The text itself when it is no whole number, so the schema's own message names the problem.
         return int(text) if text.lstrip("-").isdigit() else text
     if kind == OPTIONAL:

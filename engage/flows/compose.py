@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from engage.experiments import assign
 from engage.flows.context import build_context
 from engage.flows.templates import live_template
 from engage.models import Member, Message
@@ -22,9 +23,12 @@ def public_url(session: Session) -> str:
 
 
 def renderer(session: Session, member: Member | Contact, view: ProgramView, flow: str, now: datetime,
-             extra: dict):
+             extra: dict, *, experiments: bool = True):
     """A function rendering this flow's live template for a channel, in the member's language.
 
+    While an experiment runs on that template, the member's variant (engage.experiments.assign)
+    decides between the live template (A) and the experiment's (B); `experiments=False` always
+    renders A (a marketer's test send of the template they are editing).
     The context (balance, lots …) is read at the first call: a member who can receive no channel
     gets a `suppressed` row without it."""
     built: dict = {}
@@ -34,8 +38,13 @@ def renderer(session: Session, member: Member | Contact, view: ProgramView, flow
             built["context"] = build_context(session, member, view, now, public_url(session), **extra)
         context = built["context"]
         parts, locale = live_template(session, flow, channel, member.locale, view.program.default_locale)
+        experiment = view.experiments.get((flow, channel, locale)) if experiments else None
+        variant = assign(member.id, experiment.id, experiment.split_percent) if experiment else None
+        if variant == "B":
+            parts = {**parts, **experiment.parts}  # an email keeps the live layout around B's HTML
         rendered = render_message(channel, parts, context, member.locale or locale)
-        return Content(body=rendered.body, subject=rendered.subject, html=rendered.html, locale=locale)
+        return Content(body=rendered.body, subject=rendered.subject, html=rendered.html, locale=locale,
+                       experiment_id=experiment.id if experiment else None, variant=variant)
 
     return render
 

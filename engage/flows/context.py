@@ -17,9 +17,9 @@ def _reward_variable(reward: rewards.RewardRule, member: Member) -> dict:
     return {"name": text.name, "description": text.description, "cost": reward.cost}
 
 
-def _reward(view: ProgramView, member: Member, available: int) -> dict | None:
+def _reward(view: ProgramView, member: Member, available: int, now: datetime) -> dict | None:
     tier = view.tier(member.tier_id)
-    choice = rewards.cheapest_paid(view.rewards, tier, available)
+    choice = rewards.cheapest_paid(view.rewards, tier, available, now)
     return _reward_variable(choice, member) if choice else None
 
 
@@ -55,7 +55,7 @@ def build_context(session: Session, member: Member, view: ProgramView, now: date
         "program": {"name": view.program.name, "help_text": view.program.help_text},
         "next_tier": summary["next_tier"],
         "expiring": _expiring(summary["expiring"]),
-        "reward": _reward(view, member, available),
+        "reward": _reward(view, member, available, now),
         "tier": {"name": summary["tier"], "benefits": view.benefits.get(member.tier_id, [])},
         "purchase": None,
         "unsubscribe_url": f"{public_url}/unsubscribe/{member.unsubscribe_token}",

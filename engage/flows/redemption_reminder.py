@@ -18,7 +18,7 @@ from engage.store.program import load
 def remind_on_earning(session, event: PointsEarned, now) -> None:
     view = load(session)
     reward = rewards.newly_affordable(view.rewards, view.tier(event.tier_id), event.balance_before,
-                                      event.balance_after)
+                                      event.balance_after, now)
     if reward is None:
         return
     queue_flow(session, event.member_id, "redemption_reminder", now,
@@ -37,6 +37,6 @@ def reward_gone_reason(session, message, member, now) -> str | None:
     view = load(session)
     reward = view.reward(message.data["reward_id"]) if message.data.get("reward_id") else None
     available = lots.available_points(ledger.open_lots(session, member.id), now)
-    if reward is not None and rewards.refusal(reward, view.tier(member.tier_id), available):
+    if reward is not None and rewards.refusal(reward, view.tier(member.tier_id), available, now):
         return f"member can no longer redeem {reward.name}"
     return None

@@ -78,7 +78,7 @@ def send_reminders(session: Session, as_of: date, now: datetime) -> int:
             view = load(session)
             for member in session.scalars(select(Member).where(Member.id.in_(chunk), Member.erased_at.is_(None))):
                 available = lots.available_points(ledger.open_lots(session, member.id), now)
-                reward = rewards.cheapest_paid(view.rewards, view.tier(member.tier_id), available)
+                reward = rewards.cheapest_paid(view.rewards, view.tier(member.tier_id), available, now)
                 if reward is None:
                     continue
                 queued += queue_flow(

@@ -73,6 +73,8 @@ class Event(Base):
     """A purchase or action reported by the shop."""
 
     __tablename__ = "events"
+    # A member's purchases after a message (experiments' "purchase within N days").
+    __table_args__ = (Index("ix_events_member_type_occurred", "member_id", "type", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -86,6 +88,8 @@ class Event(Base):
 
 class Redemption(Base):
     __tablename__ = "redemptions"
+    # A member's redemptions after a message (experiments' "redemption within N days").
+    __table_args__ = (Index("ix_redemptions_member_created", "member_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)

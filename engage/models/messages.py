@@ -11,6 +11,10 @@ from engage.db import Base, UTCDateTime
 from engage.models.ledger import BigId
 from engage.vocabulary import Channel, Direction, MessageStatus
 
+OUT_FLOWS = "direction = 'out' AND flow IS NOT NULL AND is_test = false"
+REPLIES = "direction = 'in' AND in_reply_to_id IS NOT NULL AND simulated = false"
+PENDING = "direction = 'out' AND status IN ('scheduled', 'queued')"
+
 
 class Message(Base):
     """One SMS or email, in or out. Outbound rows are the outbox the dispatcher drains."""
@@ -27,6 +31,19 @@ class Message(Base):
         Index("ix_messages_member_flow_sent", "member_id", "sent_at", "id",
               postgresql_where=text("direction = 'out' AND flow IS NOT NULL"),
               sqlite_where=text("direction = 'out' AND flow IS NOT NULL")),
+        # The console (migration 0012): the flows' last-30-days counts and the replies to them,
+        # read from the index alone; a member's waiting messages without reading their history.
+        Index("ix_messages_flow_counts", "created_at", "flow", "status",
+              postgresql_where=text(OUT_FLOWS), sqlite_where=text(OUT_FLOWS)),
+        Index("ix_messages_replies", "created_at", "in_reply_to_id",
+              postgresql_where=text(REPLIES), sqlite_where=text(REPLIES)),
+        Index("ix_messages_member_pending", "member_id", "send_after", "id",
+              postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
+        # An experiment's messages by variant (its results page), and the replies to a message.
+        Index("ix_messages_experiment", "experiment_id", "variant",
+              postgresql_where=text("experiment_id IS NOT NULL"), sqlite_where=text("experiment_id IS NOT NULL")),
+        Index("ix_messages_in_reply_to", "in_reply_to_id",
+              postgresql_where=text("in_reply_to_id IS NOT NULL"), sqlite_where=text("in_reply_to_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -67,6 +84,9 @@ class Message(Base):
     in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     action: Mapped[str | None] = mapped_column(String(40))  # inbound: what the reply did
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The experiment whose variant ('A' or 'B') this flow message carries; kept after it stops.
+    experiment_id: Mapped[int | None] = mapped_column(ForeignKey("experiments.id"))
+    variant: Mapped[str | None] = mapped_column(String(1))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

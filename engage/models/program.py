@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.db import Base, UTCDateTime
+from engage.models.ledger import BigId
 
 
 class Program(Base):
@@ -51,8 +52,41 @@ class Reward(Base):
     # {locale: {"name": …, "description": …}} in other locales than the program's default, whose
     # text is `name` and `description` (engage.loyalty.rewards.reward_text picks one).
     texts: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A partner reward hands out codes from its pool (reward_codes) instead of Engage's own; admins
+    # hear when fewer than `low_codes_threshold` are left.
+    partner: Mapped[str | None] = mapped_column(String(120))
+    low_codes_threshold: Mapped[int | None]
+    # The calendar: members of `early_access_tier_ids` may redeem from `early_access_from`, everyone
+    # else from `starts_at`; nobody after `ends_at`. None: no such limit.
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    early_access_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    early_access_tier_ids: Mapped[list | None] = mapped_column(JSON)
+    # Units left (None: unlimited), decremented in the redemption's transaction.
+    stock: Mapped[int | None]
+    # The product category it applies to (a purchase line item's category), or None for any.
+    category: Mapped[str | None] = mapped_column(String(60))
 
     min_tier: Mapped[Tier | None] = relationship(lazy="joined")
+
+
+class RewardCode(Base):
+    """One code of a partner's pool; handed out once, to the redemption that claimed it."""
+
+    __tablename__ = "reward_codes"
+    __table_args__ = (
+        # The claim's order, over codes still free only.
+        Index("ix_reward_codes_free", "reward_id", "id", postgresql_where=text("redemption_id IS NULL"),
+              sqlite_where=text("redemption_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"))
+    # Unique across pools: the code is the redemption's coupon code, unique too.
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    redemption_id: Mapped[int | None] = mapped_column(ForeignKey("redemptions.id"), unique=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiKey(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engage.db import Base, UTCDateTime
@@ -41,3 +41,16 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(120))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class SignInAttempt(Base):
+    """One console sign-in attempt counted against a key (an address, an email), kept for the
+    throttle's window so every process counts the same attempts. The key is stored hashed: the
+    table holds no address or email."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_key_at", "key_hash", "at"), Index("ix_sign_in_attempts_at", "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

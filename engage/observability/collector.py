@@ -30,7 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engage import vocabulary
 from engage.db import Database
-from engage.models import JobRun, Member, Message, Redemption
+from engage.loyalty.reward_limits import pool_low
+from engage.models import JobRun, Member, Message, Redemption, Reward, RewardCode
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Queue:
     oldest_due_age: float = 0.0
     sweep_seconds: float | None = None
     sweep_finished: float | None = None
+    pools: list[tuple[int, int, int | None]] = field(default_factory=list)  # reward, codes free, threshold
 
 
 @dataclass
@@ -74,6 +76,12 @@ def read_queue(connection: Connection, now: datetime) -> Queue:
     if sweep is not None:
         queue.sweep_seconds = max(0.0, (sweep.finished_at - sweep.started_at).total_seconds())
         queue.sweep_finished = sweep.finished_at.timestamp()
+    # Partner rewards' pools: one row per partner reward (few), counted over the free-codes index.
+    free = func.count(RewardCode.id)
+    queue.pools = [tuple(row) for row in connection.execute(
+        select(Reward.id, free, Reward.low_codes_threshold)
+        .outerjoin(RewardCode, (RewardCode.reward_id == Reward.id) & RewardCode.redemption_id.is_(None))
+        .where(Reward.partner.is_not(None)).group_by(Reward.id, Reward.low_codes_threshold).order_by(Reward.id))]
     return queue
 
 
@@ -151,6 +159,15 @@ def queue_families(queue: Queue) -> Iterator:
     yield _gauge("engage_outbox_due_messages", "Queued messages whose send time has come", queue.due)
     yield _gauge("engage_outbox_oldest_due_age_seconds", "How long the oldest due message has waited "
                  "past its send time (0 when none is due)", queue.oldest_due_age)
+    available = GaugeMetricFamily("engage_reward_codes_available", "Partner codes not handed out yet, by "
+                                  "reward id", labels=["reward"])
+    low = GaugeMetricFamily("engage_reward_codes_low", "1 when a partner reward has fewer codes left than "
+                            "its low_codes_threshold", labels=["reward"])
+    for reward_id, free, threshold in queue.pools:
+        available.add_metric([str(reward_id)], free)
+        low.add_metric([str(reward_id)], 1 if pool_low(free, threshold) else 0)
+    yield available
+    yield low
     if queue.sweep_seconds is not None:
         yield _gauge("engage_sweep_last_duration_seconds", "How long the last finished daily sweep took",
                      queue.sweep_seconds)

@@ -11,3 +11,6 @@ class Content:
     subject: str | None = None
     html: str | None = None
     locale: str | None = None
+    # The experiment whose variant ('A' or 'B') was rendered, for the message to record.
+    experiment_id: int | None = None
+    variant: str | None = None

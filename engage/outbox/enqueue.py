@@ -92,6 +92,7 @@ def fill(session: Session, member: Member, message: Message, channels: Sequence[
     message.to_address = member.phone if choice.channel == Channel.SMS else member.email
     message.subject, message.body, message.html, message.locale = (
         content.subject, content.body, content.html, content.locale)
+    message.experiment_id, message.variant = content.experiment_id, content.variant
     if choice.channel == Channel.SMS:
         segments = count_segments(content.body)
         message.segments, message.encoding = segments.segments, segments.encoding

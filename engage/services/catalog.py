@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -9,10 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engage.errors import Conflict, NotFound, Unprocessable
+from engage.loyalty import reward_limits
 from engage.models import Program, Reward, Tier
-from engage.store import transaction
-from engage.store.program import changed
+from engage.store import reward_codes, transaction
+from engage.store.program import calendar_of, changed
 from engage.templating.defaults import normalize_locale
+
+# Codes left under which admins hear about a new partner reward's pool, unless they set another.
+DEFAULT_LOW_CODES = 10
 
 
 def tier_json(tier: Tier) -> dict:
@@ -28,15 +33,31 @@ def _text_json(text: dict) -> dict:
     return {"name": text["name"], "description": text.get("description")}
 
 
-def reward_json(reward: Reward, default_locale: str) -> dict:
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def reward_json(reward: Reward, default_locale: str, tier_names: dict[int, str],
+                codes_left: int | None = None) -> dict:
     """The reward; `texts` holds every locale's name and description, the default locale's being
-    `name` and `description`."""
+    `name` and `description`. `codes_left` counts a partner reward's free codes."""
     texts = {locale: _text_json(text) for locale, text in sorted((reward.texts or {}).items())}
+    codes_left = (codes_left or 0) if reward.partner else None
     return {"id": reward.id, "name": reward.name, "description": reward.description, "kind": reward.kind,
             "cost": reward.cost, "min_tier": reward.min_tier.name if reward.min_tier else None,
             "value": f"{Decimal(reward.value):.2f}" if reward.value is not None else None,
             "active": reward.active,
-            "texts": {default_locale: {"name": reward.name, "description": reward.description}, **texts}}
+            "texts": {default_locale: {"name": reward.name, "description": reward.description}, **texts},
+            "partner": reward.partner, "low_codes_threshold": reward.low_codes_threshold,
+            "starts_at": _moment(reward.starts_at), "ends_at": _moment(reward.ends_at),
+            "early_access_from": _moment(reward.early_access_from),
+            "early_access_tiers": [tier_names[i] for i in reward.early_access_tier_ids or () if i in tier_names],
+            "stock": reward.stock, "category": reward.category, "codes_left": codes_left,
+            "codes_low": codes_left is not None and reward_limits.pool_low(codes_left, reward.low_codes_threshold)}
+
+
+def _tier_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Tier.id, Tier.name)).all())
 
 
 def list_tiers(session: Session) -> list[dict]:
@@ -45,15 +66,21 @@ def list_tiers(session: Session) -> list[dict]:
 
 def list_rewards(session: Session) -> list[dict]:
     with transaction(session):
-        default_locale = _default_locale(session)
+        default_locale, names = _default_locale(session), _tier_names(session)
+        free = reward_codes.free_counts(session)
         rows = session.scalars(select(Reward).order_by(Reward.cost, Reward.id))
-        return [reward_json(r, default_locale) for r in rows]
+        return [reward_json(r, default_locale, names, free.get(r.id)) for r in rows]
 
 
 def reward(session: Session, reward_id: int) -> dict:
     """One reward, as the API shows it."""
     with transaction(session):
-        return reward_json(get_reward(session, reward_id), _default_locale(session))
+        return _answer(session, get_reward(session, reward_id))
+
+
+def _answer(session: Session, reward: Reward) -> dict:
+    return reward_json(reward, _default_locale(session), _tier_names(session),
+                       reward_codes.free_left(session, reward.id) if reward.partner else None)
 
 
 def get_reward(session: Session, reward_id: int) -> Reward:
@@ -63,12 +90,12 @@ def get_reward(session: Session, reward_id: int) -> Reward:
     return reward
 
 
-def _tier_id(session: Session, name: str | None) -> int | None:
+def _tier_id(session: Session, name: str | None, field: str = "min_tier") -> int | None:
     if name is None:
         return None
     tier = session.scalar(select(Tier).where(Tier.name == name))
     if tier is None:
-        raise Unprocessable(f"no tier named {name!r}", {"min_tier": ["Unknown tier."]})
+        raise Unprocessable(f"no tier named {name!r}", {field: ["Unknown tier."]})
     return tier.id
 
 
@@ -91,15 +118,27 @@ def _texts(data: dict, default_locale: str) -> dict:
     return texts
 
 
+SIMPLE_FIELDS = ("name", "description", "kind", "cost", "value", "active", "partner", "low_codes_threshold",
+                 "starts_at", "ends_at", "early_access_from", "stock", "category")
+
+
 def _apply_reward(session: Session, reward: Reward, data: dict) -> None:
     data = dict(data)
     if "texts" in data:
         reward.texts = _texts(data, _default_locale(session))
-    for field in ("name", "description", "kind", "cost", "value", "active"):
+    if data.get("partner") and reward.partner is None and "low_codes_threshold" not in data:
+        data["low_codes_threshold"] = DEFAULT_LOW_CODES
+    for field in SIMPLE_FIELDS:
         if field in data:
             setattr(reward, field, data[field])
     if "min_tier" in data:
         reward.min_tier_id = _tier_id(session, data["min_tier"])
+    if "early_access_tiers" in data:
+        reward.early_access_tier_ids = [_tier_id(session, name, "early_access_tiers")
+                                        for name in dict.fromkeys(data["early_access_tiers"] or [])]
+    problems = reward_limits.calendar_problems(calendar_of(reward))
+    if problems:
+        raise Unprocessable("; ".join(problems.values()), {field: [text] for field, text in problems.items()})
 
 
 def create_reward(session: Session, data: dict) -> dict:
@@ -111,7 +150,7 @@ def create_reward(session: Session, data: dict) -> dict:
             session.add(reward)
             session.flush()
             session.refresh(reward)
-            answer = reward_json(reward, _default_locale(session))
+            answer = _answer(session, reward)
         changed(session)
         return answer
     except IntegrityError:
@@ -126,7 +165,7 @@ def update_reward(session: Session, reward_id: int, data: dict) -> dict:
             _apply_reward(session, reward, data)
             session.flush()
             session.refresh(reward)
-            answer = reward_json(reward, _default_locale(session))
+            answer = _answer(session, reward)
         changed(session)
         return answer
     except IntegrityError:

@@ -16,6 +16,7 @@ from engage.errors import Conflict, NotFound, Unprocessable
 from engage.messaging import flow_params
 from engage.messaging.opt_out_wording import missing_opt_out_message, sms_warnings
 from engage.models import FlowSetting, Program, TemplateVersion
+from engage.services import audit
 from engage.store import transaction
 from engage.store.program import FlowConfig, changed, flow_config, load
 from engage.templating import (
@@ -76,8 +77,9 @@ def get_flow(session: Session, flow: str) -> dict:
         return flow_json(flow_config(session, check_flow(flow)))
 
 
-def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> dict:
-    """Switch a flow on or off, change its channels, delay or parameters (merged)."""
+def update_flow(session: Session, flow: str, changes: dict, now: datetime, actor: audit.Actor | None = None) -> dict:
+    """Switch a flow on or off, change its channels, delay or parameters (merged). With `actor`,
+    an actual change is recorded in the audit log in the same transaction (both or neither)."""
     check_flow(flow)
     errors = flow_params.problems(flow, changes.get("params") or {})
     if errors:
@@ -85,6 +87,7 @@ def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> di
             f"{name}: {problems[0]}" for name, problems in errors.items()), {"params": errors})
     with transaction(session):
         row = _flow_row(session, flow, now)
+        before = flow_json(flow_config(session, flow))
         if "enabled" in changes:
             row.enabled = changes["enabled"]
         if "channels" in changes:
@@ -96,6 +99,8 @@ def update_flow(session: Session, flow: str, changes: dict, now: datetime) -> di
         row.updated_at = now
         session.flush()
         answer = flow_json(flow_config(session, flow))
+        if actor is not None and answer != before:
+            audit.add(session, actor, "flow.update", "flow", flow, before, answer, now)
     changed(session)
     return answer
 
@@ -144,9 +149,13 @@ def get_template(session: Session, flow: str, channel: str, locale: str) -> dict
     """The newest saved version of a template, or the shipped default as version 0."""
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
-        newest = _versions(flow, channel, locale).order_by(TemplateVersion.version.desc()).limit(1)
-        row = session.scalar(newest)
-        return _with_warnings(version_json(row) if row else _shipped(session, flow, channel, locale))
+        return _with_warnings(live_version(session, flow, channel, locale))
+
+
+def live_version(session: Session, flow: str, channel: str, locale: str) -> dict:
+    """The newest saved version, or the shipped default as version 0 (in the caller's transaction)."""
+    row = session.scalar(_versions(flow, channel, locale).order_by(TemplateVersion.version.desc()).limit(1))
+    return version_json(row) if row else _shipped(session, flow, channel, locale)
 
 
 def template_warnings(flow: str, channel: str, locale: str, parts: dict) -> list[dict]:
@@ -208,11 +217,12 @@ def save_template(session: Session, flow: str, channel: str, locale: str, parts:
     """Validate and save a new version (n+1), which becomes the live template at once."""
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
-        _check_template(session, flow, channel, locale, parts)
-        return _with_warnings(_add_version(session, flow, channel, locale, dict(parts), author, now, None))
+        check_template(session, flow, channel, locale, parts)
+        return _with_warnings(add_version(session, flow, channel, locale, dict(parts), author, now, None))
 
 
-def _check_template(session: Session, flow: str, channel: str, locale: str, parts: dict) -> None:
+def check_template(session: Session, flow: str, channel: str, locale: str, parts: dict) -> None:
+    """422 with every error by part, as saving would answer (an experiment's variant B too)."""
     if flow == LAYOUT:
         errors = validate_layout(channel, parts, locale)
     else:
@@ -232,12 +242,13 @@ def restore_version(session: Session, flow: str, channel: str, locale: str, vers
     flow, channel, locale = _address(flow, channel, locale)
     with transaction(session):
         parts = dict(_version(session, flow, channel, locale, version)["parts"])
-        _check_template(session, flow, channel, locale, parts)  # rules may have changed (segment limit)
-        return _with_warnings(_add_version(session, flow, channel, locale, parts, author, now, version))
+        check_template(session, flow, channel, locale, parts)  # rules may have changed (segment limit)
+        return _with_warnings(add_version(session, flow, channel, locale, parts, author, now, version))
 
 
-def _add_version(session: Session, flow: str, channel: str, locale: str, parts: dict, author: str | None,
-                 now: datetime, restored_from: int | None) -> dict:
+def add_version(session: Session, flow: str, channel: str, locale: str, parts: dict, author: str | None,
+                now: datetime, restored_from: int | None) -> dict:
+    """Add version n+1 inside the caller's transaction (checked already)."""
     # Locking the flow's settings row serialises concurrent saves of its templates (PostgreSQL);
     # the layout belongs to no flow, so its saves lock the program's row.
     if flow == LAYOUT:

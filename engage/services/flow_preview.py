@@ -112,7 +112,8 @@ def send_test(session: Session, flow: str, member_id: int, channel: str | None, 
         member = members.get(session, member_id)
         view = load(session)
         channels = [channel] if channel else list(flow_config(session, flow).channels)
-        render = renderer(session, member, view, flow, now, flow_extra(session, member, view, flow))
+        render = renderer(session, member, view, flow, now, flow_extra(session, member, view, flow),
+                          experiments=False)
 
         def render_checked(chosen: str) -> Content:
             try:

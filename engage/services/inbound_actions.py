@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engage import flows
 from engage.errors import EngageError
 from engage.loyalty import earning as earning_rules
-from engage.loyalty import lots, rewards
+from engage.loyalty import lots, reward_limits, rewards
 from engage.loyalty import replies as reply_rules
 from engage.messaging.keywords import Inbound, keyword_core
 from engage.messaging.replies import REPLY_KEY, Decision
@@ -78,26 +78,27 @@ def _redeem(session: Session, view: ProgramView, contact: Contact, facts: Facts,
             now: datetime) -> None:
     tier = view.tier(contact.tier_id)
     available = lots.available_points(ledger.open_lots(session, contact.id), now)
-    choice = rewards.cheapest_paid(view.rewards, tier, available)
+    choice = rewards.cheapest_paid(view.rewards, tier, available, now)
     if choice is not None:
         try:
             done = _redeem_locked(session, contact, choice.id, now)
-        except EngageError as error:  # cannot happen under the member lock; answer why not
+        except EngageError as error:  # sold out by a concurrent redemption (nothing written); answer why not
             log.warning("REDEEM by message %s refused: %s", facts.message_id, error.message)
         else:
             outcome.reply_key = "redeem_ok"
             outcome.extra = {"coupon_code": done["coupon_code"], "redeemed": {
                 "name": rewards.reward_text(choice, contact.locale).name, "cost": done["points_spent"],
-                "kind": done["kind"]}}
+                "kind": done["kind"], "partner": done["partner"]}}
             outcome.data.update(redemption_id=done["id"], points=-done["points_spent"])
             return
     outcome.action, outcome.reply_key = "redeem_refused", "redeem_none"
     eligible = [r for r in view.rewards if r.active and r.cost > 0 and r.kind != "donation"
-                and (r.min_tier_threshold is None or tier.threshold >= r.min_tier_threshold)]
+                and (r.min_tier_threshold is None or tier.threshold >= r.min_tier_threshold)
+                and reward_limits.is_open(r.calendar, tier.id, now) and not reward_limits.sold_out(r.left)]
     target = min(eligible, key=lambda r: (r.cost, r.id), default=None)
     shortfall = max(0, target.cost - available) if target else 0
     saving_for = ({"name": rewards.reward_text(target, contact.locale).name, "cost": target.cost,
-                   "kind": target.kind} if target else None)
+                   "kind": target.kind, "partner": target.partner} if target else None)
     outcome.extra = {"shortfall": shortfall or None, "redeemed": saving_for}
     outcome.data["reason"] = f"short by {shortfall} points" if shortfall else "no reward available"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from engage.loyalty import lots, tiers
@@ -27,7 +27,8 @@ def _exact(view: ProgramView, query: str) -> list:
     """Conditions that each hit a unique or indexed column."""
     conditions = [Member.external_id == query, Member.referral_code == query.upper()]
     if "@" in query:
-        conditions.append(Member.email.in_({query, query.lower()}))
+        # Emails are stored as given; any case finds them (ix_members_email_lower, migration 0012).
+        conditions.append(func.lower(Member.email) == query.lower())
     try:
         conditions.append(Member.phone == normalize_phone(query, view.settings.get("phone_region")))
     except (InvalidPhoneNumber, ValueError):
@@ -43,6 +44,12 @@ def _like(text: str) -> str:
     return _escaped(text) + "%"
 
 
+def _starts(column, prefix: str):
+    """The lower-cased column starts with `prefix` (lower-cased, escaped): LIKE on lower(column),
+    which the name indexes of migration 0012 serve; ILIKE could use no index."""
+    return func.lower(column).like(prefix, escape="\\")
+
+
 def _by_name(query: str) -> list:
     """First or last name starting with the text; "ana pop" is first name Ana…, last name Pop…."""
     words = query.split()
@@ -50,9 +57,9 @@ def _by_name(query: str) -> list:
         return []
     if len(words) == 1:
         prefix = _like(words[0])
-        return [Member.first_name.ilike(prefix, escape="\\"), Member.last_name.ilike(prefix, escape="\\")]
+        return [_starts(Member.first_name, prefix), _starts(Member.last_name, prefix)]
     first, last = _like(words[0]), _like(" ".join(words[1:]))
-    return [Member.first_name.ilike(first, escape="\\") & Member.last_name.ilike(last, escape="\\")]
+    return [_starts(Member.first_name, first) & _starts(Member.last_name, last)]
 
 
 def search(session: Session, query: str, limit: int = 25) -> list[Member]:
@@ -65,17 +72,25 @@ def search(session: Session, query: str, limit: int = 25) -> list[Member]:
         live = Member.erased_at.is_(None)
         found = list(session.scalars(select(Member).where(or_(*_exact(view, query)), live)
                                      .order_by(Member.id).limit(limit)))
-        if not found and "@" in query:
-            # Emails are stored as given: a case-insensitive match, which no index serves, only
-            # when the exact spellings found nothing.
-            found = list(session.scalars(select(Member).where(
-                Member.email.ilike(_escaped(query), escape="\\"), live).order_by(Member.id).limit(limit)))
         names = _by_name(query)
         if names and len(found) < limit:
             seen = [member.id for member in found] or [0]
             found += session.scalars(select(Member).where(or_(*names), live, Member.id.not_in(seen))
                                      .order_by(Member.id).limit(limit - len(found)))
         return found
+
+
+def listing(tier_id: int | None = None) -> Select:
+    """Every member not erased, of one tier or all, for the caller to page through newest first
+    (keyset on the id: a deep page costs what the first one does; ix_members_tier, migration 0012)."""
+    query = select(Member).where(Member.erased_at.is_(None))
+    return query if tier_id is None else query.where(Member.tier_id == tier_id)
+
+
+def tier_names(session: Session) -> dict[int, str]:
+    """{tier id: name}, lowest tier first."""
+    with transaction(session):
+        return {tier.id: tier.name for tier in tiers.ordered(load(session).tiers)}
 
 
 def _progress(view: ProgramView, member: Member, points: dict) -> int | None:

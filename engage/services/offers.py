@@ -4,7 +4,6 @@ and redeemed once, by API or by texting REDEEM <keyword>."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert
@@ -15,8 +14,8 @@ from engage.events import OfferMade
 from engage.loyalty import lots, rewards
 from engage.loyalty import offers as offer_rules
 from engage.loyalty.items import Item
-from engage.models import Offer, Reward
-from engage.services.redemption import keyed, take
+from engage.models import Offer
+from engage.services.redemption import _redeem_locked, keyed
 from engage.store import ledger
 from engage.store import offers as offer_store
 from engage.store.program import ProgramView, load
@@ -78,16 +77,12 @@ def redeem(session: Session, member_id: int, offer_id: int, key: str | None, now
 
 
 def redeem_locked(session: Session, member, offer: Offer, now: datetime) -> dict:
-    """Redeem the offer of a member whose row the caller locked (by API or by text)."""
+    """Redeem the offer of a member whose row the caller locked (by API or by text): the reward's
+    own redemption (its dates, stock, partner code), for the offer's points."""
     why_not = offer_rules.refusal(redeemed=offer.redemption_id is not None, ends_at=offer.ends_at, now=now)
-    view = load(session)
-    if why_not is None:
-        available = lots.available_points(ledger.open_lots(session, member.id), now)
-        priced = replace(view.reward(offer.reward_id), cost=offer.cost)
-        why_not = rewards.refusal(priced, view.tier(member.tier_id), available)
     if why_not:
         raise Unprocessable(why_not, {"offer_id": [why_not]})
-    answer = take(session, member, session.get(Reward, offer.reward_id), offer.cost, now)
+    answer = _redeem_locked(session, member, offer.reward_id, now, cost=offer.cost)
     if not offer_store.mark_redeemed(session, offer.id, answer["id"]):
         # The member's lock serialises redemptions; this only guards the unique column's promise.
         raise Unprocessable("this offer was already redeemed", {"offer_id": ["already redeemed"]})

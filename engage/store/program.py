@@ -15,11 +15,15 @@ from sqlalchemy.orm import Session
 
 from engage.defaults import FLOWS
 from engage.errors import NotFound
+from engage.experiments import RunningExperiment
+from engage.loyalty.reward_limits import Calendar, units_left
 from engage.loyalty.rewards import RewardRule
 from engage.loyalty.settings import EarningRules, merged_settings
 from engage.loyalty.tiers import TierRule
 from engage.messaging.flow_params import FlowParams, from_stored
 from engage.models import FlowSetting, Program, Reward, Tier
+from engage.store import reward_codes
+from engage.store.experiments import running
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class ProgramView:
     rewards: list[RewardRule]
     benefits: dict[int, list[str]]
     flows: dict[str, FlowConfig] = field(default_factory=dict)
+    # The running experiments by (flow, channel, locale): composing a message reads them.
+    experiments: dict[tuple[str, str, str], RunningExperiment] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -79,14 +85,24 @@ def tier_rules(session: Session) -> tuple[list[TierRule], dict[int, list[str]]]:
             {t.id: list(t.benefits or []) for t in rows})
 
 
+def calendar_of(reward: Reward) -> Calendar:
+    return Calendar(reward.starts_at, reward.ends_at, reward.early_access_from,
+                    frozenset(reward.early_access_tier_ids or ()))
+
+
+def reward_rule(reward: Reward, codes_left: int | None) -> RewardRule:
+    """The reward as the rules see it; `codes_left` counts its partner pool (None: not a partner's)."""
+    return RewardRule(reward.id, reward.name, reward.kind, reward.cost,
+                      reward.min_tier.threshold if reward.min_tier else None,
+                      reward.min_tier.name if reward.min_tier else None, reward.active, reward.description,
+                      dict(reward.texts or {}), calendar_of(reward),
+                      units_left(reward.stock, codes_left), reward.category, reward.partner)
+
+
 def reward_rules(session: Session) -> list[RewardRule]:
-    rows = session.scalars(select(Reward).order_by(Reward.cost, Reward.id))
-    return [
-        RewardRule(r.id, r.name, r.kind, r.cost,
-                   r.min_tier.threshold if r.min_tier else None,
-                   r.min_tier.name if r.min_tier else None, r.active, r.description, dict(r.texts or {}))
-        for r in rows
-    ]
+    rows = list(session.scalars(select(Reward).order_by(Reward.cost, Reward.id)))
+    free = reward_codes.free_counts(session) if any(r.partner for r in rows) else {}
+    return [reward_rule(r, free.get(r.id, 0) if r.partner else None) for r in rows]
 
 
 class ProgramCache:
@@ -134,7 +150,7 @@ def _read(session: Session) -> ProgramView:
     info = ProgramInfo(program.name, program.currency, program.default_locale, program.timezone,
                        program.help_text, program.charity_name)
     return ProgramView(info, settings, EarningRules.from_settings(settings), tiers,
-                       reward_rules(session), benefits, all_flow_configs(session))
+                       reward_rules(session), benefits, all_flow_configs(session), running(session))
 
 
 def load(session: Session) -> ProgramView:
@@ -144,8 +160,8 @@ def load(session: Session) -> ProgramView:
 
 
 def changed(session: Session) -> None:
-    """Call after editing program, tiers, rewards or flow settings: this process must not serve
-    old rules."""
+    """Call after editing program, tiers, rewards, flow settings or experiments: this process
+    must not serve old rules."""
     cache = session.info.get("program_cache")
     if cache is not None:
         cache.clear()

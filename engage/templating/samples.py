@@ -63,7 +63,7 @@ def sample_context(
                   "keyword": "COFFEE", "ends": today + timedelta(days=14)},
         "unsubscribe_url": "https://engage.example.com/unsubscribe/sample-token",
         "coupon_code": "NW-7KQ2-93XD",
-        "redeemed": {"name": cheap, "cost": 100, "kind": "coupon"},
+        "redeemed": {"name": cheap, "cost": 100, "kind": "coupon", "partner": None},
         "shortfall": None,
         "offer_problem": None,
     }

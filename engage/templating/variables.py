@@ -35,7 +35,8 @@ LAYOUT_VARIABLES: Mapping[str, Fields] = {"content": None}
 # one the member is saving for (redeem_none); `shortfall` is the points still missing.
 REPLY_VARIABLES: Mapping[str, Fields] = {
     "coupon_code": None,
-    "redeemed": frozenset({"name", "cost", "kind"}),
+    # `partner`: the partner whose code `coupon_code` is (partner rewards), else None.
+    "redeemed": frozenset({"name", "cost", "kind", "partner"}),
     "shortfall": None,
     # offer_refused: ended, redeemed (already), points (short by
     # `shortfall`) or unavailable (the reward was withdrawn or needs a higher tier)

@@ -1,7 +1,7 @@
 """purchase line items and personalised offers
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-06 06:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import engage.db
 
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0014'  # rechained onto main's head at the merge of main
 branch_labels = None
 depends_on = None
 

@@ -133,3 +133,32 @@ def test_gunicorn_with_the_shipped_config_gives_each_worker_its_own_socket(migra
         assert listening_sockets(port) == 2
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=30) as response:
             assert response.status == 200
+
+
+def test_rewards_import_codes(migrated):
+    import sqlite3
+
+    with sqlite3.connect(migrated / "cli.sqlite") as connection:
+        connection.execute("UPDATE rewards SET partner = 'Kinepolis', low_codes_threshold = 3 WHERE id = 2")
+    good = migrated / "codes.csv"
+    good.write_text("code,expires\nKP-1,2027-01-01\nKP-2,2027-01-01\nKP-1,2027-01-01\n")
+    first = run(["rewards", "import-codes", "Free shipping", str(good)], migrated)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        "codes import: 2 imported, 0 already in the pool, 1 repeated in the file",
+        "Free shipping (Kinepolis): 2 codes left (low), 0 handed out, 2 imported"]
+    assert "line 4: repeats line 2" in first.stderr
+    again = run(["rewards", "import-codes", "2", str(good)], migrated)
+    assert again.stdout.startswith("codes import: 0 imported, 2 already in the pool")
+    bad = migrated / "bad.csv"
+    bad.write_text("code\nKP-3\nwith space\n")
+    refused = run(["rewards", "import-codes", "2", str(bad)], migrated)
+    assert refused.returncode == 1 and "line 3: only printable ASCII without spaces" in refused.stderr
+    assert "nothing imported" in refused.stderr
+    unknown = run(["rewards", "import-codes", "Platinum lounge", str(good)], migrated)
+    assert unknown.returncode == 1 and "no reward with id or name 'Platinum lounge'" in unknown.stderr
+    plain = run(["rewards", "import-codes", "1", str(good)], migrated)
+    assert plain.returncode == 1 and "not a partner reward" in plain.stderr
+    counts = run(["rewards", "codes", "Free shipping"], migrated)
+    assert counts.stdout.strip() == "Free shipping (Kinepolis): 2 codes left (low), 0 handed out, 2 imported"
+    assert "rewards" in run(["--help"], migrated).stdout

@@ -74,3 +74,37 @@ def test_twenty_purchases_racing_at_one_member_each_see_the_one_before(pg_api):
     assert pg_api.get(f"/members/{member['id']}").get_json()["points"] == balance
     assert answers[-1]["tier"] == "Silver"  # crossed 500 on the way: later purchases earned 1.25x
     assert answers[-1]["points_awarded"] == 52
+
+
+def _redeemers(pg_api, reward_id, count):
+    """`count` members with points enough, each about to redeem `reward_id` once."""
+    members = [pg_api.enrol(f"last-{reward_id}-{n}") for n in range(count)]  # 100 signup points each
+    return [lambda member=member: pg_api.app.test_client().post(
+        f"/api/v1/members/{member['id']}/redemptions", json={"reward_id": reward_id}, headers=pg_api.headers())
+        for member in members], members
+
+
+def test_two_redemptions_of_the_last_partner_code(pg_api):
+    """Concurrent claims skip each other's locked code (SKIP LOCKED): two codes, two winners with
+    different codes; the last one left is handed out once, the loser gets 409 and keeps its points."""
+    reward = pg_api.post("/rewards", {"name": "Cinema", "kind": "gift", "cost": 10, "partner": "Kinepolis"},
+                         role="admin").get_json()
+    pg_api.post(f"/rewards/{reward['id']}/codes", {"codes": ["KP-1", "KP-2"]}, role="admin")
+    calls, members = _redeemers(pg_api, reward["id"], 3)
+    responses = _race(calls)
+    assert sorted(r.status_code for r in responses) == [201, 201, 409]
+    assert sorted(r.get_json()["coupon_code"] for r in responses if r.status_code == 201) == ["KP-1", "KP-2"]
+    points = sorted(pg_api.get(f"/members/{m['id']}").get_json()["points"] for m in members)
+    assert points == [90, 90, 100]
+    pool = pg_api.get(f"/rewards/{reward['id']}/codes", role="admin").get_json()
+    assert (pool["available"], pool["handed_out"]) == (0, 2)
+
+
+def test_two_redemptions_of_the_last_stock_unit(pg_api):
+    reward = pg_api.post("/rewards", {"name": "Mug", "kind": "gift", "cost": 10, "stock": 1},
+                         role="admin").get_json()
+    calls, members = _redeemers(pg_api, reward["id"], 2)
+    responses = _race(calls)
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    assert sorted(pg_api.get(f"/members/{m['id']}").get_json()["points"] for m in members) == [90, 100]
+    assert pg_api.get(f"/rewards/{reward['id']}").get_json()["stock"] == 0

@@ -3,10 +3,14 @@ audit log, on SQLite and PostgreSQL. (The browser tests drive the same pages in 
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import secrets
+from dataclasses import replace
 
-from engage.models import AuditEntry, FlowSetting, User
+import pytest
+from sqlalchemy import func, select
+
+from engage import create_app
+from engage.models import AuditEntry, FlowSetting, SignInAttempt, User
 from tests.support.console import ConsoleClient, signed_in
 
 
@@ -78,6 +82,38 @@ def test_sign_in_is_rate_limited_per_address_across_emails(app, console, people)
     for n in range(20):
         assert console.sign_in(f"guess{n}@example.com").status_code == 401
     assert console.sign_in(people["viewer"]).status_code == 429
+
+
+def test_every_process_counts_the_same_sign_in_attempts(app, config, console, people, clock):
+    other = create_app(config, clock=clock)  # another worker process on the same database
+    try:
+        elsewhere = ConsoleClient(other.test_client())
+        for client in (console, elsewhere, console, elsewhere, console):
+            assert client.sign_in(people["viewer"], "wrong password").status_code == 401
+        assert elsewhere.sign_in(people["viewer"]).status_code == 429
+        with app.extensions["engage.db"].session() as session:
+            stored = session.scalars(select(SignInAttempt.key_hash)).all()
+        assert stored and not any("@" in key or "viewer" in key for key in stored)  # hashed keys only
+    finally:
+        other.extensions["engage.db"].dispose()
+
+
+def test_with_redis_the_sign_in_attempts_are_counted_there(config, people, clock):
+    from tests.integration.test_security_rate_limits import REDIS_URL, _redis_answers
+
+    if _redis_answers():
+        pytest.skip("Redis not available")
+    email = f"nobody-{secrets.token_hex(6)}@example.com"  # a key of this test run only in a shared Redis
+    apps = [create_app(replace(config, redis_url=REDIS_URL), clock=clock) for _ in range(2)]
+    try:
+        clients = [ConsoleClient(a.test_client()) for a in apps]
+        codes = [clients[n % 2].sign_in(email, "wrong password").status_code for n in range(6)]
+        assert codes == [401] * 5 + [429]
+        with apps[0].extensions["engage.db"].session() as session:
+            assert session.scalar(select(func.count(SignInAttempt.id))) == 0
+    finally:
+        for a in apps:
+            a.extensions["engage.db"].dispose()
 
 
 def test_an_idle_session_ends(app, people, clock):
@@ -218,6 +254,24 @@ def test_member_search_by_first_letters_lists_all_but_the_erased(app, people, en
     assert "2 members found" in page and "Anatol" in page and "Anabel" not in page
     assert "0 members found" in signed_in(app, people["viewer"]).get("/console/members?q=%25").get_data(
         as_text=True)
+
+
+def test_members_list_pages_newest_first_by_tier_without_the_erased(app, api, people, enrolled, monkeypatch):
+    from engage.console import members
+
+    monkeypatch.setattr(members, "PAGE_SIZE", 1)  # a page size, not behaviour: three pages of one
+    client = signed_in(app, people["viewer"])
+    first = client.get("/console/members").get_data(as_text=True)
+    assert "All members, newest first" in first and "Anatol Ionescu" in first and "Ana Popescu" not in first
+    older = first.split('href="/console/members?cursor=')[1].split('"')[0]
+    second = client.get(f"/console/members?cursor={older}").get_data(as_text=True)
+    assert "Ana Popescu" in second and "Anatol" not in second and "Anabel" not in second
+    assert 'href="/console/members">Newest</a>' in second and "Older members" not in second
+    silver = client.get("/console/members?tier=2").get_data(as_text=True)  # Ana's 720 points: Silver
+    assert "Ana Popescu" in silver and "Anatol" not in silver and "<option value=\"2\" selected>" in silver
+    assert client.get("/console/members?tier=3").get_data(as_text=True).count("No members in this tier") == 1
+    for bad in ("cursor=abc", "tier=99", "tier=gold"):
+        assert client.get(f"/console/members?{bad}").status_code == 400, bad
 
 
 def test_member_page_shows_points_tier_expiry_ledger_and_thread(app, people, enrolled):

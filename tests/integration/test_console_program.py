@@ -274,3 +274,50 @@ def test_purchase_rules_saved_with_errors_then_fixed_and_removed(app, api, admin
     removed = {**good, "item_bonuses-0-remove": "on"}
     assert admin.post("/console/program/purchase-rules", removed).status_code == 302
     assert api.get("/program", role="admin").get_json()["item_bonuses"] == []
+
+
+def test_reward_limits_and_partner_pool_on_the_rewards_pages(app, api, admin, db):
+    base = {"name": "Black Friday deal", "kind": "discount", "cost": "120", "value": "", "min_tier": "",
+            "active": "on", "category": "coffee", "stock": "50", "starts_at": "2026-11-27T00:00:00+01:00",
+            "ends_at": "2026-11-20T00:00:00+01:00", "early_access_from": "2026-11-20T00:00:00+01:00",
+            "early_access_tiers": "Gold", "partner": "", "low_codes_threshold": ""}
+    answer = admin.post("/console/program/rewards/new", base)
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "ends_at") == \
+        "Must be after starts_at."
+    answer = admin.post("/console/program/rewards/new", {**base, "ends_at": "2026-12-01T00:00:00+01:00"})
+    assert answer.status_code == 302
+    reward = next(r for r in api.get("/rewards").get_json()["items"] if r["name"] == "Black Friday deal")
+    assert (reward["stock"], reward["category"], reward["early_access_tiers"]) == (50, "coffee", ["Gold"])
+    assert reward["early_access_from"] == "2026-11-19T23:00:00+00:00"
+    listed = admin.get("/console/program/rewards").get_data(as_text=True)
+    assert "coffee only, 50 in stock, Gold from 2026-11-19, from 2026-11-26, until 2026-11-30" in listed
+
+    edit = f"/console/program/rewards/{reward['id']}"
+    assert admin.post(edit, {**base, "ends_at": "", "early_access_from": "", "early_access_tiers": "",
+                             "partner": "Kinepolis", "low_codes_threshold": "3"}).status_code == 302
+    api.post(f"/rewards/{reward['id']}/codes", {"codes": ["KP-1", "KP-2"]}, role="admin")
+    listed = admin.get("/console/program/rewards").get_data(as_text=True)
+    assert "Partner codes running low" in listed and "Black Friday deal</a> (Kinepolis): 2 left, under 3" in listed
+    assert "Codes left: <strong>2</strong> — running low" in admin.get(edit).get_data(as_text=True)
+    [updated] = [e for e in audit_entries(db, "reward.update") if "partner" in e.after]
+    assert updated.after["partner"] == "Kinepolis" and updated.before["partner"] is None
+
+
+def test_partner_codes_imported_from_the_reward_page(app, api, admin, db):
+    import io
+
+    reward = api.post("/rewards", {"name": "Cinema", "kind": "gift", "cost": 60, "partner": "Kinepolis"},
+                      role="admin").get_json()
+    edit = f"/console/program/rewards/{reward['id']}"
+    assert "Import Kinepolis codes" in admin.get(edit).get_data(as_text=True)
+    path = f"{edit}/codes"
+    bad = admin.post(path, {"file": (io.BytesIO(b"code\nKP-1\nnot a code\n"), "codes.csv")}, page=edit,
+                     content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "Codes not imported: 1 row is not a code; nothing imported." in bad and "line 3: only printable" in bad
+    good = admin.post(path, {"file": (io.BytesIO(b"code\nKP-1\nKP-2\n"), "codes.csv")}, page=edit,
+                      content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "2 codes imported into Cinema (0 already in the pool, 0 repeated in the file); 2 available." in good
+    assert "Codes left: <strong>2</strong>" in good
+    [entry] = audit_entries(db, "reward.codes_import")
+    assert entry.after == {"imported": 2, "already_in_pool": 0, "repeated": 0, "available": 2}
+    assert "Import" not in admin.get("/console/program/rewards/1").get_data(as_text=True).split("Save reward")[1]

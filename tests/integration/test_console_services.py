@@ -8,7 +8,7 @@ import sys
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from engage.errors import Conflict, Unprocessable
 from engage.models import Message, User
@@ -94,3 +94,36 @@ def test_https_without_a_secret_key_fails_at_start_up_naming_it(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "engage: configuration error: ENGAGE_SECRET_KEY is required when ENGAGE_PUBLIC_URL is https "
         "(a long random string, e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)"]
+
+
+def test_a_busy_month_is_estimated_from_samples_on_postgresql(db, clock):
+    # A steady month: a delivered welcome every 10 minutes (every 5th answered a minute later) and
+    # a failed expiry warning every 30 minutes.
+    now = clock()
+    rows, replies = [], []
+    for n in range(30 * 24 * 6):
+        at = now - timedelta(minutes=10 * n + 5)
+        rows.append(dict(id=n + 1, direction="out", flow="welcome", channel="sms", status="delivered", body="",
+                         send_after=at, created_at=at, updated_at=at))
+        if n % 5 == 0:
+            replies.append(dict(id=100_000 + n, direction="in", flow=None, channel="sms", status="received",
+                                body="5", in_reply_to_id=n + 1, send_after=at + timedelta(minutes=1),
+                                created_at=at + timedelta(minutes=1), updated_at=at + timedelta(minutes=1)))
+        if n % 3 == 0:
+            rows.append(dict(id=200_000 + n, direction="out", flow="expiry_warning", channel="email",
+                             status="failed", body="", send_after=at, created_at=at, updated_at=at))
+    with db.session() as session, session.begin():
+        session.execute(insert(Message), rows)
+        session.execute(insert(Message), replies)
+    exact = flow_stats.last_30_days(db.session(), now)
+    assert not exact.estimated
+    assert (exact["welcome"]["delivered"], exact["welcome"]["replied"], exact["expiry_warning"]["failed"]) == (
+        4320, 864, 1440)
+    sampled = flow_stats.last_30_days(db.session(), now, exact_up_to=0)
+    if db.engine.dialect.name == "sqlite":  # counted exactly whatever the size
+        assert not sampled.estimated and sampled == exact
+        return
+    assert sampled.estimated
+    for flow, column in (("welcome", "delivered"), ("welcome", "replied"), ("expiry_warning", "failed")):
+        assert abs(sampled[flow][column] - exact[flow][column]) <= 0.15 * exact[flow][column], (flow, column)
+    assert sampled["welcome"]["failed"] == 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from engage.jobs import dispatcher_for
-from engage.models import Member
+from engage.models import AuditEntry, Member
 from engage.services.consent import suppress
 from engage.store import transaction
 
@@ -82,6 +82,15 @@ def test_switching_a_flow_off_stops_it(api):
     assert member_messages(api, member["id"]) == []
     assert patch(api, "welcome", {"enabled": True}).get_json()["enabled"] is True
     assert len(member_messages(api, api.enrol("on-1", phone="+31612345670")["id"])) == 1
+
+
+def test_a_change_is_audited_with_the_key_that_made_it(api, db):
+    assert patch(api, "welcome", {"delay": 600}).status_code == 200
+    assert patch(api, "welcome", {"delay": 600}).status_code == 200  # no change: no entry
+    with db.session() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "flow.update")).one()
+    assert (entry.actor, entry.object_type, entry.object_id) == ("key:test marketer", "flow", "welcome")
+    assert (entry.before["delay"], entry.after["delay"]) == (0, 600)
 
 
 def test_channels_and_delay_change_how_the_flow_sends(api, clock):

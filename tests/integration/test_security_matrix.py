@@ -33,6 +33,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/members/<int:member_id>/adjustments", "POST"): ADMIN,
     ("/api/v1/members/<int:member_id>/ledger", "GET"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/messages", "GET"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/rewards", "GET"): INTEGRATION,
     ("/api/v1/rewards", "GET"): INTEGRATION,
     ("/api/v1/rewards/<int:reward_id>", "GET"): INTEGRATION,
     ("/api/v1/tiers", "GET"): INTEGRATION,
@@ -46,6 +47,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/flows/<key>/templates/<channel>/<locale>", "PUT"): MARKETER,
     ("/api/v1/flows/<key>/templates/<channel>/<locale>/versions", "GET"): MARKETER,
     ("/api/v1/flows/<key>/templates/<channel>/<locale>/versions/<int:version>/restore", "POST"): MARKETER,
+    ("/api/v1/experiments", "GET"): MARKETER,
+    ("/api/v1/experiments", "POST"): MARKETER,
+    ("/api/v1/experiments/<int:experiment_id>", "GET"): MARKETER,
+    ("/api/v1/experiments/<int:experiment_id>/stop", "POST"): MARKETER,
+    ("/api/v1/experiments/<int:experiment_id>/promote", "POST"): MARKETER,
     ("/api/v1/layouts/<channel>/<locale>", "GET"): MARKETER,
     ("/api/v1/layouts/<channel>/<locale>", "PUT"): MARKETER,
     ("/api/v1/layouts/<channel>/<locale>/versions", "GET"): MARKETER,
@@ -54,6 +60,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/program", "PATCH"): ADMIN,
     ("/api/v1/rewards", "POST"): ADMIN,
     ("/api/v1/rewards/<int:reward_id>", "PATCH"): ADMIN,
+    ("/api/v1/rewards/<int:reward_id>/codes", "GET"): ADMIN,
+    ("/api/v1/rewards/<int:reward_id>/codes", "POST"): ADMIN,
     ("/api/v1/tiers/<int:tier_id>", "PATCH"): ADMIN,
     ("/api/v1/keys", "GET"): ADMIN,
     ("/api/v1/keys", "POST"): ADMIN,
@@ -89,6 +97,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/console/program/rewards/<int:reward_id>", "GET"): SESSION,
     ("/console/program/rewards/<int:reward_id>", "POST"): SESSION,
     ("/console/program/rewards/<int:reward_id>/active", "POST"): SESSION,
+    ("/console/program/rewards/<int:reward_id>/codes", "POST"): SESSION,
     ("/console/program/tiers/<int:tier_id>", "GET"): SESSION,
     ("/console/program/tiers/<int:tier_id>", "POST"): SESSION,
     ("/console/flows/<key>", "GET"): SESSION,
@@ -99,6 +108,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/console/flows/<key>/templates/<channel>/<locale>/preview", "POST"): SESSION,
     ("/console/flows/<key>/templates/<channel>/<locale>/test", "POST"): SESSION,
     ("/console/flows/<key>/templates/<channel>/<locale>/versions/<int:version>/restore", "POST"): SESSION,
+    ("/console/experiments", "GET"): SESSION,
+    ("/console/experiments/new", "GET"): SESSION,
+    ("/console/experiments/new", "POST"): SESSION,
+    ("/console/experiments/<int:experiment_id>", "GET"): SESSION,
+    ("/console/experiments/<int:experiment_id>/stop", "POST"): SESSION,
+    ("/console/experiments/<int:experiment_id>/promote", "POST"): SESSION,
     ("/console/members", "GET"): SESSION,
     ("/console/members/<int:member_id>", "GET"): SESSION,
     ("/console/members/<int:member_id>/adjustments", "POST"): SESSION,
@@ -155,7 +170,7 @@ def _arguments(papp, papi) -> dict[str, object]:
         now = papp.extensions["engage.clock"]()
         spare, _ = keys.issue(session, INTEGRATION, "spare", now)  # DELETE /keys/{id} revokes this one
     return {"member_id": member["id"], "reward_id": 1, "offer_id": 1, "tier_id": 1, "key_id": spare.id, "key": "welcome",
-            "channel": "sms", "locale": "en", "version": 1, "token": token, "filename": "nothing.css"}
+            "channel": "sms", "locale": "en", "version": 1, "experiment_id": 1, "token": token, "filename": "nothing.css"}
 
 
 def _url(rule: str, arguments: dict) -> str:
