@@ -37,7 +37,7 @@ class MemberOffers(MethodView):
 @blp.response(201, OfferRedemptionSchema)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.alt_response(404, description="no such member, or no such offer of theirs")
-@blp.alt_response(409, description="Idempotency-Key reused with another body")
+@blp.alt_response(409, description="Idempotency-Key reused with another body, or the reward sold out")
 @blp.alt_response(422, description="the offer ended or was redeemed, or not enough points")
 def redeem_offer(member_id, offer_id):
     """Redeem an offer for its points (once): a coupon code comes back, as for a reward."""
