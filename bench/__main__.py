@@ -15,7 +15,7 @@ from pathlib import Path
 from bench import BenchError, Row
 
 # Each name is a module bench/<name>.py with `run() -> list[Row]`, run in this order.
-BENCHES = ("earn", "dispatch", "sweep", "inbound", "console", "insights")
+BENCHES = ("earn", "earn_items", "dispatch", "sweep", "inbound", "console", "insights")
 
 HEADERS = ("name", "metric", "value", "baseline", "ratio", "target", "result")
 

@@ -4,6 +4,10 @@ The load comes from wrk (bench.wrk), every purchase with its own Idempotency-Key
 
 Target: the app reaches at least 0.6x the bare endpoint's requests per second.
 
+`python -m bench earn_items` (bench/earn_items.py) runs the same with three line items in every
+purchase and an active category bonus (double points on coffee); the bare endpoint then gets the
+same items in its body, which it parses and ignores.
+
 The two run in BENCH_EARN_ROUNDS alternating rounds (3), both servers up all along, and the best
 round of each is compared: other load on a shared machine only ever slows a run down.
 
@@ -38,9 +42,10 @@ class PurchaseRequests:
 
     member_ids: tuple[int, ...]
     api_key: str
+    items: tuple[dict, ...] = ()
 
     def __call__(self, count: int) -> Iterator[Request]:
-        body = json.dumps({"type": "purchase", "amount": AMOUNT}).encode()
+        body = json.dumps({"type": "purchase", "amount": AMOUNT, **_items(self.items)}).encode()
         for _ in range(count):
             member_id = random.choice(self.member_ids)
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}",
@@ -54,14 +59,20 @@ class BareRequests:
 
     member_ids: tuple[int, ...]
     api_key: str
+    items: tuple[dict, ...] = ()
 
     def __call__(self, count: int) -> Iterator[Request]:
         for _ in range(count):
             member_id = random.choice(self.member_ids)
-            body = json.dumps({"type": "purchase", "amount": AMOUNT, "member_id": member_id}).encode()
+            body = json.dumps({"type": "purchase", "amount": AMOUNT, "member_id": member_id,
+                               **_items(self.items)}).encode()
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}",
                        "Idempotency-Key": uuid.uuid4().hex}
             yield "POST", "/bare", body, headers
+
+
+def _items(items: tuple[dict, ...]) -> dict:
+    return {"items": list(items)} if items else {}
 
 
 def create_bare_table(url: str) -> None:
@@ -70,10 +81,11 @@ def create_bare_table(url: str) -> None:
                  "created_at TIMESTAMPTZ NOT NULL DEFAULT now()")
 
 
-def seed(url: str, members: int = MEMBERS) -> tuple[str, tuple[int, ...]]:
-    """An integration key and `members` enrolled members; returns (key, member ids)."""
+def seed(url: str, members: int = MEMBERS, settings: dict | None = None) -> tuple[str, tuple[int, ...]]:
+    """An integration key and `members` enrolled members, with these program settings; returns
+    (key, member ids)."""
     from engage.db import Database
-    from engage.services import keys
+    from engage.services import keys, program_settings
     from engage.services import members as member_service
 
     database = Database(url)
@@ -81,6 +93,8 @@ def seed(url: str, members: int = MEMBERS) -> tuple[str, tuple[int, ...]]:
     try:
         with database.session() as session:
             api_key = keys.create(session, "integration", "bench", now)
+            if settings:
+                program_settings.update(session, settings, now)
         ids = []
         with database.session() as session:
             for n in range(members):
@@ -123,11 +137,16 @@ def count_rows(url: str, sql: str) -> int:
 
 
 def run() -> list[Row]:
+    return measure("earn")
+
+
+def measure(name: str, items: tuple[dict, ...] = (), program: dict | None = None) -> list[Row]:
+    """The earn bench, its purchases carrying `items`, with these program settings."""
     settings = LoadSettings.from_env()
     rounds = max(1, int(os.environ.get("BENCH_EARN_ROUNDS") or 3))
     url = fresh_database("engage_bench")
-    log(f"earn: database {url} migrated; enrolling {MEMBERS} members")
-    api_key, member_ids = seed(url)
+    log(f"{name}: database {url} migrated; enrolling {MEMBERS} members")
+    api_key, member_ids = seed(url, settings=program)
     extras = os.environ.get("BENCH_EARN_EXTRAS") == "1"
     if extras:
         enable_extras(url)
@@ -137,15 +156,16 @@ def run() -> list[Row]:
     with gunicorn("bench.bare_app:app", {"BENCH_DATABASE_URL": url}, name="bare", probe="/ready") as bare_port, \
             gunicorn("wsgi:app", {"ENGAGE_DATABASE_URL": url}, name="engage", probe="/api/v1/rewards") as port:
         bare_runs, app_runs = alternate(
-            rounds, "earn",
-            lambda r: run_load(bare_port, BareRequests(member_ids, api_key), settings,
+            rounds, name,
+            lambda r: run_load(bare_port, BareRequests(member_ids, api_key, items), settings,
                                label=f"bare INSERT, round {r}/{rounds}"),
-            lambda r: run_load(port, PurchaseRequests(member_ids, api_key), settings,
+            lambda r: run_load(port, PurchaseRequests(member_ids, api_key, items), settings,
                                label=f"engage purchases, round {r}/{rounds}"))
     recorded = count_rows(url, "SELECT count(*) FROM events") - before
     answered = sum(run.ok for run in app_runs)
     if recorded < answered:
-        raise BenchError(f"earn: {answered} requests answered 2xx but only {recorded} events were stored")
+        raise BenchError(f"{name}: {answered} requests answered 2xx but only {recorded} events were stored")
 
-    return [Row("earn, giving back + challenge" if extras else "earn", "purchase events/s", fastest(app_runs).rps, baseline=fastest(bare_runs).rps,
+    return [Row(f"{name}, giving back + challenge" if extras else name, "purchase events/s", fastest(app_runs).rps,
+                baseline=fastest(bare_runs).rps,
                 target=TARGET_RATIO)]

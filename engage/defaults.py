@@ -63,6 +63,7 @@ FLOWS = {key: {**flow, "params": as_json(PARAMS[key]())} for key, flow in {
     "feedback_request": {"channels": ["sms", "email"], "delay_seconds": 3 * 86400},
     "membership_renewal": {"channels": ["email", "sms"], "delay_seconds": 0},
     "challenge_progress": {"channels": ["sms", "email"], "delay_seconds": 0},
+    "offer": {"channels": ["sms", "email"], "delay_seconds": 0},
 }.items()}
 
 

@@ -59,5 +59,12 @@ class ChallengeStepLeft:
     progress: int
 
 
+
+@dataclass(frozen=True)
+class OfferMade:
+    member_id: int
+    offer_id: int
+
+
 DomainEvent = (MemberEnrolled | PointsEarned | TierUpgraded | PurchaseRecorded | RewardRedeemed
-               | ChallengeStepLeft)
+               | ChallengeStepLeft | OfferMade)

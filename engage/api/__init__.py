@@ -54,11 +54,12 @@ def init_app(app: Flask) -> Api:
         members,
         memberships,
         messages,
+        offers,
         program,
     )
 
-    for module in (members, events, memberships, challenges, catalog, program, messages, flows, experiments,
-                   layouts, keys, insights):
+    for module in (members, events, memberships, challenges, offers, catalog, program, messages, flows,
+                   experiments, layouts, keys, insights):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     return api

@@ -53,6 +53,29 @@ class ExportedEventSchema(Schema):
     points_awarded = fields.Integer()
 
 
+class ExportedItemSchema(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    sku = fields.String()
+    name = fields.String()
+    category = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    amount = fields.Decimal(as_string=True)
+    occurred_at = fields.DateTime()
+
+
+class ExportedOfferSchema(Schema):
+    id = fields.Integer()
+    rule_key = fields.String()
+    reward_id = fields.Integer()
+    product = fields.String()
+    cost = fields.Integer()
+    keyword = fields.String()
+    created_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    redemption_id = fields.Integer(allow_none=True)
+
+
 class ExportedRedemptionSchema(Schema):
     id = fields.Integer()
     reward_id = fields.Integer()
@@ -104,6 +127,9 @@ class MemberExportSchema(Schema):
     ledger = fields.List(fields.Nested(ExportedLedgerEntrySchema))
     lots = fields.List(fields.Nested(LotSchema))
     events = fields.List(fields.Nested(ExportedEventSchema), metadata={"description": "purchases and actions"})
+    purchase_items = fields.List(fields.Nested(ExportedItemSchema), metadata={
+        "description": "the line items of purchases"})
+    offers = fields.List(fields.Nested(ExportedOfferSchema), metadata={"description": "personalised offers"})
     redemptions = fields.List(fields.Nested(ExportedRedemptionSchema), metadata={"description": "with coupon codes"})
     feedback = fields.List(fields.Nested(FeedbackSchema))
     idempotency_records = fields.List(fields.Nested(IdempotencyRecordSchema))

@@ -173,7 +173,7 @@ class Flows(MethodView):
     @requires("marketer")
     @blp.response(200, FlowPageSchema)
     def get(self):
-        """The five lifecycle flows with their settings."""
+        """The lifecycle flows with their settings."""
         return {"items": flow_admin.list_flows(state.session()), "next": None}
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from engage.api.fields import Bool, DecimalString, Int, locale_field, time_zone_field
+from engage.api.fields import ID_MAX, Bool, DecimalString, Int, locale_field, time_zone_field
+from engage.loyalty.items import MATCHES
 from engage.messaging import phones
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+MAX_RULES = 50
 REWARD_KINDS = ("discount", "free_shipping", "donation", "early_access", "gift")
 
 
@@ -151,6 +154,49 @@ class GivingBackSchema(Schema):
                                 metadata={"description": "money one given point is worth"})
 
 
+class ItemBonusSchema(Schema):
+    """Extra points for items of one sku or category (engage.loyalty.items)."""
+
+    match = fields.String(required=True, validate=validate.OneOf(MATCHES))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                          metadata={"description": "the sku or category (any case)"})
+    multiplier = DecimalString(whole_digits=2, places=2, example="2", load_default=Decimal(1), metadata={
+        "description": "the item's points times this (2: double points); at least 1"})
+    points_per_unit = Int(load_default=0, validate=validate.Range(min=0, max=100_000),
+                          metadata={"description": "extra points for each unit bought"})
+
+    @validates_schema
+    def _some_bonus(self, data, **_kwargs):
+        if data.get("multiplier", Decimal(1)) < 1:
+            raise ValidationError("At least 1.", "multiplier")
+
+
+class OfferRuleSchema(Schema):
+    """A member who bought the sku or category `times` times in `days` days is offered the reward
+    for `cost` points, for `valid_days` days (engage.loyalty.offers)."""
+
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error=(
+        "Lower-case letters, digits, - and _, up to 40.")), metadata={"description": "names the rule"})
+    match = fields.String(required=True, validate=validate.OneOf(MATCHES))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                          metadata={"description": "the sku or category (any case)"})
+    times = Int(required=True, validate=validate.Range(min=1, max=100))
+    days = Int(required=True, validate=validate.Range(min=1, max=365))
+    reward_id = Int(required=True, validate=validate.Range(min=1, max=ID_MAX))
+    cost = Int(required=True, validate=validate.Range(min=0, max=10_000_000),
+               metadata={"description": "the offer's price in points (fewer than the reward's own)"})
+    valid_days = Int(required=True, validate=validate.Range(min=1, max=365))
+    keyword = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9]{2,16}$", error=(
+        "2 to 16 letters or digits.")), metadata={"description": "members text REDEEM <keyword>"})
+
+
+def _distinct_rules(rules: list) -> None:
+    for name in ("key", "keyword"):
+        seen = [str(rule[name]).upper() for rule in rules]
+        if len(set(seen)) != len(seen):
+            raise ValidationError(f"Each offer rule needs its own {name}.")
+
+
 class DonationsSchema(Schema):
     count = Int()
     points = Int()
@@ -181,6 +227,11 @@ class ProgramSchema(Schema):
     giving_back = fields.Nested(GivingBackSchema, metadata={
         "description": "the program's own share of each purchase, given to a cause (never taken from "
                        "the member's points)"})
+    item_bonuses = fields.List(fields.Nested(ItemBonusSchema), validate=validate.Length(max=MAX_RULES), metadata={
+        "description": "bonus points for purchase items by sku or category; the list replaces the stored one"})
+    offer_rules = fields.List(fields.Nested(OfferRuleSchema), validate=[validate.Length(max=MAX_RULES),
+                                                                         _distinct_rules], metadata={
+        "description": "personalised offers; the list replaces the stored one"})
     donations = fields.Nested(DonationsSchema, dump_only=True)
 
 

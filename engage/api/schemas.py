@@ -114,6 +114,21 @@ class Instant(fields.DateTime):
         return moment
 
 
+MAX_ITEMS = 100
+
+
+class ItemSchema(Schema):
+    """One line of a purchase."""
+
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120),
+                         metadata={"description": "the product's name, as offers and their messages show it"})
+    category = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    quantity = Int(load_default=1, validate=validate.Range(min=1, max=10_000))
+    amount = DecimalString(whole_digits=9, places=2, example="8.50", required=True,
+                           metadata={"description": "the line's total (not the unit price)"})
+
+
 class EventCreateSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     amount = DecimalString(whole_digits=9, places=6, example="25.90", allow_none=True, metadata={
@@ -122,6 +137,8 @@ class EventCreateSchema(Schema):
                              error="Must be an ISO 4217 code such as EUR."))
     occurred_at = Instant(allow_none=True, metadata={
         "description": "ISO 8601; without an offset, the program's time zone. Default: now."})
+    items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(max=MAX_ITEMS), metadata={
+        "description": "purchases only: the line items, for item bonuses and personalised offers"})
 
 
 class EventResultSchema(Schema):
@@ -151,6 +168,30 @@ class RedemptionSchema(Schema):
     value = fields.String(allow_none=True)
     points = Int()
     created_at = fields.String()
+
+
+class OfferSchema(Schema):
+    id = Int()
+    rule = fields.String(metadata={"description": "the offer rule that made it (program setting offer_rules)"})
+    reward_id = Int()
+    reward = fields.String()
+    product = fields.String(metadata={"description": "the name of the product the member kept buying"})
+    cost = Int(metadata={"description": "points this offer costs"})
+    regular_cost = Int(metadata={"description": "the reward's catalog cost"})
+    keyword = fields.String(metadata={"description": "text REDEEM <keyword> to redeem it"})
+    created_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    status = fields.String(validate=validate.OneOf(["open", "redeemed", "ended"]))
+    redemption_id = Int(allow_none=True)
+
+
+class OfferPageSchema(Schema):
+    items = fields.List(fields.Nested(OfferSchema))
+    next = fields.String(allow_none=True)
+
+
+class OfferRedemptionSchema(RedemptionSchema):
+    offer_id = Int()
 
 
 class AdjustmentCreateSchema(Schema):

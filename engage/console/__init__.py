@@ -21,6 +21,7 @@ from engage.console import (  # noqa: F401  (their routes join the blueprint)
     insights,
     members,
     program,
+    purchase_rules,
     template_editor,
 )
 from engage.console.blueprint import blp, csrf, login_manager

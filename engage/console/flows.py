@@ -1,4 +1,4 @@
-"""Flows: the home page lists the five with on/off and last-30-days counts; each flow's page edits
+"""Flows: the home page lists them with on/off and last-30-days counts; each flow's page edits
 its channels, delay and parameters through the same service as the API, and records the change."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from engage.templating import FLOW_KEYS, SUPPORTED_LOCALES
 
 TITLES = {"welcome": "Welcome", "redemption_reminder": "Redemption reminder", "expiry_warning": "Expiry warning",
           "tier_congratulations": "Tier congratulations", "feedback_request": "Feedback request",
-          "membership_renewal": "Membership renewal", "challenge_progress": "Challenge progress"}
+          "membership_renewal": "Membership renewal", "challenge_progress": "Challenge progress",
+          "offer": "Personalised offer"}
 
 
 def _flow(key: str) -> dict:
@@ -36,7 +37,7 @@ def _change(key: str, changes: dict) -> dict:
 @blp.route("/")
 @requires("viewer")
 def home():
-    """The five flows with their state and what they sent in the last 30 days."""
+    """The flows with their state and what they sent in the last 30 days."""
     flows = flow_admin.list_flows(state.session())
     counts = flow_stats.last_30_days(state.session(), state.now())
     return render_template("console/home.html", flows=flows, counts=counts, titles=TITLES,

@@ -33,7 +33,8 @@ REWARD_FIELDS = {"name": TEXT, "kind": TEXT, "cost": INT, "value": OPTIONAL, "mi
                  "low_codes_threshold": OPTIONAL_INT}
 
 
-def _value(kind: str, form: MultiDict, name: str):
+def value_of(kind: str, form: MultiDict, name: str):
+    """One posted field as the JSON value the API's schema checks."""
     text = form.get(name, "")
     if kind == CHECK:
         return text == "on"
@@ -77,9 +78,9 @@ def read(form: MultiDict, spec: dict[str, str], schema: Schema) -> tuple[dict, d
     for name, kind in spec.items():
         parent, _, child = name.partition("-")
         if child:
-            body.setdefault(parent, {})[child] = _value(kind, form, name)
+            body.setdefault(parent, {})[child] = value_of(kind, form, name)
         else:
-            body[name] = _value(kind, form, name)
+            body[name] = value_of(kind, form, name)
     # The API's parser refuses a NUL before its schema does (PostgreSQL cannot store one); so here.
     nul = {name: safe_json.NUL_MESSAGE for name in spec if safe_json.NUL in form.get(name, "")}
     try:

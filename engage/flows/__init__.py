@@ -9,7 +9,8 @@ from engage.flows.registry import on, react, skip_reason, skip_reason_of
 
 # Importing the flow modules registers their reactions.
 from engage.flows import (  # noqa: E402,F401  isort: skip
-    challenge_progress, expiry_warning, feedback_request, membership_renewal, redemption_reminder, tier_congratulations, welcome,
+    challenge_progress, expiry_warning, feedback_request, membership_renewal, offer, redemption_reminder,
+    tier_congratulations, welcome,
 )
 
 __all__ = ["on", "react", "skip_reason", "skip_reason_of"]

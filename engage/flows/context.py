@@ -94,4 +94,7 @@ def build_context(session: Session, member: Member, view: ProgramView, now: date
     context.update(extra)
     if isinstance(extra.get("reward"), dict):
         context["reward"] = _named_reward(view, member, extra["reward"])
+    if isinstance(extra.get("offer"), dict):  # the offered reward's name in the member's language
+        offered = {"id": extra["offer"].get("reward_id"), "name": extra["offer"].get("reward")}
+        context["offer"] = {**extra["offer"], "reward": _named_reward(view, member, offered)["name"]}
     return context

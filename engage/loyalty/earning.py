@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_FLOOR, Decimal
 
+from engage.loyalty.items import Item, purchase_bonus
 from engage.loyalty.settings import EarningRules
 
 # Actions a member can earn for only once, whatever the shop reports.
 ONCE_PER_MEMBER = frozenset({"signup", "newsletter_signup", "social_follow"})
 
 
-def purchase_points(amount: Decimal, multiplier: Decimal, rules: EarningRules) -> int:
-    """Whole currency units × points per unit × tier multiplier, rounded down; never negative."""
+def purchase_points(amount: Decimal, multiplier: Decimal, rules: EarningRules, items: Sequence[Item] = ()) -> int:
+    """Whole currency units × points per unit × tier multiplier, rounded down; never negative;
+    plus the bonus the program's item rules give the purchase's items (engage.loyalty.items)."""
+    bonus = purchase_bonus(items, rules.item_bonuses, multiplier, rules.points_per_currency_unit)
     if amount <= 0:
-        return 0
+        return bonus
     whole_units = amount.to_integral_value(rounding=ROUND_FLOOR)
     points = whole_units * rules.points_per_currency_unit * multiplier
-    return int(points.to_integral_value(rounding=ROUND_FLOOR))
+    return int(points.to_integral_value(rounding=ROUND_FLOOR)) + bonus
 
 
 def action_points(action: str, rules: EarningRules) -> int:

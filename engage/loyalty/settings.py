@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engage.loyalty.giving import DEFAULT_GIVING_BACK
+from engage.loyalty.items import BonusRule, bonus_rules
+from engage.loyalty.offers import OfferRule, offer_rules
 
 ACTION_TYPES = ("newsletter_signup", "social_follow", "review", "feedback")
 
@@ -31,6 +33,10 @@ DEFAULT_SETTINGS: dict = {
     "phone_region": None,
     "max_sms_segments": 4,
     "giving_back": DEFAULT_GIVING_BACK,
+    # Bonus points for line items (engage.loyalty.items) and personalised offers
+    # (engage.loyalty.offers): none until a marketer adds one.
+    "item_bonuses": [],
+    "offer_rules": [],
 }
 
 
@@ -55,6 +61,8 @@ class EarningRules:
     lot_lifetime_days: int
     qualifying_window_days: int
     max_purchase_amount: Decimal
+    item_bonuses: tuple[BonusRule, ...] = ()
+    offer_rules: tuple[OfferRule, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: dict) -> "EarningRules":
@@ -66,4 +74,6 @@ class EarningRules:
             lot_lifetime_days=int(s["lot_lifetime_days"]),
             qualifying_window_days=int(s["qualifying_window_days"]),
             max_purchase_amount=Decimal(str(s["max_purchase_amount"])),
+            item_bonuses=bonus_rules(s["item_bonuses"]),
+            offer_rules=offer_rules(s["offer_rules"]),
         )

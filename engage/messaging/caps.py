@@ -27,6 +27,7 @@ PRIORITY: tuple[str, ...] = (
     "expiry_warning",
     "redemption_reminder",
     "membership_renewal",
+    "offer",
     "challenge_progress",
     "feedback_request",
 )

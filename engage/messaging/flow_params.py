@@ -71,6 +71,11 @@ class TierCongratulationsParams:
 
 
 @dataclass(frozen=True)
+class OfferParams:
+    """offer takes no parameters (the offer rules are program settings)."""
+
+
+@dataclass(frozen=True)
 class RedemptionReminderParams:
     repeat_days: int = _param(30, WholeNumber(1, 365), "days before reminding again while unredeemed")
 
@@ -98,7 +103,7 @@ class ChallengeProgressParams:
 
 
 FlowParams = (WelcomeParams | RedemptionReminderParams | ExpiryWarningParams | TierCongratulationsParams
-              | FeedbackRequestParams | MembershipRenewalParams | ChallengeProgressParams)
+              | FeedbackRequestParams | MembershipRenewalParams | ChallengeProgressParams | OfferParams)
 
 PARAMS: dict[str, type[FlowParams]] = {
     "welcome": WelcomeParams,
@@ -108,6 +113,7 @@ PARAMS: dict[str, type[FlowParams]] = {
     "feedback_request": FeedbackRequestParams,
     "membership_renewal": MembershipRenewalParams,
     "challenge_progress": ChallengeProgressParams,
+    "offer": OfferParams,
 }
 
 

@@ -5,6 +5,9 @@ case, ignoring surrounding whitespace, punctuation, symbols and emoji ("Stop!", 
 Bodies are NFKC-normalised first, so full-width 'ＳＴＯＰ' reads as STOP, and invisible
 characters (zero-width space, BOM, direction marks, soft hyphen) are dropped.
 
+REDEEM followed by one word of 2-16 letters or digits ("REDEEM COFFEE") redeems the member's
+personalised offer with that keyword.
+
 Ratings: a single digit 1-5, optionally written "4/5", "4 out of 5", "4 of 5", "4 stars",
 "4 ★", or as one to five star characters alone ("⭐⭐⭐⭐"). A signed number ("-1", "+5"),
 0, 6 and decimals are ordinary text.
@@ -17,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-InboundKind = Literal["opt_out", "opt_in", "help", "balance", "redeem", "rating", "text", "empty"]
+InboundKind = Literal["opt_out", "opt_in", "help", "balance", "redeem", "redeem_offer", "rating", "text", "empty"]
 
 KEYWORDS: dict[str, InboundKind] = {
     **dict.fromkeys(
@@ -39,6 +42,8 @@ _INVISIBLE = dict.fromkeys(
 _KEPT_CONTROLS = frozenset("\n\r\t")
 _SIGNS = frozenset("+-\u2212\u00b1")
 _STARS = frozenset("\u2b50\u2605\u2729\u272d\u272e\u2730")  # ⭐ ★ ✩ ✭ ✮ ✰
+# REDEEM and an offer's keyword ("redeem coffee", "REDEEM COFFEE!"): that personalised offer.
+_REDEEM_OFFER = re.compile(r"redeem\s+([0-9a-z]{2,16})")
 _RATING = re.compile(r"([1-5])(?:\s*(?:/|out\s+of|of)\s*5)?(?:\s*stars?)?", re.IGNORECASE)
 
 
@@ -49,6 +54,7 @@ class Inbound:
     kind: InboundKind
     text: str = ""
     rating: int | None = None
+    keyword: str | None = None  # redeem_offer: the offer's keyword, upper case
 
 
 def clean_body(body: str | None) -> str:
@@ -109,6 +115,9 @@ def classify(body: str | None) -> Inbound:
     core = keyword_core(text)
     if core in KEYWORDS:
         return Inbound(KEYWORDS[core], text)
+    offer = _REDEEM_OFFER.fullmatch(core)
+    if offer:
+        return Inbound("redeem_offer", text, keyword=offer.group(1).upper())
     rating = _rating(text, core)
     if rating is not None:
         return Inbound("rating", text, rating)

@@ -56,7 +56,7 @@ def decide(inbound: Inbound, *, channel: str, feedback_open: bool, has_media: bo
       both regardless of opt-out.
     - START/YES/UNSTOP opt back in by SMS only. An email's From address can be forged, so an
       email saying START is an ordinary reply: only the member may lift an opt-out.
-    - POINTS, REDEEM: balance and redemption on either channel (answers go to the member's own
+    - POINTS, REDEEM, REDEEM <offer keyword>: balance and redemption on either channel (answers go to the member's own
       stored number or address, never to whoever sent the message).
     - A rating or free text while a feedback request is open is feedback; anything else is a
       reply (reply points, capped). A picture without text counts as a reply; an empty message
@@ -73,7 +73,7 @@ def decide(inbound: Inbound, *, channel: str, feedback_open: bool, has_media: bo
         return Decision("help", answer_always=True)
     if kind == "opt_in" and channel == "sms":
         return Decision("opt_in")
-    if kind in ("balance", "redeem"):
+    if kind in ("balance", "redeem", "redeem_offer"):
         return Decision(kind)
     if kind == "empty" and not has_media:
         return Decision("empty")

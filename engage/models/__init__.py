@@ -15,12 +15,13 @@ from engage.models.members import ConsentEvent, Member, Suppression
 from engage.models.messages import Feedback, Message, WebhookEvent
 from engage.models.plus import CauseGift, Challenge, ChallengeMember, Membership
 from engage.models.program import ApiKey, Program, Reward, RewardCode, Tier
+from engage.models.purchases import Offer, PurchaseItem
 from engage.models.users import AuditEntry, SignInAttempt, User
 
 __all__ = [
     "ApiKey", "AuditEntry", "CauseGift", "Challenge", "ChallengeMember", "ConsentEvent", "Event", "Experiment",
     "Feedback", "FlowSetting", "IdempotencyRecord", "InsightCohortDay", "InsightDay", "InsightFlowDay",
     "InsightRevenueDay", "InsightStale", "InsightTierDay", "JobRun", "LedgerEntry", "Lot", "Member", "Membership",
-    "Message", "Program", "Redemption", "Reward", "RewardCode", "SenderBudget", "SignInAttempt", "Suppression",
-    "TemplateVersion", "Tier", "User", "WebhookEvent",
+    "Message", "Offer", "Program", "PurchaseItem", "Redemption", "Reward", "RewardCode", "SenderBudget",
+    "SignInAttempt", "Suppression", "TemplateVersion", "Tier", "User", "WebhookEvent",
 ]

@@ -14,10 +14,12 @@ from engage.errors import Unprocessable
 from engage.events import PointsEarned, PurchaseRecorded
 from engage.loyalty import earning
 from engage.loyalty.idempotency import fingerprint
+from engage.loyalty.items import Item, item_from
 from engage.models import Event
 from engage.services import challenges, feedback, purchase_extras, purchases
 from engage.services.awards import award
 from engage.store import idempotency, insights, ledger, members, transaction
+from engage.store import offers as offer_store
 from engage.store.program import ProgramView, load
 
 # Clocks drift; a POS a few minutes ahead must not be refused.
@@ -52,10 +54,17 @@ def _check_time(view: ProgramView, occurred_at: datetime | None, now: datetime) 
     return min(occurred_at, now)
 
 
-def _points_for(session, view, member, event_type: str, amount, occurred_at) -> tuple[int, str, str | None]:
+def _check_items(data: dict) -> list[Item]:
+    if "items" in data and data["type"] != "purchase":
+        raise Unprocessable("only purchases carry items", {"items": ["Only for purchases."]})
+    return [item_from(item) for item in data.get("items") or ()]
+
+
+def _points_for(session, view, member, event_type: str, amount, occurred_at,
+                items: list[Item]) -> tuple[int, str, str | None]:
     """(points, reason, source) — source None means "this event's own id" (known after insert)."""
     if event_type == "purchase":
-        points = earning.purchase_points(amount, view.tier(member.tier_id).multiplier, view.rules)
+        points = earning.purchase_points(amount, view.tier(member.tier_id).multiplier, view.rules, items)
         return points, f"purchase {view.program.currency} {amount}", None
     reason = event_type.replace("_", " ")
     request_id = feedback.open_request(session, member.id, occurred_at) if event_type == "feedback" else None
@@ -72,8 +81,9 @@ def _points_for(session, view, member, event_type: str, amount, occurred_at) -> 
 def record_event(session: Session, member_id: int, data: dict, key: str | None, now: datetime) -> dict:
     """Record a purchase or action and award its points; replay-safe with an Idempotency-Key."""
     request_body = {name: str(value) for name, value in data.items()}
+    items = _check_items(data)
     if data["type"] == "purchase" and fast_paths(session):
-        answer = _record_purchase(session, member_id, data, request_body, key, now)
+        answer = _record_purchase(session, member_id, data, items, request_body, key, now)
         if answer is not None:
             return answer
     with transaction(session):
@@ -86,7 +96,7 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
         if data["type"] == "purchase":
             amount, currency = _check_amount(view, data.get("amount"), data.get("currency"))
         occurred_at = _check_time(view, data.get("occurred_at"), now)
-        points, reason, source = _points_for(session, view, member, data["type"], amount, occurred_at)
+        points, reason, source = _points_for(session, view, member, data["type"], amount, occurred_at, items)
         event_id = session.execute(insert(Event).values(
             member_id=member.id, type=data["type"], amount=amount, currency=currency,
             occurred_at=occurred_at, created_at=now, points_awarded=max(0, points)).returning(Event.id)).scalar_one()
@@ -95,7 +105,9 @@ def record_event(session: Session, member_id: int, data: dict, key: str | None, 
                        occurred_at=occurred_at, now=now)
         extras: list = []
         if data["type"] == "purchase":
-            extras = purchase_extras.after_purchase(session, view, member.id, event_id, amount, occurred_at, now)
+            offer_store.add_items(session, event_id, member.id, items, occurred_at)
+            extras = purchase_extras.after_purchase(session, view, member.id, event_id, amount, items,
+                                                    occurred_at, now)
             extras.append(PurchaseRecorded(member.id, event_id, amount, currency, occurred_at))
         if data["type"] in ("review", "feedback"):
             extras = challenges.after_activity(session, view, member.id, data["type"], occurred_at, now)
@@ -124,8 +136,8 @@ def event_answer(event_id: int, points_awarded: int, points: int, tier: str, not
     return answer
 
 
-def _record_purchase(session: Session, member_id: int, data: dict, request_body: dict, key: str | None,
-                     now: datetime) -> dict | None:
+def _record_purchase(session: Session, member_id: int, data: dict, items: list[Item], request_body: dict,
+                     key: str | None, now: datetime) -> dict | None:
     """`record_event` for a well-formed purchase on PostgreSQL, in one statement (services.purchases).
 
     None when that path declines (see there) or the purchase is invalid: nothing is written, and
@@ -141,13 +153,13 @@ def _record_purchase(session: Session, member_id: int, data: dict, request_body:
             except Unprocessable:
                 raise _Declined from None
             recorded = purchases.record(session, view, member_id, amount=amount, currency=currency,
-                                        occurred_at=occurred_at, key=key,
+                                        occurred_at=occurred_at, items=items, key=key,
                                         fingerprint=fingerprint("events", member_id, request_body), now=now)
             if recorded is None:
                 raise _Declined
             insights.mark_late(session, occurred_at, now, view.zone)
             done, events = recorded
-            extras = purchase_extras.after_purchase(session, view, member_id, done.event_id, amount,
+            extras = purchase_extras.after_purchase(session, view, member_id, done.event_id, amount, items,
                                                     occurred_at, now)
             flows.react(session, events + extras, now)
             bonus = _bonus(extras)

@@ -66,7 +66,7 @@ def flow_json(config: FlowConfig) -> dict:
 
 
 def list_flows(session: Session) -> list[dict]:
-    """The five flows with their settings."""
+    """The lifecycle flows with their settings."""
     with transaction(session):
         return [flow_json(flow_config(session, key)) for key in FLOW_KEYS]
 

@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engage.flows import offer as offer_flow
 from engage.flows.compose import public_url, renderer
 from engage.flows.context import build_context
 from engage.flows.templates import live_template
 from engage.messaging.segments import count_segments
-from engage.models import Event, Member, Message
+from engage.models import Event, Member, Message, Offer
 from engage.outbox.content import Content
 from engage.outbox.enqueue import queue_message
 from engage.services.flow_admin import check_flow, template_errors, template_warnings
@@ -32,8 +33,15 @@ from engage.vocabulary import Channel
 def flow_extra(session: Session, member: Member, view: ProgramView, flow: str) -> dict:
     """Context the flow itself would add: feedback_request names the member's latest purchase.
 
-    The rest is already the member's own state (current tier, next expiry, cheapest reward).
+    offer names the member's latest offer, or the sample one when they have none. The rest is
+    already the member's own state (current tier, next expiry, cheapest reward).
     """
+    if flow == "offer":
+        latest = session.scalar(select(Offer).where(Offer.member_id == member.id).order_by(Offer.id.desc()).limit(1))
+        if latest is not None:
+            return {"offer": offer_flow.offer_variable(view, latest)}
+        locale = member.locale or view.program.default_locale
+        return {"offer": sample_context(locale, "offer")["offer"]}
     if flow != "feedback_request":
         return {}
     purchase = session.scalar(select(Event).where(Event.member_id == member.id, Event.type == "purchase")

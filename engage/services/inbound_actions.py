@@ -17,7 +17,7 @@ from engage.loyalty import replies as reply_rules
 from engage.messaging.keywords import Inbound, keyword_core
 from engage.messaging.replies import REPLY_KEY, Decision
 from engage.models import Feedback, Member
-from engage.services import challenges, consent
+from engage.services import challenges, consent, offers
 from engage.services.awards import award
 from engage.services.inbound_common import MAX_BODY_CHARS, clean
 from engage.services.inbound_store import Contact, Facts
@@ -55,6 +55,13 @@ def carry_out(session: Session, view: ProgramView, contact: Contact, facts: Fact
             consent.opt_in_sms(session, member_id, source, now)
     elif decision.action == "redeem":
         _redeem(session, view, contact, facts, outcome, now)
+    elif decision.action == "redeem_offer":
+        offer = offers.by_keyword(session, contact.id, inbound.keyword or "")
+        if offer is None:  # "redeem now" names no offer: an ordinary reply
+            outcome.action, outcome.reply_key = "reply", REPLY_KEY["reply"]
+            _reply_points(session, view, contact, facts, outcome, channel, now)
+        else:
+            _redeem_offer(session, contact, offer, inbound, outcome, now)
     elif decision.action == "feedback":
         _feedback(session, view, contact, facts, inbound, outcome, channel, now)
     elif decision.action == "reply":
@@ -109,6 +116,29 @@ def _redeem(session: Session, view: ProgramView, contact: Contact, facts: Facts,
                    "kind": target.kind, "partner": target.partner} if target else None)
     outcome.extra = {"shortfall": shortfall or None, "redeemed": saving_for}
     outcome.data["reason"] = f"short by {shortfall} points" if shortfall else "no reward available"
+
+
+def _redeem_offer(session: Session, contact: Contact, offer, inbound: Inbound, outcome: Outcome,
+                  now: datetime) -> None:
+    """REDEEM <keyword>: the member's offer with that keyword, or the reason it cannot be had."""
+    problem = offers.text_problem(offer, now)
+    if problem is None:
+        try:
+            done = offers.redeem_locked(session, contact, offer, now)
+        except EngageError:  # the offer is open: points fall short, or the reward was withdrawn
+            problem = "points" if offers.shortfall(session, contact.id, offer, now) else "unavailable"
+        else:
+            outcome.reply_key = "redeem_ok"
+            outcome.extra = {"coupon_code": done["coupon_code"], "redeemed": {
+                "name": offers.reward_name(session, offer, contact.locale), "cost": done["points_spent"],
+                "kind": done["kind"]}}
+            outcome.data.update(redemption_id=done["id"], offer_id=offer.id, points=-done["points_spent"])
+            return
+    outcome.action, outcome.reply_key = "redeem_refused", "offer_refused"
+    shortfall = offers.shortfall(session, contact.id, offer, now) if problem == "points" else None
+    outcome.extra = {"offer_problem": problem, "shortfall": shortfall, "redeemed": {
+        "name": offers.reward_name(session, offer, contact.locale), "cost": offer.cost, "kind": "offer"}}
+    outcome.data["reason"] = f"offer {inbound.keyword}: {problem}"
 
 
 def _credit(session: Session, view: ProgramView, contact: Contact, points: int, reason: str, source: str,

@@ -53,7 +53,7 @@ def answer_text(session: Session, view: ProgramView, member: Contact, facts: Fac
 
 # Answers that only greet or confirm don't need the member's points: skip those queries.
 NEEDS_FULL_CONTEXT = {"balance"}
-NEEDS_POINTS = {"feedback_thanks", "redeem_none", "redeem_ok"}
+NEEDS_POINTS = {"feedback_thanks", "redeem_none", "redeem_ok", "offer_refused"}
 
 
 def _answer_context(session: Session, view: ProgramView, member: Contact, facts: Facts, outcome: Outcome,

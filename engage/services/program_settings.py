@@ -8,8 +8,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engage.errors import Unprocessable
 from engage.loyalty.settings import DEFAULT_SETTINGS, merged_settings
-from engage.models import Redemption
+from engage.models import Redemption, Reward
 from engage.store import transaction
 from engage.store.program import changed, get_program
 
@@ -34,6 +35,14 @@ def donation_totals(session: Session) -> dict:
     return {"count": count, "points": int(points), "value": f"{Decimal(value):.2f}"}
 
 
+def _check_offer_rewards(session: Session, rules: list[dict]) -> None:
+    known = set(session.scalars(select(Reward.id)))
+    missing = {index: {"reward_id": [f"There is no reward {rule['reward_id']}."]}
+               for index, rule in enumerate(rules) if rule["reward_id"] not in known}
+    if missing:
+        raise Unprocessable("an offer rule names a reward that does not exist", {"offer_rules": missing})
+
+
 def update(session: Session, data: dict, now: datetime) -> dict:
     """Change the given settings; the rest keep their value."""
     with transaction(session):
@@ -42,13 +51,18 @@ def update(session: Session, data: dict, now: datetime) -> dict:
             if column in data:
                 setattr(program, column, data[column])
         settings = merged_settings(program.settings)
+        _check_offer_rewards(session, data.get("offer_rules") or [])
         for key in DEFAULT_SETTINGS:
             if key not in data:
                 continue
             value = data[key]
             if isinstance(value, Decimal):
                 value = str(value)
-            if isinstance(value, dict):
+            if isinstance(value, list):  # rule lists: replaced whole, their decimals as strings
+                value = [{name: str(each) if isinstance(each, Decimal) else each for name, each in rule.items()}
+                         for rule in value]
+                settings[key] = value
+            elif isinstance(value, dict):
                 # JSON keeps decimals as their text (giving_back.percent).
                 value = {name: str(item) if isinstance(item, Decimal) else item for name, item in value.items()}
                 settings[key] = {**settings[key], **value}

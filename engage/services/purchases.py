@@ -16,7 +16,11 @@ kept cursor: 0.60-0.62 of the earn bench's floor where plain `execute` gave 0.54
   to every keyed purchase and cost 0.07-0.22 of the earn bench's ratio: bench/RESULTS.md); a tier lift, which changes the answer, stores `event_answer`'s again. The
   differential tests (tests/integration/test_fast_paths.py) compare the stored answers of both
   paths;
-- tell whether a feedback request went out recently.
+- tell whether a feedback request went out recently;
+- with line items, insert them too, from one JSON parameter (`_PURCHASE_WITH_ITEMS`; a purchase
+  without items runs the statement it always ran). Their bonus points are part of the points
+  computed for each tier (`earning.purchase_points`), so items cost no extra round trip; the
+  offer rules run after the statement (`purchase_extras.after_purchase`), and only when an item matches one.
 
 The rules stay in Python: the points are computed before the statement for every tier (the
 statement picks the member's), the tier lift after it. A lift is possible only when the points
@@ -31,6 +35,8 @@ same order as on SQLite.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -43,10 +49,11 @@ from engage.events import PointsEarned, PurchaseRecorded, TierUpgraded
 from engage.flows import feedback_request
 from engage.loyalty import earning, tiers
 from engage.loyalty import lots as lot_rules
+from engage.loyalty.items import Item
 from engage.store import ledger
 from engage.store.program import ProgramView
 
-_PURCHASE = HotStatement(text(f"""
+_PURCHASE_SQL = f"""
     WITH member AS (
         SELECT id, tier_id, points_balance, points_earned FROM members
         WHERE id = :member_id AND erased_at IS NULL
@@ -82,11 +89,21 @@ _PURCHASE = HotStatement(text(f"""
     ), lot AS (
         INSERT INTO lots (member_id, ledger_entry_id, points, remaining, earned_at, expires_at)
         SELECT :member_id, entry.id, entry.points, entry.points, :occurred_at, :expires_at FROM entry
-    )
+    ){{items}}
     SELECT priced.tier_id, priced.tier_name, priced.points_balance AS balance, priced.points_earned AS earned,
            priced.points, (SELECT id FROM go) AS event_id, {feedback_request.RECENT_REQUEST_SQL} AS asked_recently
     FROM priced
-"""))
+"""
+# A purchase with line items also stores them, from one JSON parameter; one without keeps the
+# statement it always had.
+_ITEMS_SQL = """, items AS (
+        INSERT INTO purchase_items (event_id, member_id, sku, name, category, quantity, amount, occurred_at)
+        SELECT go.id, :member_id, item.sku, item.name, item.category, item.quantity, item.amount, :occurred_at
+        FROM go, json_to_recordset(CAST(:items AS json))
+            AS item (sku text, name text, category text, quantity integer, amount numeric)
+    )"""
+_PURCHASE = HotStatement(text(_PURCHASE_SQL.replace("{items}", "")))
+_PURCHASE_WITH_ITEMS = HotStatement(text(_PURCHASE_SQL.replace("{items}", _ITEMS_SQL)))
 
 _LIFT_TIER = text("UPDATE members SET tier_id = :tier_id WHERE id = :member_id")
 
@@ -103,17 +120,20 @@ class Recorded:
 
 
 def record(session: Session, view: ProgramView, member_id: int, *, amount: Decimal, currency: str,
-           occurred_at: datetime, key: str | None, fingerprint: str, now: datetime) -> tuple[Recorded, list] | None:
-    """Record the purchase and its points, claiming its key with its answer: (what it did, domain
-    events), or None when declined. After a tier lift the caller stores the answer again."""
+           occurred_at: datetime, items: Sequence[Item] = (), key: str | None, fingerprint: str,
+           now: datetime) -> tuple[Recorded, list] | None:
+    """Record the purchase, its items and its points, claiming its key with its answer: (what it
+    did, domain events), or None when declined. After a tier lift the caller stores the answer again."""
     rules = view.rules
-    [row] = _PURCHASE.run(session, {
+    statement, extra = (_PURCHASE_WITH_ITEMS, {"items": _items_json(items)}) if items else (_PURCHASE, {})
+    [row] = statement.run(session, {**extra,
         "member_id": member_id, "amount": amount, "currency": currency, "occurred_at": occurred_at,
         "now": now, "reason": f"purchase {view.program.currency} {amount}",
         "expires_at": lot_rules.expires_at(occurred_at, rules.lot_lifetime_days),
         "key": key, "fingerprint": fingerprint,
         "tier_ids": _int_array(tier.id for tier in view.tiers),
-        "tier_points": _int_array(earning.purchase_points(amount, tier.multiplier, rules) for tier in view.tiers),
+        "tier_points": _int_array(earning.purchase_points(amount, tier.multiplier, rules, items)
+                                  for tier in view.tiers),
         "feedback_since": feedback_request.spacing_start(session, now),
     }) or [None]
     if row is None or row.event_id is None:
@@ -132,6 +152,11 @@ def record(session: Session, view: ProgramView, member_id: int, *, amount: Decim
     events.append(PurchaseRecorded(member_id, row.event_id, amount, currency, occurred_at,
                                    asked_for_feedback_recently=row.asked_recently))
     return Recorded(row.event_id, points, before + points, lifted.name, lifted.id != tier.id), events
+
+
+def _items_json(items: Sequence[Item]) -> str:
+    return json.dumps([{"sku": item.sku, "name": item.name, "category": item.category, "quantity": item.quantity,
+                        "amount": str(item.amount)} for item in items])
 
 
 def _int_array(values) -> str:

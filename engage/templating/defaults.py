@@ -25,6 +25,7 @@ FLOW_KEYS = (
     "feedback_request",
     "membership_renewal",
     "challenge_progress",
+    "offer",
 )
 REPLY_KEYS = (
     "opt_out",
@@ -34,6 +35,7 @@ REPLY_KEYS = (
     "balance",
     "redeem_ok",
     "redeem_none",
+    "offer_refused",  # REDEEM <keyword> that cannot be had: offer_problem says why
     "feedback_thanks",
     "reply_ack",
     "not_member",

@@ -33,6 +33,8 @@ _BENEFITS = {
 }
 _CAUSES = {"en": "the food bank", "nl": "de voedselbank", "de": "die Tafel", "ro": "banca de alimente"}
 PROGRAM_NAME = "Northwind Rewards"
+_PRODUCTS = {"en": "House blend coffee 250 g", "nl": "Huismelange koffie 250 g", "de": "Hausmischung Kaffee 250 g",
+             "ro": "Cafea amestec casei 250 g"}
 
 
 def sample_context(
@@ -63,10 +65,13 @@ def sample_context(
         "giving": {"cause": _CAUSES[language], "total": Decimal("1240.00"), "currency": "EUR"},
         "challenge": {"name": "March madness", "kind": "purchase", "goal": 3, "progress": 2, "remaining": 1,
                       "bonus": 200, "ends_on": today + timedelta(days=10)},
+        "offer": {"product": _PRODUCTS[language], "reward": cheap, "cost": 50, "regular_cost": 100,
+                  "keyword": "COFFEE", "ends": today + timedelta(days=14)},
         "unsubscribe_url": "https://engage.example.com/unsubscribe/sample-token",
         "coupon_code": "NW-7KQ2-93XD",
         "redeemed": {"name": cheap, "cost": 100, "kind": "coupon", "partner": None},
         "shortfall": None,
+        "offer_problem": None,
     }
     _shape(context, key, language)
     return context
@@ -83,6 +88,9 @@ def _shape(context: dict[str, Any], key: str | None, language: str) -> None:
         )
     elif key == "redeem_ok":
         member["points"] = 520
+    elif key == "offer_refused":
+        member["points"] = 20
+        context.update(offer_problem="points", shortfall=30, coupon_code=None)
     elif key == "redeem_none":
         member["points"] = 70
         context.update(reward=None, shortfall=30, coupon_code=None)

@@ -31,6 +31,8 @@ FLOW_VARIABLES: Mapping[str, Fields] = {
     "giving": frozenset({"cause", "total", "currency"}),
     # The open challenge the member is closest to completing, or none.
     "challenge": frozenset({"name", "kind", "goal", "progress", "remaining", "bonus", "ends_on"}),
+    # A personalised offer (the offer flow): what the member kept buying and what they are offered.
+    "offer": frozenset({"product", "reward", "cost", "regular_cost", "keyword", "ends"}),
 }
 EMAIL_VARIABLES: Mapping[str, Fields] = {"unsubscribe_url": None}
 # The email layout also gets the flow's rendered HTML, to place where it goes.
@@ -42,6 +44,9 @@ REPLY_VARIABLES: Mapping[str, Fields] = {
     # `partner`: the partner whose code `coupon_code` is (partner rewards), else None.
     "redeemed": frozenset({"name", "cost", "kind", "partner"}),
     "shortfall": None,
+    # offer_refused: ended, redeemed (already), points (short by
+    # `shortfall`) or unavailable (the reward was withdrawn or needs a higher tier)
+    "offer_problem": None,
 }
 
 

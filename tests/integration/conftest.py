@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engage import create_app
+from engage.config import Config
 from tests.support.api import ApiClient
 from tests.support.messaging import disable_flows, provider_config
 
@@ -39,6 +40,14 @@ def papi(papp):
 @pytest.fixture
 def pdb(papp):
     return papp.extensions["engage.db"]
+
+
+@pytest.fixture
+def pg_api(postgres_only_url, clock):
+    """An API client on an app on real PostgreSQL only (races, the one-statement paths)."""
+    app = create_app(Config(database_url=postgres_only_url, testing=True), clock=clock)
+    yield ApiClient(app, app.test_client())
+    app.extensions["engage.db"].dispose()
 
 
 @pytest.fixture

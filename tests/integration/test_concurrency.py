@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import func, select
 
-from engage import create_app
-from engage.config import Config
 from engage.models import LedgerEntry, Lot
-from tests.support.api import ApiClient
-
-
-@pytest.fixture
-def pg_api(postgres_only_url, clock):
-    app = create_app(Config(database_url=postgres_only_url, testing=True), clock=clock)
-    yield ApiClient(app, app.test_client())
-    app.extensions["engage.db"].dispose()
 
 
 def _race(calls):

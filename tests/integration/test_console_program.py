@@ -242,6 +242,40 @@ def test_a_nul_is_refused_by_its_field_as_the_api_does(app, api, admin):
     assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "name")
 
 
+def test_purchase_rules_saved_with_errors_then_fixed_and_removed(app, api, admin, db, people):
+    assert signed_in(app, people["marketer"]).get("/console/program/purchase-rules").status_code == 403
+    page = admin.get("/console/program/purchase-rules").get_data(as_text=True)
+    assert 'name="item_bonuses-0-match"' in page and 'name="offer_rules-1-keyword"' in page
+    offer = {"offer_rules-rows": "2", "offer_rules-0-key": "blend-fan", "offer_rules-0-match": "sku",
+             "offer_rules-0-value": "BLEND-1", "offer_rules-0-times": "4", "offer_rules-0-days": "30",
+             "offer_rules-0-reward_id": "99", "offer_rules-0-cost": "50", "offer_rules-0-valid_days": "14",
+             "offer_rules-0-keyword": "COFFEE"}
+    bonus = {"item_bonuses-rows": "2", "item_bonuses-0-match": "category", "item_bonuses-0-value": "coffee",
+             "item_bonuses-0-multiplier": "two", "item_bonuses-0-points_per_unit": ""}
+    answer = admin.post("/console/program/purchase-rules", {**offer, **bonus})
+    assert answer.status_code == 422
+    assert "decimal" in field_error(answer.get_data(as_text=True), "item_bonuses-0-multiplier")
+    answer = admin.post("/console/program/purchase-rules", {**offer, **bonus, "item_bonuses-0-multiplier": "2"})
+    assert answer.status_code == 422
+    assert "no reward 99" in field_error(answer.get_data(as_text=True), "offer_rules-0-reward_id")
+    assert api.get("/program", role="admin").get_json()["offer_rules"] == []  # nothing saved
+
+    good = {**offer, **bonus, "item_bonuses-0-multiplier": "2", "offer_rules-0-reward_id": "1"}
+    assert admin.post("/console/program/purchase-rules", good).status_code == 302
+    program = api.get("/program", role="admin").get_json()
+    assert program["item_bonuses"] == [{"match": "category", "value": "coffee", "multiplier": "2",
+                                        "points_per_unit": 0}]
+    assert program["offer_rules"][0]["reward_id"] == 1 and program["offer_rules"][0]["keyword"] == "COFFEE"
+    [entry] = audit_entries(db, "program.update")
+    assert entry.after["offer_rules"][0]["key"] == "blend-fan"
+    page = admin.get("/console/program/purchase-rules").get_data(as_text=True)
+    assert 'value="blend-fan"' in page
+
+    removed = {**good, "item_bonuses-0-remove": "on"}
+    assert admin.post("/console/program/purchase-rules", removed).status_code == 302
+    assert api.get("/program", role="admin").get_json()["item_bonuses"] == []
+
+
 def test_reward_limits_and_partner_pool_on_the_rewards_pages(app, api, admin, db):
     base = {"name": "Black Friday deal", "kind": "discount", "cost": "120", "value": "", "min_tier": "",
             "active": "on", "category": "coffee", "stock": "50", "starts_at": "2026-11-27T00:00:00+01:00",

@@ -194,8 +194,17 @@ whens = st.sampled_from([None] * 4 + ["naive", *WHEN])
 # None, a fresh key, or an earlier request's: "again" repeats it, "reuse" sends another body.
 keys = st.one_of(st.sampled_from([None, "fresh"]),
                  st.tuples(st.sampled_from(["again", "reuse"]), st.integers(0, 7)))
+# Line items: none (the statement the fast path always had), coffee (a category bonus, a sku bonus
+# per unit and an offer rule count it), tea (no rule), or an invalid line (refused by the schema).
+COFFEE = {"sku": "BLEND-1", "name": "House blend", "category": "coffee", "quantity": 2, "amount": "17.85"}
+TEA = {"sku": "TEA-9", "name": "Green tea", "category": "tea", "amount": "6.00"}
+item_lists = st.sampled_from([None, None, None, [COFFEE], [COFFEE, TEA], [TEA], [{**COFFEE, "quantity": 0}]])
+ITEM_RULES = {"item_bonuses": [{"match": "category", "value": "Coffee", "multiplier": "2"},
+                               {"match": "sku", "value": "blend-1", "points_per_unit": 3}],
+              "offer_rules": [{"key": "blend", "match": "sku", "value": "BLEND-1", "times": 2, "days": 30,
+                               "reward_id": 1, "cost": 40, "valid_days": 7, "keyword": "COFFEE"}]}
 purchase = st.tuples(st.just("purchase"), st.sampled_from([0, 1, 2] * 3 + ["unknown"]), amounts, currencies,
-                     whens, keys)
+                     whens, keys, item_lists)
 advance = st.tuples(st.just("advance"), st.sampled_from([1, 60 * 5, 60 * 24 * 3 + 1, 60 * 24 * 31]))
 purchase_ops = st.lists(weighted((purchase, 4), (advance, 1), (st.just(("deliver",)), 1)),
                         min_size=4, max_size=14)
@@ -208,6 +217,7 @@ def test_a_purchase_answers_and_writes_the_same_on_both_paths(apps, clock, membe
 
 
 def _purchases(app, api, clock, members, ops) -> list:
+    assert api.patch("/program", ITEM_RULES, role="admin").status_code == 200
     ids = [api.enrol(f"m{n}", phone=f"+3161234{n:04d}")["id"] for n in range(len(members))]
     for member_id, setup in zip(ids, members):
         if setup == "erased":
@@ -232,12 +242,14 @@ def _purchases(app, api, clock, members, ops) -> list:
 
 def _request(op, ids: list, sent: list, now: datetime) -> tuple[int, dict, str | None]:
     """(member id, body, Idempotency-Key) of a purchase op."""
-    _, who, amount, currency, when, key = op
+    _, who, amount, currency, when, key, items = op
     earlier = sent[key[1] % len(sent)] if isinstance(key, tuple) and sent else None
     if earlier and key[0] == "again":
         return earlier
     member_id = 999_999 if who == "unknown" else ids[who % len(ids)]
     body = {"type": "purchase", "amount": amount}
+    if items:
+        body["items"] = items
     if currency:
         body["currency"] = currency
     if when == "naive":  # the shop's wall clock, no offset: the program's time zone

@@ -13,7 +13,7 @@ from engage.services.consent import suppress
 from engage.store import transaction
 
 FLOW_KEYS = ["welcome", "redemption_reminder", "expiry_warning", "tier_congratulations", "feedback_request",
-             "membership_renewal", "challenge_progress"]
+             "membership_renewal", "challenge_progress", "offer"]
 
 
 def patch(api, key, body):
@@ -39,7 +39,7 @@ def opt_out_of_sms(db, member_id):
 
 # Settings ----------------------------------------------------------------------------------------
 
-def test_lists_the_five_flows_with_their_defaults(api):
+def test_lists_the_flows_with_their_defaults(api):
     response = api.get("/flows", role="marketer")
     assert response.status_code == 200
     body = response.get_json()

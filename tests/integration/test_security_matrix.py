@@ -28,6 +28,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/v1/members/<int:member_id>/export", "GET"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/events", "POST"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/redemptions", "POST"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/offers", "GET"): INTEGRATION,
+    ("/api/v1/members/<int:member_id>/offers/<int:offer_id>/redemptions", "POST"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/adjustments", "POST"): ADMIN,
     ("/api/v1/members/<int:member_id>/ledger", "GET"): INTEGRATION,
     ("/api/v1/members/<int:member_id>/messages", "GET"): INTEGRATION,
@@ -101,6 +103,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/console/program/rewards", "GET"): SESSION,
     ("/console/program/challenges", "GET"): SESSION,
     ("/console/program/challenges", "POST"): SESSION,
+    ("/console/program/purchase-rules", "GET"): SESSION,
+    ("/console/program/purchase-rules", "POST"): SESSION,
     ("/console/program/rewards/new", "GET"): SESSION,
     ("/console/program/rewards/new", "POST"): SESSION,
     ("/console/program/rewards/<int:reward_id>", "GET"): SESSION,
@@ -178,7 +182,7 @@ def _arguments(papp, papi) -> dict[str, object]:
         token = session.scalar(select(Member.unsubscribe_token).where(Member.id == member["id"]))
         now = papp.extensions["engage.clock"]()
         spare, _ = keys.issue(session, INTEGRATION, "spare", now)  # DELETE /keys/{id} revokes this one
-    return {"member_id": member["id"], "reward_id": 1, "tier_id": 1, "key_id": spare.id, "key": "welcome",
+    return {"member_id": member["id"], "reward_id": 1, "offer_id": 1, "tier_id": 1, "key_id": spare.id, "key": "welcome",
             "channel": "sms", "locale": "en", "version": 1, "experiment_id": 1, "token": token,
             "filename": "nothing.css", "membership_id": 1, "name": "daily"}
 

@@ -13,6 +13,7 @@ from engage import create_app, jobs
 from engage.models import LedgerEntry, Message
 from tests.support.api import ApiClient
 from tests.support.messaging import provider_config
+from tests.support.sms import Phone
 
 AMS = ZoneInfo("Europe/Amsterdam")
 START = date(2026, 1, 5)
@@ -111,3 +112,48 @@ def test_a_year_of_lifecycle_messages(year, clock, fake_provider):
     run_day(app, clock, 399)  # the same day again changes nothing
     assert {m: len(outbound(app, m)) for m in before} == before
     assert fake_provider.request_count() == sent_before
+
+
+COFFEE = {"sku": "BLEND-1", "name": "House blend 250 g", "category": "coffee", "amount": "17.80"}
+BLEND_FAN = {"key": "blend-fan", "match": "sku", "value": "BLEND-1", "times": 3, "days": 30, "reward_id": 1,
+             "cost": 40, "valid_days": 14, "keyword": "COFFEE"}
+
+
+def test_a_season_of_personalised_offers(year, clock, fake_provider):
+    """A weekly coffee buyer earns an offer with every third purchase (never while one is open),
+    hears of it by SMS in her language, redeems the first by text and lets the second end; an
+    email-only member hears of hers by email."""
+    app, api = year
+    clock.set(at(0, 10))
+    assert api.patch("/program", {"offer_rules": [BLEND_FAN]}, role="admin").status_code == 200
+    eva = api.enrol("eva", phone="+31612345002")
+    fay = api.enrol("fay", locale="de", phone=None, email="fay@example.com")
+    phone = Phone(app, fake_provider.twilio_auth_token, "+31612345002")
+    replies = {}
+    for day in range(0, 75):
+        clock.set(at(day, 10))
+        if day % 7 == 1:
+            assert api.purchase(eva["id"], "17.80", items=[COFFEE]).status_code == 201
+        if day in (2, 9, 16):
+            assert api.purchase(fay["id"], "17.80", items=[COFFEE]).status_code == 201
+        if day in (20, 52, 53):
+            clock.set(at(day, 11))
+            replies[day] = phone.text("REDEEM COFFEE")
+        run_day(app, clock, day)
+
+    offer_days = [m[4] for m in outbound(app, eva["id"]) if m[0] == "offer"]
+    assert offer_days == [START + timedelta(days=15), START + timedelta(days=36), START + timedelta(days=57)]
+    assert {m[1:4] for m in outbound(app, eva["id"]) if m[0] == "offer"} == {("sms", "sent", "en")}
+    assert "EUR 10 off is yours" in replies[20] and "code" in replies[20]
+    assert "has ended" in replies[52] and replies[53] == replies[52]
+    statuses = [offer["status"] for offer in api.get(f"/members/{eva['id']}/offers").get_json()["items"]]
+    assert statuses == ["ended", "ended", "redeemed"]  # the third ended on day 71
+    assert [m for m in outbound(app, fay["id"]) if m[0] == "offer"] == [
+        ("offer", "email", "sent", "de", START + timedelta(days=16))]
+    with app.extensions["engage.db"].session() as session:
+        first = session.scalar(select(Message).where(Message.member_id == eva["id"], Message.flow == "offer"))
+    assert "House blend 250 g" in first.body and "REDEEM COFFEE" in first.body and "STOP" in first.body
+
+    before = len(outbound(app, eva["id"]))
+    run_day(app, clock, 74)  # the same day again changes nothing
+    assert len(outbound(app, eva["id"])) == before

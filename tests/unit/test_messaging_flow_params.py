@@ -25,7 +25,7 @@ def test_defaults_are_the_dataclasses_and_the_stored_defaults_follow_them():
         "welcome": {}, "redemption_reminder": {"repeat_days": 30},
         "expiry_warning": {"offsets_days": [30, 7]}, "tier_congratulations": {},
         "feedback_request": {"min_days_between": 30}, "membership_renewal": {"notice_days": 7},
-        "challenge_progress": {}}
+        "challenge_progress": {}, "offer": {}}
     assert set(PARAMS) == set(FLOWS)
 
 

@@ -34,10 +34,18 @@ def test_other_keywords(body: str, kind: str) -> None:
 @pytest.mark.parametrize(
     "body",
     ["stop it", "please stop", "STOP STOP", "don't stop", "stopp", "S T O P", "opt out",
-     "yes please", "help me", "my points", "redeem now", "stop.it"],
+     "yes please", "help me", "my points", "redeem it now", "redeem c", "stop.it"],
 )
 def test_keywords_inside_longer_messages_are_just_text(body: str) -> None:
     assert classify(body) == Inbound("text", body)
+
+
+@pytest.mark.parametrize(("body", "keyword"), [
+    ("REDEEM COFFEE", "COFFEE"), ("redeem coffee", "COFFEE"), ("  Redeem   Beans2! ", "BEANS2"),
+    ("redeem now", "NOW"),  # no offer called NOW: the service counts it as an ordinary reply
+])
+def test_redeem_with_one_word_names_an_offer(body: str, keyword: str) -> None:
+    assert classify(body) == Inbound("redeem_offer", body.strip(), keyword=keyword)
 
 
 @pytest.mark.parametrize(

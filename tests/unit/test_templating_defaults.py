@@ -55,7 +55,7 @@ def test_every_default_file_exists() -> None:
     ] + [root / "replies" / locale / f"{key}.txt" for key, locale in REPLIES]
     files += [root / "layouts" / "email.html"]
     files += [root / "layouts" / locale / "email_footer.html" for locale in SUPPORTED_LOCALES]
-    assert len(files) == 112 + 44 + 1 + 4  # 7 flows x 4 locales x 4 files; 11 replies x 4 locales
+    assert len(files) == 128 + 48 + 1 + 4  # 8 flows x 4 locales x 4 files; 12 replies x 4 locales
     assert all(path.is_file() for path in files)
 
 

@@ -39,7 +39,7 @@ def context(flow: str, locale: str, shape: str) -> dict:
     return full if shape == "full" else {**full, **dict.fromkeys(OPTIONAL), "shortfall": None}
 
 
-@pytest.mark.parametrize("flow", FLOW_KEYS)
+@pytest.mark.parametrize("flow", sorted({key.split("/")[0] for key in SHIPPED}))  # the flows of 0d6acd5
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 @pytest.mark.parametrize("shape", ["full", "bare"])
 def test_shipped_emails_render_as_before(flow: str, locale: str, shape: str) -> None:
