@@ -97,7 +97,7 @@ def test_error_pages_are_pages(site, admin):
 
 def test_member_search_and_page(site, admin):
     admin.goto(site.url + "/console/")
-    admin.get_by_role("link", name="Members").click()
+    admin.get_by_role("link", name="Members", exact=True).click()
     check_page(admin, "members")
     admin.get_by_label("Name, email, phone, external id or referral code").fill("+31 6 1234 5678")
     admin.keyboard.press("Enter")
