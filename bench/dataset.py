@@ -53,7 +53,7 @@ What is generated (all of it a pure function of the Spec and `seed`):
 Then VACUUM (FREEZE, ANALYZE) and a CHECKPOINT.
 
 `scale(members, messages, as_of)` is the spec the console and insights benches share (one template,
-`engage_bench_scale_<members>_<messages>`, ~6.6 GB at 1M/10M): build it once for both.
+`engage_bench_scale_<members>_<messages>`, ~7.8 GB at 1M/10M): build it once for both.
 
 A template is reused while its spec (the database's COMMENT, with GENERATOR_VERSION) is the same
 and the migrations it was built or last upgraded with (recorded there too, in order) are a prefix
@@ -61,7 +61,8 @@ of this code's chain: then only the new ones run on it. Otherwise (e.g. a revisi
 merge, so that the template's stamp would skip migrations) it is rebuilt. `counts(url)` gives
 the members, lots and messages a database holds, which the benches print.
 
-Roughly, on the 2-core bench machine: 1M members ~1.5 min, 10M messages ~10 min more.
+Roughly, on the 2-core shared bench machine: 1M members with their entries, lots and purchases
+~3 min, 10M messages ~6.5 min more, the extras ~3 min, then VACUUM (13 min in all, ~7.8 GB).
 """
 
 from __future__ import annotations
