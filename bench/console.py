@@ -7,8 +7,9 @@ HTTP client or network. Each request is made once to warm the caches (the first 
 shown: `cold`), then BENCH_CONSOLE_REPEATS times (5); the table gives the median (checked against
 the target) and the max.
 
-The data is built once into a template database per size (bench.dataset.built; reused while the
-spec is the same, new migrations applied to it) and cloned for the run. The app's clock is the
+The data is built once into a template database per size, shared with the insights bench
+(bench.dataset.scale and built; reused while the spec is the same, new migrations applied to it)
+and cloned for the run; its members, lots and messages are counted on the clone and printed. The app's clock is the
 data's `as_of`, so "the last 30 days" hold the data's last 30 days.
 
 Settings (environment): BENCH_CONSOLE_MEMBERS (1000000), BENCH_CONSOLE_MESSAGES (10000000), e.g.
@@ -40,8 +41,7 @@ def _size(name: str, default: int) -> int:
 def spec() -> dataset.Spec:
     members = _size("BENCH_CONSOLE_MEMBERS", 1_000_000)
     messages = _size("BENCH_CONSOLE_MESSAGES", 10_000_000)
-    return dataset.Spec(members=members, messages=messages, as_of=AS_OF, audit=max(1000, members // 10),
-                        database=f"engage_bench_console_{members}_{messages}")
+    return dataset.scale(members, messages, AS_OF)
 
 
 class Timed:
@@ -167,10 +167,12 @@ def run() -> list[Row]:
     dataset.built(wanted)
     url = dataset.clone(wanted.database, RUN_DATABASE)
     try:
+        counted = dataset.counts(url)
+        log("console: data (counted) " + ", ".join(f"{n} {table}" for table, n in counted.items()))
         results = measure(url, wanted.members, repeats)
     finally:
         dataset.drop(RUN_DATABASE)
     size = f"{_label(wanted.members)} members, {_label(wanted.messages)} messages"
     log(f"console: data {size}")
-    return [Row("console", f"ms median (max {r['max']:.0f}, cold {r['cold']:.0f}), {r['label']}", r["median"],
+    return [Row("console", f"data: {table} (counted)", n) for table, n in counted.items()] + [Row("console", f"ms median (max {r['max']:.0f}, cold {r['cold']:.0f}), {r['label']}", r["median"],
                 target=TARGET_MS, higher_is_better=False, value_format=".1f") for r in results]

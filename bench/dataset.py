@@ -27,10 +27,13 @@ What is generated (all of it a pure function of the Spec and `seed`):
                 for 15%, else all (spending is not in the ledger: the sweep bench's choice).
   events        with `events` (default True) one purchase per earn entry, same id (amount in
                 EUR = points).
-  messages      `messages` (M) rows over the 365 days before `as_of`, ids growing with time.
-                1 in 8 ids is an inbound SMS reply to one of the 10 messages just before it
-                (kept only when that one is an SMS, so ~5% of the rows; its member, and
-                in_reply_to_id that message); the others are outbound: 90% flow messages
+  messages      exactly `messages` (M) rows, ids 1..M (dense) over the 365 days before `as_of`,
+                ids growing with time. Every 8th id is a reply slot: it picks one of the 7 ids
+                just before it; when that one is an outbound SMS the slot is an inbound SMS reply
+                to it (its member, in_reply_to_id that message: 0.6 x 1/8 = 7.5% of the rows),
+                else the slot is filled with one more outbound message drawn like the others (so
+                no id is left empty and M rows are made, as the count check after loading
+                asserts). Outbound: 90% flow messages
                 (welcome 15, redemption_reminder 20, expiry_warning 30, tier_congratulations 5,
                 feedback_request 20 of 90) with a dedupe key, 10% answers to texts (no flow,
                 exempt); 60% SMS, 40% email (subject, no HTML). Statuses of outbound: delivered
@@ -38,11 +41,28 @@ What is generated (all of it a pure function of the Spec and `seed`):
                 delivered 3%; in the last day before `as_of` half are still queued. 0.1% are
                 marketer tests. Member of a message: 1 + floor(N * r^2), so low ids have long
                 histories (member 1 ~ M / sqrt(N) messages: 10k at 1M/10M), most have a few.
+                (Until generator version 2 the slots of email targets stayed empty: 9.5M rows
+                for M = 10M.)
+  extras        with `extras` (the console and insights benches' shared data) the rows the
+                insight figures read: 1 member in 20 (id > 100) referred by a member before it,
+                a redemption (-100 points, 2 days after the entry, before `as_of`) for 1 earn
+                entry in 25 (ledger triggers on, so balances follow), a feedback row for every
+                rating reply, an SMS opt-out consent event for every STOP reply.
   audit         `audit` (default 0) audit entries (points adjustments by bench@example.com)
                 spread over the year.
 Then VACUUM (FREEZE, ANALYZE) and a CHECKPOINT.
 
-Roughly, on the 2-core bench machine: 1M members ~1.5 min, 10M messages ~10 min more.
+`scale(members, messages, as_of)` is the spec the console and insights benches share (one template,
+`engage_bench_scale_<members>_<messages>`, ~7.8 GB at 1M/10M): build it once for both.
+
+A template is reused while its spec (the database's COMMENT, with GENERATOR_VERSION) is the same
+and the migrations it was built or last upgraded with (recorded there too, in order) are a prefix
+of this code's chain: then only the new ones run on it. Otherwise (e.g. a revision rechained at a
+merge, so that the template's stamp would skip migrations) it is rebuilt. `counts(url)` gives
+the members, lots and messages a database holds, which the benches print.
+
+Roughly, on the 2-core shared bench machine: 1M members with their entries, lots and purchases
+~3 min, 10M messages ~6.5 min more, the extras ~3 min, then VACUUM (13 min in all, ~7.8 GB).
 """
 
 from __future__ import annotations
@@ -55,10 +75,11 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from bench import BenchError
 from bench.harness import PG_SERVER, fresh_database, log
 
 # Bumped whenever the generated rows change, so an old template database is rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: messages ids dense (M rows exactly), `extras`
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,7 @@ class Spec:
     lifetime_days: int = 365
     events: bool = True
     audit: int = 0
+    extras: bool = False
     seed: float = 0.42
     database: str = "engage_bench_data"
 
@@ -176,7 +198,8 @@ SELECT id, m, 'purchase', points, 'EUR', earned_at, earned_at, points FROM bench
 SELECT setval(pg_get_serial_sequence('events', 'id'), {members} * {per});
 """
 
-# Outbound rows at every id not a multiple of 8; `at` grows with the id over the year.
+# Outbound rows at the ids of {ids}: every id not a multiple of 8 (OUTBOUND_IDS), then the reply
+# slots left empty because their target was an email (FILL_IDS); `at` grows with the id over the year.
 OUTBOUND_SQL = """
 INSERT INTO messages (id, member_id, direction, flow, channel, status, to_address, from_address, locale,
                       subject, body, segments, encoding, priority, exempt, is_test, simulated, dedupe_key,
@@ -218,10 +241,14 @@ FROM (
     FROM (SELECT i, 1 + floor({members} * power(random(), 2))::int AS member,
                  random() AS r1, random() AS r2, random() AS r3, random() AS r4,
                  %(as_of)s::timestamptz - ({messages} - i) * interval '1 second' * (31536000.0 / {messages}) AS at
-          FROM generate_series(1, {messages}) AS i WHERE mod(i, 8) <> 0) AS g
+          FROM {ids}) AS g
 ) AS o
 ORDER BY i
 """
+
+OUTBOUND_IDS = "generate_series(1, {messages}) AS i WHERE mod(i, 8) <> 0"
+FILL_IDS = ("generate_series(8, {messages}, 8) AS i "
+            "WHERE NOT EXISTS (SELECT 1 FROM messages AS taken WHERE taken.id = i)")
 
 INBOUND_SQL = """
 INSERT INTO messages (id, member_id, direction, flow, channel, status, to_address, from_address, body,
@@ -238,6 +265,22 @@ FROM (SELECT i, i - 1 - floor(random() * 7)::int AS target, x,
       FROM (SELECT i, random() AS x FROM generate_series(8, {messages}, 8) AS i) AS s) AS r
 JOIN messages AS t ON t.id = r.target AND t.channel = 'sms'
 ORDER BY r.i
+"""
+
+# The rows the insight figures read that the rest leaves out (`extras`); triggers on.
+EXTRAS_SQL = """
+UPDATE members SET referred_by_id = id - 1 - mod(id, 97) WHERE mod(id, 20) = 0 AND id > 100;
+INSERT INTO ledger_entries (member_id, points, kind, reason, source, occurred_at, created_at)
+SELECT member_id, -100, 'redeem', 'EUR 10 off', 'bench-redeem:' || id, occurred_at + interval '2 days',
+       occurred_at + interval '2 days'
+FROM ledger_entries WHERE kind = 'earn' AND mod(id, 25) = 0 AND occurred_at + interval '2 days' < %(as_of)s
+ORDER BY id;
+INSERT INTO feedback (member_id, request_message_id, inbound_message_id, rating, created_at)
+SELECT member_id, in_reply_to_id, id, 1 + mod(id, 5), created_at FROM messages
+WHERE direction = 'in' AND action = 'rating' AND in_reply_to_id IS NOT NULL ORDER BY id;
+INSERT INTO consent_events (member_id, channel, change, source, at)
+SELECT member_id, 'sms', 'opt_out', 'sms:STOP', created_at FROM messages
+WHERE direction = 'in' AND action = 'stop' ORDER BY id
 """
 
 AUDIT_SQL = """
@@ -301,14 +344,24 @@ def generate(url: str, spec: Spec) -> None:
         if spec.messages:
             step = time.monotonic()
             remake = _without_indexes(connection, "messages")
-            connection.execute(OUTBOUND_SQL.format(**fmt), params)
+            connection.execute(OUTBOUND_SQL.format(**fmt, ids=OUTBOUND_IDS.format(**fmt)), params)
             connection.execute(INBOUND_SQL.format(**fmt), params)
+            connection.execute(OUTBOUND_SQL.format(**fmt, ids=FILL_IDS.format(**fmt)), params)
             connection.execute("SELECT setval(pg_get_serial_sequence('messages', 'id'), %s)", (spec.messages,))
             for statement in remake:
                 connection.execute(statement)
             connection.commit()
             count = connection.execute("SELECT count(*) FROM messages").fetchone()[0]
             log(f"dataset: {count} messages in {time.monotonic() - step:.1f} s")
+            if count != spec.messages:
+                raise BenchError(f"dataset: {count} messages generated, {spec.messages} asked for")
+        if spec.extras:
+            step = time.monotonic()
+            connection.execute("SET session_replication_role = origin")  # balances follow redemptions
+            _run(connection, EXTRAS_SQL, params)
+            connection.execute("SET session_replication_role = replica")
+            connection.commit()
+            log(f"dataset: referrals, redemptions, feedback, opt-outs in {time.monotonic() - step:.1f} s")
         if spec.audit:
             _run(connection, AUDIT_SQL.format(**fmt), params)
             connection.commit()
@@ -330,36 +383,79 @@ def admin(sql: str, params: dict | None = None):
         engine.dispose()
 
 
+def scale(members: int, messages: int, as_of: datetime) -> Spec:
+    """The data the console and insights benches share: one template for both at a size."""
+    return Spec(members=members, messages=messages, as_of=as_of, audit=max(1000, members // 10), extras=True,
+                database=f"engage_bench_scale_{members}_{messages}")
+
+
+def chain() -> list[str]:
+    """This code's migrations, base first."""
+    from alembic.script import ScriptDirectory
+
+    from engage import migrate
+
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions("base", "heads")))]
+
+
+def _comment(spec: Spec, migrations: list[str]) -> str:
+    return json.dumps({"spec": spec.label(), "migrations": migrations})
+
+
+def _reusable(spec: Spec) -> list[str] | None:
+    """The migrations still to run on `spec.database` to reuse it, or None: rebuild it."""
+    rows = admin("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :name",
+                 {"name": spec.database})
+    if not rows or os.environ.get("BENCH_DATASET_REBUILD") == "1":
+        return None
+    try:
+        recorded = json.loads(rows[0][0] or "")
+    except ValueError:
+        return None
+    if not isinstance(recorded, dict) or recorded.get("spec") != spec.label():
+        return None
+    done, wanted = recorded.get("migrations") or [], chain()
+    if wanted[:len(done)] != done:  # a revision rechained or of another branch: its stamp would skip some
+        log(f"dataset: {spec.database} was migrated {' '.join(done[-4:])}, this code's chain ends "
+            f"{' '.join(wanted[-4:])}; rebuilding")
+        return None
+    return wanted[len(done):]
+
+
 def built(spec: Spec) -> str:
     """The URL of `spec.database`, a template holding `spec`'s rows: reused when it was built from
-    the same spec (its COMMENT says) and brought to the current migration head (new migrations run
-    on its rows, then ANALYZE), else rebuilt. BENCH_DATASET_REBUILD=1 forces a rebuild."""
+    the same spec and its migrations are a prefix of this code's (the COMMENT records both; the
+    new ones then run on its rows, then ANALYZE), else rebuilt. BENCH_DATASET_REBUILD=1 forces a rebuild."""
     from engage import migrate
     from engage.db import make_engine
 
-    label = spec.label()
-    rows = admin("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :name",
-                 {"name": spec.database})
-    if rows and rows[0][0] == label and os.environ.get("BENCH_DATASET_REBUILD") != "1":
-        url = url_of(spec.database)
-        engine = make_engine(url, poolclass=sa.pool.NullPool)
-        try:
-            was = migrate.current(engine)
-            if was != migrate.head():
-                log(f"dataset: upgrading {spec.database} from {was} to {migrate.head()}")
+    missing = _reusable(spec)
+    url = url_of(spec.database)
+    if missing is not None:
+        if missing:
+            log(f"dataset: upgrading {spec.database}: {' '.join(missing)}")
+            engine = make_engine(url, poolclass=sa.pool.NullPool)
+            try:
                 migrate.upgrade(engine)
-                with raw(url) as connection:
-                    connection.execute("VACUUM ANALYZE")
-            log(f"dataset: reusing {spec.database}")
-            return url
-        except Exception as error:  # noqa: BLE001 - a revision of another branch: build afresh
-            log(f"dataset: cannot upgrade {spec.database} ({str(error).splitlines()[0]}); rebuilding")
-        finally:
-            engine.dispose()
+            finally:
+                engine.dispose()
+            with raw(url) as connection:
+                connection.execute("VACUUM ANALYZE")
+            admin(f"COMMENT ON DATABASE \"{spec.database}\" IS '{_comment(spec, chain())}'")
+        log(f"dataset: reusing {spec.database}")
+        return url
     url = fresh_database(spec.database)
     generate(url, spec)
-    admin(f"COMMENT ON DATABASE \"{spec.database}\" IS '{label}'")
+    admin(f"COMMENT ON DATABASE \"{spec.database}\" IS '{_comment(spec, chain())}'")
     return url
+
+
+def counts(url: str) -> dict[str, int]:
+    """The rows that make a dataset's size, counted (not estimated)."""
+    with raw(url) as connection:
+        return {table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("members", "lots", "messages")}
 
 
 def clone(source: str, name: str) -> str:

@@ -1,5 +1,6 @@
 """The insight figures at scale on PostgreSQL: 1M members, 3M ledger entries, lots and purchases,
-10M messages (bench.dataset), plus referrals, redemptions, feedback and opt-outs added here.
+10M messages, referrals, redemptions, feedback and opt-outs (bench.dataset.scale, the data the
+console bench uses too).
 
 Measured:
   day     the rollup of one day (engage.services.insight_rollups.compute_day: its queries, the
@@ -13,8 +14,10 @@ Measured:
           (9) after one warm-up. Target: <= 300 ms.
   full    the first roll-up of the whole history (every day since the first enrolment), info.
 
-The data is built once into a template database (bench.dataset.built; the extra rows and the
-rollups are added to it once, marked by a table `bench_insights_ready`) and cloned for the run.
+The data is built once into a template database shared with the console bench
+(bench.dataset.built; the rollups of every day are added to it once, marked by a table
+`bench_insights_ready`) and cloned for the run; its members, lots and messages are counted on the
+clone and printed.
 
 Settings (environment): BENCH_INSIGHTS_MEMBERS (1000000), BENCH_INSIGHTS_MESSAGES (10000000),
 BENCH_INSIGHTS_DAYS (7), BENCH_INSIGHTS_REPEATS (9), BENCH_DATASET_REBUILD=1.
@@ -37,24 +40,6 @@ TARGET_MS = 300.0
 AS_OF = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 RUN_DATABASE = "engage_bench_insights_run"
 
-# Referrals (1 member in 20 enrolled with the code of a member before it), redemptions (debits of
-# 100 points dated like a random earn entry, for 1 entry in 25), feedback for every rating reply,
-# and an opt-out for every STOP: the rows the figures read that the shared dataset leaves out.
-EXTRAS = """
-UPDATE members SET referred_by_id = id - 1 - (id % 97) WHERE id % 20 = 0 AND id > 100;
-INSERT INTO ledger_entries (member_id, points, kind, reason, source, occurred_at, created_at)
-SELECT member_id, -100, 'redeem', 'EUR 10 off', 'bench-redeem:' || id, occurred_at + interval '2 days',
-       occurred_at + interval '2 days'
-FROM ledger_entries WHERE kind = 'earn' AND id % 25 = 0 AND occurred_at + interval '2 days' < :as_of;
-INSERT INTO feedback (member_id, request_message_id, inbound_message_id, rating, created_at)
-SELECT member_id, in_reply_to_id, id, 1 + id % 5, created_at FROM messages
-WHERE direction = 'in' AND action = 'rating' AND in_reply_to_id IS NOT NULL;
-INSERT INTO consent_events (member_id, channel, change, source, at)
-SELECT member_id, 'sms', 'opt_out', 'sms:STOP', created_at FROM messages WHERE direction = 'in' AND action = 'stop';
-CREATE TABLE bench_insights_ready (at timestamptz)
-"""
-
-
 def _setting(name: str, default: int) -> int:
     return int((os.environ.get(name) or str(default)).replace("_", ""))
 
@@ -62,8 +47,7 @@ def _setting(name: str, default: int) -> int:
 def spec() -> dataset.Spec:
     members = _setting("BENCH_INSIGHTS_MEMBERS", 1_000_000)
     messages = _setting("BENCH_INSIGHTS_MESSAGES", 10_000_000)
-    return dataset.Spec(members=members, messages=messages, as_of=AS_OF,
-                        database=f"engage_bench_insights_{members}_{messages}")
+    return dataset.scale(members, messages, AS_OF)
 
 
 def make_app(url: str):
@@ -75,21 +59,16 @@ def make_app(url: str):
 
 
 def prepared(s: dataset.Spec) -> str:
-    """The template with the extra rows and every day rolled up (done once per template)."""
+    """The template with every day rolled up (done once per template, marked by a table)."""
     url = dataset.built(s)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
             ready = connection.execute(sa.text("SELECT to_regclass('bench_insights_ready')")).scalar()
         if ready is None:
-            began = time.monotonic()
-            with engine.begin() as connection:
-                for statement in (part.strip() for part in EXTRAS.split(";") if part.strip()):
-                    connection.execute(sa.text(statement), {"as_of": AS_OF} if ":as_of" in statement else {})
-            with dataset.raw(url) as connection:
-                connection.execute("VACUUM ANALYZE")
-            log(f"insights: extra rows in {time.monotonic() - began:.1f} s")
             _roll_up_history(url)
+            with engine.begin() as connection:
+                connection.execute(sa.text("CREATE TABLE bench_insights_ready (at timestamptz)"))
     finally:
         engine.dispose()
     return url
@@ -204,8 +183,10 @@ def run() -> list[Row]:
     template = prepared(s)
     url = dataset.clone(s.database, RUN_DATABASE)
     try:
+        counted = dataset.counts(url)
+        log("insights: data (counted) " + ", ".join(f"{n} {table}" for table, n in counted.items()))
         rows = _day_rows(url) + _api_rows(url)
     finally:
         dataset.drop(RUN_DATABASE)
     log(f"insights: template {template}")
-    return rows
+    return [Row("insights", f"data: {table} (counted)", n) for table, n in counted.items()] + rows
