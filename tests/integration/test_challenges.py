@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from engage.models import ChallengeMember, LedgerEntry, Message
-from tests.integration.test_concurrency import pg_api  # noqa: F401  (a fixture)
 from tests.support.sms import Phone
 
 MARCH = {"name": "3 purchases in March", "kind": "purchase", "goal": 3, "bonus": 200,
