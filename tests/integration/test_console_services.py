@@ -56,7 +56,7 @@ def test_flow_counts_are_of_the_last_30_days_without_test_sends(db, clock):
                                  "replied": 1}
     assert counts["expiry_warning"]["suppressed"] == 1
     assert set(counts) == {"welcome", "redemption_reminder", "expiry_warning", "tier_congratulations",
-                           "feedback_request"}
+                           "feedback_request", "membership_renewal", "challenge_progress", "offer"}
 
 
 def run(args, tmp_path, stdin=""):
