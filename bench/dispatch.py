@@ -207,10 +207,13 @@ def run_dispatch(url: str, fake_url: str, sid: str, token: str, processes: int, 
         with engine.connect() as connection:
             count = sa.text("SELECT count(*) FROM messages WHERE status = 'sent'")
             deadline_after = max(120.0, messages / 10)
+            backends = _server_side(connection)
             started = time.monotonic()
             go.set()
             while True:
-                time.sleep(0.02)
+                # Every 0.1 s: the count scans the outbox, and the watching must not load the
+                # database the dispatchers use (±0.1 s on a run of 10 s or more).
+                time.sleep(0.1)
                 sent = connection.execute(count).scalar_one()
                 connection.commit()
                 if sent >= messages:
@@ -221,6 +224,7 @@ def run_dispatch(url: str, fake_url: str, sid: str, token: str, processes: int, 
                                      f"statuses {_counts(url)}")
                 if not all(child.is_alive() for child in children):
                     raise BenchError("dispatch: a dispatcher process died")
+            backends_used, flushes = _server_side_since(connection, backends)
         stop.set()
         cpu_seconds = sum(cpu.get(timeout=30) for _ in children)
         for child in children:
@@ -236,8 +240,33 @@ def run_dispatch(url: str, fake_url: str, sid: str, token: str, processes: int, 
     rate = messages / elapsed
     log(f"dispatch {processes} process(es) x {threads} threads, one message per claim: "
         f"{messages} messages in {elapsed:.2f} s = {rate:.0f} msg/s "
-        f"({cpu_seconds / messages * 1e6:.0f} us CPU/message in the dispatchers)")
+        f"({cpu_seconds / messages * 1e6:.0f} us CPU/message in the dispatchers, "
+        f"{backends_used / messages * 1e6:.0f} in their PostgreSQL backends; {flushes / elapsed:.0f} WAL "
+        f"flushes/s on the server, {messages / max(flushes, 1):.1f} messages per flush)")
     return rate, cpu_seconds / messages * 1e6
+
+
+def _server_side(connection) -> tuple[dict[int, float], int]:
+    """CPU seconds so far of the database's other backends (the dispatchers' connections, opened
+    before the start), and the server's WAL flush count (pg_stat_wal, every database's)."""
+    pids = connection.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND pid <> pg_backend_pid()")).scalars().all()
+    flushes = connection.execute(sa.text("SELECT wal_sync FROM pg_stat_wal")).scalar_one()
+    connection.commit()
+    used = {}
+    for pid in pids:
+        try:
+            used[pid] = cpu_seconds(pid)
+        except OSError:  # gone, or a server on another machine
+            pass
+    return used, flushes
+
+
+def _server_side_since(connection, before: tuple[dict[int, float], int]) -> tuple[float, int]:
+    """(backend CPU seconds, WAL flushes) since `before`."""
+    after = _server_side(connection)
+    used = sum(after[0][pid] - seconds for pid, seconds in before[0].items() if pid in after[0])
+    return used, after[1] - before[1]
 
 
 def verify(url: str, fake_url: str, messages: int, label: str) -> None:
