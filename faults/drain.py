@@ -137,17 +137,25 @@ def run(scenario: Drain, url: str, fake: FakeProvider, web_url: str, signer: Sen
 def _kill_while_draining(engine: sa.Engine, workers: list[Process], scenario: Drain) -> int:
     """kill -9 a worker at random moments spread over the drain; restart it at once."""
     rng = random.Random()
-    wait_until(lambda: counts(engine).get("queued", 0) < scenario.messages, 60, "the workers to start sending")
+    wait_until(lambda: _unsent(engine) < scenario.messages, 60, "the workers to start sending")
     started, kills = time.monotonic(), 0
-    while kills < scenario.kills and (queued := counts(engine).get("queued", 0)) > 0:
+    # Unsent, not merely queued: a claim takes a whole batch to `sending` at once, so with batches
+    # of 128 the queue can be empty while most of a short scenario's messages are still to go.
+    while kills < scenario.kills and (unsent := _unsent(engine)) > 0:
         # The drain so far says how long the rest takes; the kills left fall at random within it.
-        rate = max(1.0, (scenario.messages - queued) / max(0.1, time.monotonic() - started))
-        time.sleep(rng.uniform(0.05, 2 * queued / rate / (scenario.kills - kills + 1)))
+        rate = max(1.0, (scenario.messages - unsent) / max(0.1, time.monotonic() - started))
+        time.sleep(rng.uniform(0.05, 2 * unsent / rate / (scenario.kills - kills + 1)))
         victim = workers[kills % len(workers)]
         victim.kill()
         kills += 1
         victim.start()
     return kills
+
+
+def _unsent(engine: sa.Engine) -> int:
+    """Messages queued or claimed, not yet answered."""
+    found = counts(engine)
+    return found.get("queued", 0) + found.get("sending", 0)
 
 
 def _tally(engine: sa.Engine, scenario: Drain, fake: FakeProvider, kills: int, seconds: float) -> Row:

@@ -6,13 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from engage.channels.base import ambiguous, not_taken
+from engage.channels.twilio_http import PooledHttpClient
 from engage.outbox.ports import (
     PERMANENT,
     TRANSIENT,
@@ -26,8 +25,7 @@ from engage.outbox.ports import (
 TRANSIENT_CODES = frozenset({20429, 30001, 63017})
 OPTED_OUT_CODE = 21610
 INVALID_TO_CODE = 21211
-# Requests' default pool keeps 10 connections per host; dispatcher threads beyond that
-# would each open a fresh TCP (and TLS) connection per message.
+# Keep-alive connections per host: one per dispatcher thread, with room to spare.
 POOL_SIZE = 32
 # Reconciling: how many of a number's messages we read at most, and how far our clock may be off
 # Twilio's. Not filtered by DateSent: a message waiting in Twilio's queue has none yet.
@@ -53,7 +51,7 @@ class TwilioSmsChannel:
             raise ValueError("Twilio needs from_number or messaging_service_sid")
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
-        self.client = Client(account_sid, auth_token, http_client=_pooled_http_client(timeout))
+        self.client = Client(account_sid, auth_token, http_client=PooledHttpClient(timeout, POOL_SIZE))
         if api_base_url:
             self._point_at(api_base_url)
         # Resolve the lazy SDK objects once, so concurrent senders share them.
@@ -120,15 +118,6 @@ def _copy(listed: Any) -> ProviderCopy:
     code = listed.error_code
     return ProviderCopy(listed.sid, str(listed.status or ""), listed.date_created,
                         str(code) if code else None)
-
-
-def _pooled_http_client(timeout: float) -> TwilioHttpClient:
-    """A TwilioHttpClient whose session keeps enough keep-alive connections."""
-    http_client = TwilioHttpClient(timeout=timeout)
-    assert http_client.session is not None  # pool_connections defaults to True
-    for prefix in ("https://", "http://"):
-        http_client.session.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
-    return http_client
 
 
 def classify_requests_failure(exc: BaseException) -> SendResult:
