@@ -11,6 +11,10 @@ same items in its body, which it parses and ignores.
 The two run in BENCH_EARN_ROUNDS alternating rounds (3), both servers up all along, and the best
 round of each is compared: other load on a shared machine only ever slows a run down.
 
+Beside the ratio it prints the microseconds of CPU per request of each side, in its gunicorn and
+in the PostgreSQL backends (bench.cpu): informational rows that move far less with the machine's
+other load than requests per second do.
+
 BENCH_EARN_EXTRAS=1 measures purchases with the per-purchase extras on: giving back (a share of
 each purchase to a cause) and an open auto challenge counting purchases.
 """
