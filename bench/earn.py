@@ -11,6 +11,10 @@ same items in its body, which it parses and ignores.
 The two run in BENCH_EARN_ROUNDS alternating rounds (3), both servers up all along, and the best
 round of each is compared: other load on a shared machine only ever slows a run down.
 
+Beside the ratio it prints the microseconds of CPU per request of each side, in its gunicorn and
+in the PostgreSQL backends (bench.cpu): informational rows that move far less with the machine's
+other load than requests per second do.
+
 BENCH_EARN_EXTRAS=1 measures purchases with the per-purchase extras on: giving back (a share of
 each purchase to a cause) and an open auto challenge counting purchases.
 """
@@ -22,13 +26,15 @@ import os
 import random
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
 from bench import BenchError, Row
-from bench.harness import alternate, create_table, fresh_database, gunicorn, log
+from bench.cpu import Spent, spent
+from bench.harness import SESSIONS, alternate, create_table, fresh_database, gunicorn, log
 from bench.wrk import LoadSettings, Request, fastest, run_load
 
 TARGET_RATIO = 0.6
@@ -153,19 +159,44 @@ def measure(name: str, items: tuple[dict, ...] = (), program: dict | None = None
     create_bare_table(url)
 
     before = count_rows(url, "SELECT count(*) FROM events")
+    database = sa.engine.make_url(url).database
+    bare_cpu: list[Spent] = []
+    app_cpu: list[Spent] = []
+
+    def measured(port: int, into: list[Spent]):
+        @contextmanager
+        def around():
+            with spent(SESSIONS.get(port), database) as used:
+                yield
+            into.append(used)
+        return around
+
     with gunicorn("bench.bare_app:app", {"BENCH_DATABASE_URL": url}, name="bare", probe="/ready") as bare_port, \
             gunicorn("wsgi:app", {"ENGAGE_DATABASE_URL": url}, name="engage", probe="/api/v1/rewards") as port:
         bare_runs, app_runs = alternate(
             rounds, name,
             lambda r: run_load(bare_port, BareRequests(member_ids, api_key, items), settings,
-                               label=f"bare INSERT, round {r}/{rounds}"),
+                               label=f"bare INSERT, round {r}/{rounds}", around=measured(bare_port, bare_cpu)),
             lambda r: run_load(port, PurchaseRequests(member_ids, api_key, items), settings,
-                               label=f"engage purchases, round {r}/{rounds}"))
+                               label=f"engage purchases, round {r}/{rounds}", around=measured(port, app_cpu)))
     recorded = count_rows(url, "SELECT count(*) FROM events") - before
     answered = sum(run.ok for run in app_runs)
     if recorded < answered:
         raise BenchError(f"{name}: {answered} requests answered 2xx but only {recorded} events were stored")
 
-    return [Row(f"{name}, giving back + challenge" if extras else name, "purchase events/s", fastest(app_runs).rps,
-                baseline=fastest(bare_runs).rps,
+    label = f"{name}, giving back + challenge" if extras else name
+    rows = [Row(label, "purchase events/s", fastest(app_runs).rps, baseline=fastest(bare_runs).rps,
                 target=TARGET_RATIO)]
+    # CPU per request hardly depends on the machine's other load: the least of the rounds, each side.
+    for part, index in (("gunicorn", 0), ("PostgreSQL backends", 1)):
+        app = _least(used.per_request(run.ok)[index] for used, run in zip(app_cpu, app_runs))
+        bare = _least(used.per_request(run.ok)[index] for used, run in zip(bare_cpu, bare_runs))
+        if app is not None and bare is not None:
+            log(f"{label}: {part}: {app:.0f} us CPU/purchase vs {bare:.0f} us CPU/bare request")
+            rows.append(Row(label, f"us CPU/request, {part} (info)", app, baseline=bare))
+    return rows
+
+
+def _least(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return min(values) if values else None

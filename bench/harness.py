@@ -85,6 +85,8 @@ class ServerSettings:
 
 
 _LIVE: set[subprocess.Popen] = set()
+# port -> the process session of the gunicorn serving it (bench.cpu measures its CPU)
+SESSIONS: dict[int, int] = {}
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -153,8 +155,10 @@ def gunicorn(app: str, env: dict[str, str], *, name: str, probe: str,
         try:
             _wait_until_answering(proc, port, probe, log_path)
             _wait_until_every_worker_listens(proc, port, settings.workers, log_path)
+            SESSIONS[port] = proc.pid  # started with start_new_session: its pid is the session id
             yield port
         finally:
+            SESSIONS.pop(port, None)
             _stop(proc)
         if proc.returncode not in (0, -signal.SIGTERM):
             log(f"{name}: gunicorn exited with {proc.returncode}; log {log_path}")

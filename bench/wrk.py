@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,10 +117,11 @@ def wrk_binary() -> str:
 
 
 def run_load(port: int, make: Callable[[int], Iterable[Request]], settings: LoadSettings, *,
-             label: str) -> LoadResult:
+             label: str, around: Callable[[], ContextManager] = nullcontext) -> LoadResult:
     """A warm-up run, then the measured run, of wrk against 127.0.0.1:port.
 
     `make(n)` gives n new requests each time it is called (every request is sent at most once).
+    `around()` is entered for the measured run only (e.g. bench.cpu.spent).
     Raises BenchError when more than settings.max_error_rate of the measured requests failed or
     a pool ran out.
     """
@@ -126,7 +129,8 @@ def run_load(port: int, make: Callable[[int], Iterable[Request]], settings: Load
         f"connections, {settings.warmup:.0f} s warm-up + {settings.duration:.0f} s measured")
     if settings.warmup > 0:
         _run(port, make, settings, settings.warmup, label=f"{label} (warm-up)")
-    result = _run(port, make, settings, settings.duration, label=label)
+    with around():
+        result = _run(port, make, settings, settings.duration, label=label)
     log(f"{label}: {result.summary()}")
     if result.ok + result.errors == 0 or result.error_rate > settings.max_error_rate:
         raise BenchError(f"{label}: {result.errors} of {result.ok + result.errors} requests failed "

@@ -26,6 +26,7 @@ from engage.console import (  # noqa: F401  (their routes join the blueprint)
 )
 from engage.console.blueprint import blp, csrf, login_manager
 from engage.console.secret import secret_key
+from engage.console.session_cookie import SessionCookies
 from engage.console.throttle import RedisThrottle, Throttle
 
 # The navigation: (label, endpoint, role). An entry shows once its page exists and the user may
@@ -39,6 +40,7 @@ NAV = (("Flows", "console.home", "viewer"), ("Experiments", "console.experiments
 def init_app(app: Flask) -> None:
     config = app.extensions["engage.config"]
     app.secret_key = secret_key(config, Path(app.instance_path))
+    app.session_interface = SessionCookies()
     app.config.update(
         SESSION_COOKIE_SECURE=config.public_url.startswith("https:"),
         SESSION_COOKIE_HTTPONLY=True,

@@ -74,6 +74,8 @@ def write_day(session: Session, day: date, totals: dict, flows: list[dict], reve
 
 def mark_late(session: Session, occurred_at: datetime, now: datetime, zone: ZoneInfo) -> None:
     """In the caller's transaction: an event dated before today marks the past days it changes."""
+    if occurred_at >= now:  # dated now (no occurred_at given: most purchases): today's, nothing to mark
+        return
     changed = changed_by_late_event(local_day(occurred_at, zone), local_day(now, zone))
     if changed is not None:
         session.execute(insert(InsightStale).values(first_day=changed.first, last_day=changed.last, marked_at=now))
