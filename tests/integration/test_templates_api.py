@@ -7,9 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from engage import create_app
-from engage.config import Config
-from tests.support.api import ApiClient
 
 WELCOME_SMS = "/flows/welcome/templates/sms/en"
 WELCOME_EMAIL = "/flows/welcome/templates/email/en"
@@ -203,13 +200,6 @@ def test_templates_need_the_marketer_role(api):
     assert api.client.get("/api/v1" + WELCOME_SMS).status_code == 401
     assert get(api, WELCOME_SMS).status_code == 200
     assert api.get(WELCOME_SMS, role="admin").status_code == 200
-
-
-@pytest.fixture
-def pg_api(postgres_only_url, clock):
-    app = create_app(Config(database_url=postgres_only_url, testing=True), clock=clock)
-    yield ApiClient(app, app.test_client())
-    app.extensions["engage.db"].dispose()
 
 
 @pytest.mark.parametrize(("path", "part", "variable"), [(WELCOME_SMS, "body", "member.first_name"),
